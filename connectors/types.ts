@@ -1,0 +1,158 @@
+/**
+ * The small contracts every connector implements. Broker and HTTP client types never cross this file:
+ * the worker pipeline speaks only these interfaces, `schemas/*` types and {@link ModelbridgeError}.
+ */
+import type { CanonicalEvent } from '../schemas/event.ts';
+
+/** Header values as the pipeline sees them: UTF-8 strings, or raw bytes where the transport had bytes. */
+export type HeaderValue = string | Buffer;
+export type Headers = Record<string, HeaderValue>;
+
+/** Where an inbound message came from; dead letters carry it so replay can route it back. */
+export type MessageOrigin =
+  | {
+      readonly transport: 'kafka';
+      readonly topic: string;
+      readonly partition: number;
+      /** Kafka offsets are int64; kept as the decimal string kafkajs gives. */
+      readonly offset: string;
+      readonly timestamp: number | undefined;
+    }
+  | {
+      readonly transport: 'amqp';
+      readonly exchange: string;
+      readonly routingKey: string;
+      readonly queue: string;
+      readonly redelivered: boolean;
+      readonly deliveryTag: number;
+    }
+  | {
+      readonly transport: 'memory';
+      readonly stream: string;
+      readonly sequence: number;
+    };
+
+/** A message as consumed, before decoding. Never mutated: dead letters carry it unchanged. */
+export interface InboundMessage {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Original headers, unchanged. Kafka header values arrive as bytes; AMQP's as their table values. */
+  readonly headers: Headers;
+  /** The content type, when the transport has a first-class property for it (AMQP `content-type`). */
+  readonly contentType: string | undefined;
+  /** Epoch milliseconds, when the transport records it. */
+  readonly timestamp: number | undefined;
+  readonly origin: MessageOrigin;
+}
+
+/** A message to publish. */
+export interface OutboundMessage {
+  readonly key: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers: Headers;
+  readonly contentType?: string | undefined;
+  /** Kafka: partition override (dead letters to the same partition); ignored elsewhere. */
+  readonly partition?: number | undefined;
+  /** Override of the sink's configured destination: Kafka topic or AMQP routing key. */
+  readonly destination?: string | undefined;
+}
+
+/**
+ * One consumed message handed to the pipeline. Exactly one of `ack` / `nack` is called, once.
+ *
+ * - `ack()`: the message is done (its enriched event or its dead letter was durably accepted). Kafka
+ *   sources commit the highest contiguous acked offset; AMQP sources ack the delivery tag.
+ * - `nack()`: the message was not processed (shutdown); make it available again. Kafka: do not commit
+ *   past it; AMQP: `basic.nack` with requeue.
+ */
+export interface Delivery {
+  readonly message: InboundMessage;
+  /**
+   * The ordering lane within the source: a Kafka partition (`topic/partition`) or the AMQP queue.
+   * Per-key order is kept within a lane.
+   */
+  readonly lane: string;
+  ack(): void;
+  nack(): void;
+}
+
+/** Called for every delivery, synchronously; the pipeline never blocks the source. */
+export type DeliveryHandler = (delivery: Delivery) => void;
+
+export interface SourceStatus {
+  readonly connected: boolean;
+  /** Intake paused (backpressure or an open breaker). */
+  readonly paused: boolean;
+  /** Consumer lag in messages, where the transport reports it. */
+  readonly lag?: number | undefined;
+}
+
+/**
+ * A stream of deliveries. `pause()` is best effort: already fetched messages may still arrive, so the
+ * pipeline's in-flight bound is soft by at most one fetch (Kafka batch / AMQP prefetch).
+ */
+export interface Source {
+  readonly kind: string;
+  /** Connect and start delivering. Resolves once consuming has started. */
+  start(handler: DeliveryHandler): Promise<void>;
+  pause(): void;
+  resume(): void;
+  status(): SourceStatus;
+  /**
+   * Stop intake, commit what was acked, disconnect. Idempotent. Deliveries not acked by then are
+   * redelivered later (at-least-once).
+   */
+  close(): Promise<void>;
+}
+
+/** A destination for enriched events or dead letters. */
+export interface Sink {
+  readonly kind: string;
+  /** Resolves only when the broker durably accepted the message (Kafka acks=-1, AMQP confirm). */
+  publish(message: OutboundMessage): Promise<void>;
+  /** Connect eagerly so that readiness reflects the broker. */
+  start(): Promise<void>;
+  status(): { readonly connected: boolean };
+  /** Flush what is pending, then disconnect. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Raw message → canonical event. Throws a `ModelbridgeError` with a decode code. */
+export interface Decoder {
+  readonly format: string;
+  decode(message: InboundMessage): CanonicalEvent;
+}
+
+/** Inference request after mapping: named inputs, each a scalar or a (nested) array. */
+export interface InferenceRequest {
+  readonly id: string;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly parameters?: Readonly<Record<string, string | number | boolean>> | undefined;
+}
+
+/** Inference response as the response mapping sees it: named outputs as flat data arrays. */
+export interface InferenceResponse {
+  readonly modelName: string;
+  readonly modelVersion: string | undefined;
+  readonly outputs: Readonly<Record<string, unknown>>;
+  /** Token usage, where the backend reports it. */
+  readonly usage?: { readonly promptTokens: number; readonly completionTokens: number } | undefined;
+}
+
+export interface InferOptions {
+  /** Aborts the call: the per-attempt timeout and the worker's lifecycle. */
+  readonly signal: AbortSignal;
+  /** W3C trace context propagated to the backend. */
+  readonly traceparent?: string | undefined;
+}
+
+/** A client of one model on one backend. Failures are `ModelbridgeError`s classified in the client. */
+export interface InferenceClient {
+  readonly kind: string;
+  readonly model: string;
+  readonly version: string | undefined;
+  infer(request: InferenceRequest, options: InferOptions): Promise<InferenceResponse>;
+  /** Model readiness, for readiness gating and the breaker's half-open probe. Never throws. */
+  ready(signal: AbortSignal): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,231 @@
+/**
+ * The connector configuration integration teams write, one YAML file per connector. Parsed once at
+ * the process boundary into a frozen object; every duration becomes milliseconds.
+ */
+import { z } from 'zod';
+import { byteSize, duration } from './duration.ts';
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, dot, dash and underscore; at most 100 characters');
+
+const kafkaSasl = z
+  .object({
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+    username: z.string().min(1),
+    password: z.string().min(1),
+  })
+  .strict();
+
+const kafkaConnection = {
+  /** Bootstrap brokers, `host:port`. */
+  brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1),
+  clientId: z.string().min(1).optional(),
+  /** TLS on (system CAs) or off. */
+  ssl: z.boolean().default(false),
+  sasl: kafkaSasl.optional(),
+};
+
+export const kafkaSourceSchema = z
+  .object({
+    kind: z.literal('kafka'),
+    ...kafkaConnection,
+    topic: z.string().min(1),
+    /** Consumer group id. */
+    group: z.string().min(1),
+    /** Where a new group starts: earliest (default) or latest. */
+    fromBeginning: z.boolean().default(true),
+    /** Messages larger than this are dead-lettered with MESSAGE_TOO_LARGE. */
+    maxMessageBytes: byteSize.default(1_048_576),
+    /** Commit interval for completed offsets. */
+    commitInterval: duration.default(1000),
+    sessionTimeout: duration.default(30_000),
+  })
+  .strict()
+  .describe('Consume a Kafka topic as a member of a consumer group.');
+
+export const rabbitmqSourceSchema = z
+  .object({
+    kind: z.literal('rabbitmq'),
+    /** `amqp://user:pass@host:5672/vhost` or `amqps://…`. */
+    url: z.string().regex(/^amqps?:\/\//, 'expected an amqp:// or amqps:// URL'),
+    queue: z.string().min(1),
+    /** Declare the queue (durable) if it does not exist. */
+    assertQueue: z.boolean().default(true),
+    /** Unacknowledged deliveries the broker may push; also the intake window. */
+    prefetch: z.number().int().min(1).max(65_535).default(256),
+    maxMessageBytes: byteSize.default(1_048_576),
+    /** Delay between reconnect attempts (doubles up to 30 s). */
+    reconnectDelay: duration.default(500),
+  })
+  .strict()
+  .describe('Consume a RabbitMQ queue with manual acknowledgements.');
+
+export const memorySourceSchema = z
+  .object({
+    kind: z.literal('memory'),
+    stream: z.string().min(1),
+    maxMessageBytes: byteSize.default(1_048_576),
+  })
+  .strict()
+  .describe('In-process stream; for the demo and unit tests only.');
+
+export const sourceSchema = z.discriminatedUnion('kind', [kafkaSourceSchema, rabbitmqSourceSchema, memorySourceSchema]);
+
+export const kafkaSinkSchema = z
+  .object({
+    kind: z.literal('kafka'),
+    ...kafkaConnection,
+    topic: z.string().min(1),
+    /** Largest message the producer sends; larger ones fail with PUBLISH_TOO_LARGE. */
+    maxMessageBytes: byteSize.default(1_048_576),
+  })
+  .strict();
+
+export const rabbitmqSinkSchema = z
+  .object({
+    kind: z.literal('rabbitmq'),
+    url: z.string().regex(/^amqps?:\/\//, 'expected an amqp:// or amqps:// URL'),
+    /** Exchange to publish to; `""` is the default exchange (routing key = queue name). */
+    exchange: z.string().default(''),
+    routingKey: z.string().default(''),
+    /** Declare this durable queue and bind it to the exchange with the routing key. */
+    queue: z.string().min(1).optional(),
+    maxMessageBytes: byteSize.default(16_777_216),
+  })
+  .strict();
+
+export const memorySinkSchema = z.object({ kind: z.literal('memory'), stream: z.string().min(1) }).strict();
+
+export const sinkSchema = z.discriminatedUnion('kind', [kafkaSinkSchema, rabbitmqSinkSchema, memorySinkSchema]);
+
+export const decodeSchema = z
+  .object({
+    /** `json`: any JSON object; `cloudevents`: CloudEvents 1.0, structured or binary mode. */
+    format: z.enum(['json', 'cloudevents']).default('cloudevents'),
+    /** json: path of the event id in the payload (default: a CloudEvent-ish `id`, else transport key + position). */
+    idPath: z.string().min(1).optional(),
+    /** json: path of the partition key in the payload. */
+    keyPath: z.string().min(1).optional(),
+    /** json: CloudEvent `type` to give the events. */
+    type: z.string().min(1).default('com.modelbridge.json'),
+  })
+  .strict();
+
+export const kserveHttpBackendSchema = z
+  .object({
+    kind: z.literal('kserve-http'),
+    /** Base URL of the Open Inference Protocol v2 server, e.g. `http://localhost:8000`. */
+    url: z.url(),
+    model: z.string().min(1),
+    version: z.string().min(1).optional(),
+    /** Extra request headers (e.g. an API key via `${ENV}`). */
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Input tensor datatypes by input name; inferred from the values when absent. */
+    datatypes: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+export const backendSchema = z.discriminatedUnion('kind', [kserveHttpBackendSchema]);
+
+export const inferenceSchema = z
+  .object({
+    backend: backendSchema,
+    request: z
+      .object({
+        /** Model input name → path into the event (e.g. `data.text`). */
+        inputs: z.record(z.string().min(1), z.string().min(1)).refine((o) => Object.keys(o).length > 0, 'at least one input'),
+        parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+      })
+      .strict(),
+    /** Output field name on the enriched event → path into the response (e.g. `outputs.label[0]`). */
+    response: z.record(z.string().min(1), z.string().min(1)).refine((o) => Object.keys(o).length > 0, 'at least one field'),
+    /** Timeout of one inference attempt. */
+    timeout: duration.default(2000),
+    retry: z
+      .object({
+        /** Attempts in all (1 = no retry). */
+        attempts: z.number().int().min(1).max(100).default(5),
+        minDelay: duration.default(100),
+        maxDelay: duration.default(10_000),
+      })
+      .strict()
+      .default({ attempts: 5, minDelay: 100, maxDelay: 10_000 }),
+    breaker: z
+      .object({
+        errorThresholdPercentage: z.number().min(1).max(100).default(50),
+        /** Calls in the rolling window before the breaker may open. */
+        volumeThreshold: z.number().int().min(1).default(5),
+        /** How long the breaker stays open before a half-open probe. */
+        resetTimeout: duration.default(5000),
+        rollingWindow: duration.default(10_000),
+      })
+      .strict()
+      .default({ errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeout: 5000, rollingWindow: 10_000 }),
+    concurrency: z
+      .object({
+        /** Events in flight per connector (decoded, waiting on a key, calling the model or publishing). */
+        max: z.number().int().min(1).max(100_000).default(256),
+      })
+      .strict()
+      .default({ max: 256 }),
+  })
+  .strict();
+
+export const connectorConfigSchema = z
+  .object({
+    name,
+    source: sourceSchema,
+    decode: decodeSchema.default({ format: 'cloudevents', type: 'com.modelbridge.json' }),
+    /** key: per-key order, keys in parallel (default); partition: one at a time per lane; none: no order. */
+    ordering: z.enum(['key', 'partition', 'none']).default('key'),
+    inference: inferenceSchema,
+    enriched: z
+      .object({
+        /** CloudEvent type of enriched events; default: the input type + `.enriched`. */
+        type: z.string().min(1).optional(),
+        /** CloudEvent source of enriched events; default `/modelbridge/<connector name>`. */
+        source: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    sink: sinkSchema,
+    deadLetter: sinkSchema,
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const { retry, breaker } = config.inference;
+    if (retry.minDelay > retry.maxDelay) {
+      ctx.addIssue({ code: 'custom', path: ['inference', 'retry', 'minDelay'], message: 'must not exceed maxDelay' });
+    }
+    if (breaker.resetTimeout < 10) {
+      ctx.addIssue({ code: 'custom', path: ['inference', 'breaker', 'resetTimeout'], message: 'must be at least 10ms' });
+    }
+    if (sameDestination(config.sink, config.deadLetter)) {
+      ctx.addIssue({ code: 'custom', path: ['deadLetter'], message: 'must differ from sink' });
+    }
+    if (config.source.kind === 'kafka' && config.sink.kind === 'kafka' && config.source.topic === config.sink.topic) {
+      ctx.addIssue({ code: 'custom', path: ['sink', 'topic'], message: 'must differ from the source topic (it would loop)' });
+    }
+  });
+
+function sameDestination(a: z.infer<typeof sinkSchema>, b: z.infer<typeof sinkSchema>): boolean {
+  if (a.kind === 'kafka' && b.kind === 'kafka') return a.topic === b.topic;
+  if (a.kind === 'memory' && b.kind === 'memory') return a.stream === b.stream;
+  if (a.kind === 'rabbitmq' && b.kind === 'rabbitmq') return a.exchange === b.exchange && a.routingKey === b.routingKey;
+  return false;
+}
+
+export type ConnectorConfig = z.infer<typeof connectorConfigSchema>;
+export type ConnectorConfigInput = z.input<typeof connectorConfigSchema>;
+export type SourceConfig = ConnectorConfig['source'];
+export type SinkConfig = ConnectorConfig['sink'];
+export type KafkaSourceConfig = z.infer<typeof kafkaSourceSchema>;
+export type KafkaSinkConfig = z.infer<typeof kafkaSinkSchema>;
+export type RabbitmqSourceConfig = z.infer<typeof rabbitmqSourceSchema>;
+export type RabbitmqSinkConfig = z.infer<typeof rabbitmqSinkSchema>;
+export type MemorySourceConfig = z.infer<typeof memorySourceSchema>;
+export type MemorySinkConfig = z.infer<typeof memorySinkSchema>;
+export type BackendConfig = ConnectorConfig['inference']['backend'];
+export type KserveHttpBackendConfig = z.infer<typeof kserveHttpBackendSchema>;
+export type InferenceConfig = ConnectorConfig['inference'];
