@@ -1,0 +1,15 @@
+/**
+ * A failure the model server answers with an HTTP status and an Open Inference Protocol error body
+ * `{"error": message}`. This is the server side of the wire; clients classify it into `ModelbridgeError`s.
+ */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(status: number, message: string, headers?: Record<string, string>) {
+    super(message);
+    this.status = status;
+    this.headers = headers;
+  }
+}

@@ -1,0 +1,11 @@
+/** The reference model server: OIP v2 HTTP, sentiment and echo models, fault injection, stats. */
+export { createModelServer } from './server.ts';
+export type { ModelServer, ModelServerOptions } from './server.ts';
+export { createFaultRegistry, faultSpecSchema } from './faults.ts';
+export type { ActiveFault, FaultRegistry, FaultSpec, FaultSpecInput } from './faults.ts';
+export type { ModelStats, ServerStats } from './stats.ts';
+export { createSentimentModel, scoreSentiment } from './models/sentiment.ts';
+export type { Sentiment } from './models/sentiment.ts';
+export { createEchoModel } from './models/echo.ts';
+export type { Model, Tensor, TensorMetadata } from './models/model.ts';
+export { HttpError } from './http-error.ts';

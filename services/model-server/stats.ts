@@ -1,0 +1,44 @@
+/** Per-model infer call counts, readable in-process and over HTTP (`GET /admin/stats`). */
+
+/** Counts of one model. */
+export interface ModelStats {
+  /** Infer calls received. */
+  requests: number;
+  /** Infer answers by HTTP status (`"200"`, `"503"`, …); `"aborted"` when the connection closed first. */
+  byStatus: Record<string, number>;
+}
+
+export interface ServerStats {
+  recordRequest(model: string): void;
+  recordOutcome(model: string, outcome: number | 'aborted'): void;
+  /** Counts of one model (zeros when it has none). */
+  model(model: string): ModelStats;
+  snapshot(): Record<string, ModelStats>;
+  reset(): void;
+}
+
+export function createServerStats(): ServerStats {
+  const models = new Map<string, ModelStats>();
+  const entry = (model: string): ModelStats => {
+    let stats = models.get(model);
+    if (!stats) {
+      stats = { requests: 0, byStatus: {} };
+      models.set(model, stats);
+    }
+    return stats;
+  };
+  return {
+    recordRequest(model) {
+      entry(model).requests++;
+    },
+    recordOutcome(model, outcome) {
+      const byStatus = entry(model).byStatus;
+      byStatus[outcome] = (byStatus[outcome] ?? 0) + 1;
+    },
+    model: (model) => structuredClone(models.get(model) ?? { requests: 0, byStatus: {} }),
+    snapshot: () => structuredClone(Object.fromEntries(models)),
+    reset() {
+      models.clear();
+    },
+  };
+}
