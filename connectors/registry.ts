@@ -1,0 +1,64 @@
+/**
+ * The explicit registry of connector kinds: config `kind` → factory. Injected into the worker, so tests
+ * and the demo can pass a memory broker; nothing registers itself by import side effect.
+ */
+import type { Logger } from 'pino';
+import type { BackendConfig, ConnectorConfig, SinkConfig, SourceConfig } from '../schemas/connector-config.ts';
+import { createCloudEventsDecoder } from './cloudevents/index.ts';
+import { createJsonDecoder } from './json/index.ts';
+import { createKafkaSink, createKafkaSource } from './kafka/index.ts';
+import { createKserveHttpClient } from './kserve/index.ts';
+import { createMemorySink, createMemorySource } from './memory/index.ts';
+import type { MemoryBroker } from './memory/index.ts';
+import { createRabbitmqSink, createRabbitmqSource } from './rabbitmq/index.ts';
+import type { Decoder, InferenceClient, Sink, Source } from './types.ts';
+
+export interface ConnectorRegistry {
+  createSource(config: SourceConfig, logger: Logger): Source;
+  createSink(config: SinkConfig, logger: Logger): Sink;
+  createDecoder(config: ConnectorConfig['decode']): Decoder;
+  createInferenceClient(config: BackendConfig, logger: Logger): InferenceClient;
+}
+
+export interface RegistryOptions {
+  /** Required for `kind: memory` sources and sinks (demo and unit tests). */
+  readonly memoryBroker?: MemoryBroker;
+}
+
+export function createRegistry(options: RegistryOptions = {}): ConnectorRegistry {
+  function memory(): MemoryBroker {
+    if (!options.memoryBroker) throw new Error('kind "memory" needs a memory broker (demo and tests only)');
+    return options.memoryBroker;
+  }
+  return {
+    createSource(config, logger) {
+      switch (config.kind) {
+        case 'kafka':
+          return createKafkaSource(config, { logger });
+        case 'rabbitmq':
+          return createRabbitmqSource(config, { logger });
+        case 'memory':
+          return createMemorySource(config, memory());
+      }
+    },
+    createSink(config, logger) {
+      switch (config.kind) {
+        case 'kafka':
+          return createKafkaSink(config, { logger });
+        case 'rabbitmq':
+          return createRabbitmqSink(config, { logger });
+        case 'memory':
+          return createMemorySink(config, memory());
+      }
+    },
+    createDecoder(config) {
+      return config.format === 'json' ? createJsonDecoder(config) : createCloudEventsDecoder(config);
+    },
+    createInferenceClient(config) {
+      switch (config.kind) {
+        case 'kserve-http':
+          return createKserveHttpClient(config);
+      }
+    },
+  };
+}

@@ -1,0 +1,359 @@
+/**
+ * One connector's runtime: source → size check → decode → (per-key lane) map → infer → map back →
+ * publish enriched event or dead letter → ack. A delivery is acked only after what it produced was
+ * durably accepted by the broker; on shutdown what is unfinished is nacked and comes back later.
+ */
+import type { Logger } from 'pino';
+import { ModelbridgeError, toModelbridgeError } from '../../connectors/errors.ts';
+import type { Decoder, Delivery, InferenceClient, InboundMessage, OutboundMessage, Sink, Source } from '../../connectors/types.ts';
+import type { ConnectorConfig } from '../../schemas/connector-config.ts';
+import type { CanonicalEvent } from '../../schemas/event.ts';
+import { backoffDelay, sleep } from './backoff.ts';
+import { createGuardedBackend } from './guarded-backend.ts';
+import type { BreakerState } from './guarded-backend.ts';
+import { createKeyedExecutor } from './key-executor.ts';
+import { compileMapping } from './mapping.ts';
+import { buildDeadLetter, buildEnrichedMessage } from './messages.ts';
+import type { WorkerMetrics } from './metrics.ts';
+
+export type ConnectorState = 'created' | 'starting' | 'waiting-for-model' | 'running' | 'draining' | 'stopped' | 'failed';
+export type PauseReason = 'backpressure' | 'breaker' | 'draining' | 'failed';
+
+export interface ConnectorDeps {
+  readonly source: Source;
+  readonly sink: Sink;
+  readonly deadLetter: Sink;
+  readonly decoder: Decoder;
+  readonly client: InferenceClient;
+  readonly logger: Logger;
+  readonly metrics: WorkerMetrics;
+}
+
+export interface ConnectorStatus {
+  readonly name: string;
+  readonly state: ConnectorState;
+  readonly inFlight: number;
+  readonly paused: readonly PauseReason[];
+  readonly breaker: BreakerState;
+  readonly source: ReturnType<Source['status']>;
+  readonly sinkConnected: boolean;
+  readonly deadLetterConnected: boolean;
+}
+
+export interface ConnectorRuntime {
+  readonly name: string;
+  start(): Promise<void>;
+  /** Stop intake, drain for up to `graceMs`, then abort what is left (nacked) and disconnect. */
+  close(graceMs: number): Promise<void>;
+  status(): ConnectorStatus;
+  /** True when running with connected source and sinks and a closed breaker. */
+  ready(): boolean;
+}
+
+const PUBLISH_BACKOFF = { minDelayMs: 100, maxDelayMs: 5000 };
+const PAUSE_REASONS: readonly PauseReason[] = ['backpressure', 'breaker', 'draining', 'failed'];
+
+export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): ConnectorRuntime {
+  const { source, sink, deadLetter, decoder, client, metrics } = deps;
+  const name = config.name;
+  const logger = deps.logger.child({ connector: name });
+  const backendKind = config.inference.backend.kind;
+  const model = config.inference.backend.model;
+  const lifecycle = new AbortController();
+  const executor = createKeyedExecutor();
+  const requestMapping = compileMapping(config.inference.request.inputs);
+  const responseMapping = compileMapping(config.inference.response);
+  const parameters = config.inference.request.parameters;
+  const maxInFlight = config.inference.concurrency.max;
+  const resumeBelow = Math.max(0, Math.floor(maxInFlight / 2));
+  const maxMessageBytes = config.source.maxMessageBytes;
+  const enrichOptions = { source: config.enriched.source ?? `/modelbridge/${name}`, type: config.enriched.type };
+  const backendLabels = { connector: name, backend: backendKind, model };
+
+  // Label children resolved once: the hot path does no label lookups.
+  const consumed = metrics.consumed.labels(name);
+  const succeeded = metrics.succeeded.labels(name);
+  const inFlightGauge = metrics.inFlight.labels(name);
+  const attemptOk = metrics.inferenceDuration.labels({ ...backendLabels, outcome: 'ok' });
+  const attemptError = metrics.inferenceDuration.labels({ ...backendLabels, outcome: 'error' });
+  const enrichedPublish = metrics.publishDuration.labels(name, 'enriched');
+  const deadLetterPublish = metrics.publishDuration.labels(name, 'dead_letter');
+
+  let state: ConnectorState = 'created';
+  let inFlight = 0;
+  let sourcePaused = false;
+  const pauseReasons = new Set<PauseReason>();
+  let drained: PromiseWithResolvers<void> | undefined;
+  let lagTimer: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
+
+  const backend = createGuardedBackend(client, config.inference, lifecycle.signal, {
+    onStateChange(breakerState) {
+      metrics.breakerState.set(backendLabels, breakerState === 'open' ? 1 : breakerState === 'half-open' ? 0.5 : 0);
+      metrics.breakerTransitions.inc({ ...backendLabels, state: breakerState });
+      logger.warn({ breaker: breakerState, backend: backendKind, model }, `circuit breaker ${breakerState}`);
+      if (breakerState === 'closed') unpause('breaker');
+      else pause('breaker');
+    },
+    onAttempt(durationMs, error) {
+      (error ? attemptError : attemptOk).observe(durationMs / 1000);
+    },
+    onRetry(error) {
+      metrics.retries.inc({ ...backendLabels, code: error.code });
+    },
+    onProbeFailed(error) {
+      logger.warn({ err: error }, 'half-open readiness probe failed');
+    },
+  });
+  metrics.breakerState.set(backendLabels, 0);
+  for (const reason of PAUSE_REASONS) metrics.intakePaused.set({ connector: name, reason }, 0);
+
+  function pause(reason: PauseReason): void {
+    if (pauseReasons.has(reason)) return;
+    pauseReasons.add(reason);
+    metrics.intakePaused.set({ connector: name, reason }, 1);
+    metrics.intakePauses.inc({ connector: name, reason });
+    if (!sourcePaused) {
+      sourcePaused = true;
+      source.pause();
+    }
+  }
+
+  function unpause(reason: PauseReason): void {
+    if (!pauseReasons.delete(reason)) return;
+    metrics.intakePaused.set({ connector: name, reason }, 0);
+    if (sourcePaused && pauseReasons.size === 0) {
+      sourcePaused = false;
+      source.resume();
+    }
+  }
+
+  function settle(delivery: Delivery, ok: boolean): void {
+    if (ok) delivery.ack();
+    else delivery.nack();
+    inFlight--;
+    inFlightGauge.dec();
+    if (inFlight <= resumeBelow && pauseReasons.has('backpressure')) unpause('backpressure');
+    if (inFlight === 0) drained?.resolve();
+  }
+
+  function onDelivery(delivery: Delivery): void {
+    inFlight++;
+    inFlightGauge.inc();
+    consumed.inc();
+    if (inFlight >= maxInFlight) pause('backpressure');
+    const message = delivery.message;
+    if (message.value !== null && message.value.length > maxMessageBytes) {
+      const error = new ModelbridgeError('MESSAGE_TOO_LARGE', `message of ${message.value.length} bytes exceeds maxMessageBytes ${maxMessageBytes}`);
+      void fail(delivery, error, undefined);
+      return;
+    }
+    let event: CanonicalEvent;
+    try {
+      event = decoder.decode(message);
+    } catch (thrown) {
+      void fail(delivery, toModelbridgeError(thrown, 'decode'), undefined);
+      return;
+    }
+    if (config.ordering === 'none') {
+      void processEvent(delivery, event);
+      return;
+    }
+    const key = config.ordering === 'partition' ? delivery.lane : `${delivery.lane}\u0000${orderingKey(message, event)}`;
+    executor.submit(key, () => processEvent(delivery, event));
+  }
+
+  async function processEvent(delivery: Delivery, event: CanonicalEvent): Promise<void> {
+    let inputs: Record<string, unknown>;
+    try {
+      inputs = requestMapping.apply(event, 'request');
+    } catch (thrown) {
+      return fail(delivery, toModelbridgeError(thrown, 'map'), event);
+    }
+    const outcome = await backend.infer({ id: event.id, inputs, parameters }, event.traceparent);
+    if (!outcome.ok) {
+      if (outcome.error.code === 'ABORTED') return settle(delivery, false);
+      return fail(delivery, outcome.error, event, outcome);
+    }
+    const response = outcome.response;
+    let output: Record<string, unknown>;
+    try {
+      output = responseMapping.apply(
+        { outputs: response.outputs, model_name: response.modelName, model_version: response.modelVersion },
+        'response',
+      );
+    } catch (thrown) {
+      return fail(delivery, toModelbridgeError(thrown, 'map'), event, { attempts: outcome.attempts });
+    }
+    const enriched = buildEnrichedMessage(event, delivery.message, output, {
+      connector: name,
+      backend: backendKind,
+      model: response.modelName || model,
+      modelVersion: response.modelVersion,
+      latencyMs: Math.round(outcome.latencyMs * 100) / 100,
+      attempts: outcome.attempts,
+      usage: response.usage,
+    }, enrichOptions);
+    const published = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
+    if (published === true) {
+      succeeded.inc();
+      return settle(delivery, true);
+    }
+    if (published === false) return settle(delivery, false);
+    return fail(delivery, published, event, { attempts: outcome.attempts });
+  }
+
+  async function fail(
+    delivery: Delivery,
+    error: ModelbridgeError,
+    event: CanonicalEvent | undefined,
+    tries: { attempts: number; firstFailureAt?: number; lastFailureAt?: number } = { attempts: 0 },
+  ): Promise<void> {
+    const now = Date.now();
+    metrics.deadLettered.inc({ connector: name, code: error.code });
+    logger.warn(
+      { eventId: event?.id, traceparent: event?.traceparent, code: error.code, stage: error.stage, attempts: tries.attempts, origin: delivery.message.origin },
+      `dead-lettering: ${error.message}`,
+    );
+    const letter = buildDeadLetter(delivery.message, error, {
+      connector: name,
+      backend: backendKind,
+      model,
+      attempts: tries.attempts,
+      firstFailureAt: tries.firstFailureAt ?? now,
+      lastFailureAt: tries.lastFailureAt ?? now,
+      eventId: event?.id,
+    });
+    const published = await publishDurably(deadLetter, letter, deadLetterPublish, 'dead_letter');
+    if (published === true) return settle(delivery, true);
+    if (published !== false) {
+      // The dead-letter destination refuses this message for good: never ack what was not stored.
+      logger.error({ err: published, eventId: event?.id }, 'dead-letter destination refused the message; connector stops intake');
+      state = 'failed';
+      pause('failed');
+    }
+    settle(delivery, false);
+  }
+
+  /** Publishes until confirmed. Returns true, false when aborted by shutdown, or the non-retryable error. */
+  async function publishDurably(
+    target: Sink,
+    message: OutboundMessage,
+    timer: { startTimer(): () => unknown },
+    destination: 'enriched' | 'dead_letter',
+  ): Promise<true | false | ModelbridgeError> {
+    for (let attempt = 1; ; attempt++) {
+      const stop = timer.startTimer();
+      try {
+        await target.publish(message);
+        stop();
+        return true;
+      } catch (thrown) {
+        const error = toModelbridgeError(thrown, 'publish');
+        if (!error.retryable) return error;
+        if (lifecycle.signal.aborted) return false;
+        metrics.publishRetries.inc({ connector: name, destination });
+        logger.warn({ err: error, destination, attempt }, 'publish failed; retrying');
+        try {
+          await sleep(backoffDelay(PUBLISH_BACKOFF, attempt, error.retryAfterMs), lifecycle.signal);
+        } catch {
+          return false;
+        }
+      }
+    }
+  }
+
+  async function waitForModel(): Promise<void> {
+    for (let attempt = 1; !lifecycle.signal.aborted; attempt++) {
+      if (await client.ready(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(config.inference.timeout)]))) return;
+      if (attempt === 1) logger.warn({ backend: backendKind, model }, 'model not ready; waiting before consuming');
+      await sleep(backoffDelay({ minDelayMs: 200, maxDelayMs: 5000 }, attempt), lifecycle.signal);
+    }
+  }
+
+  async function start(): Promise<void> {
+    if (state !== 'created') throw new Error(`connector ${name} cannot start from state ${state}`);
+    state = 'starting';
+    await Promise.all([sink.start(), deadLetter.start()]);
+    state = 'waiting-for-model';
+    await waitForModel();
+    if (lifecycle.signal.aborted) return;
+    await source.start(onDelivery);
+    state = 'running';
+    lagTimer = setInterval(() => {
+      const lag = source.status().lag;
+      if (lag !== undefined) metrics.consumerLag.set({ connector: name }, lag);
+    }, 5000).unref();
+    logger.info({ source: config.source.kind, sink: config.sink.kind, backend: backendKind, model }, 'connector running');
+  }
+
+  async function shutdown(graceMs: number): Promise<void> {
+    if (state !== 'failed') state = 'draining';
+    pause('draining');
+    if (inFlight > 0) {
+      drained = Promise.withResolvers<void>();
+      const timer = setTimeout(() => drained?.resolve(), graceMs);
+      await drained.promise;
+      clearTimeout(timer);
+      if (inFlight > 0) logger.warn({ inFlight }, 'grace period over; aborting what is left (it will be redelivered)');
+    }
+    lifecycle.abort(new ModelbridgeError('ABORTED', 'connector is shutting down'));
+    if (inFlight > 0) {
+      // Aborted work settles (nacks) promptly; bound the wait anyway.
+      drained = Promise.withResolvers<void>();
+      const timer = setTimeout(() => drained?.resolve(), 5000);
+      await drained.promise;
+      clearTimeout(timer);
+    }
+    clearInterval(lagTimer);
+    backend.close();
+    const failures: unknown[] = [];
+    // Source first so it commits what was acked; then producers; the model client last.
+    for (const [what, step] of [
+      ['source', () => source.close()],
+      ['sink', () => sink.close()],
+      ['dead-letter sink', () => deadLetter.close()],
+      ['inference client', () => client.close()],
+    ] as const) {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+        logger.error({ err: error }, `closing ${what} failed`);
+      }
+    }
+    if (state !== 'failed') state = 'stopped';
+    logger.info({ inFlight }, 'connector stopped');
+    if (failures.length > 0) throw new AggregateError(failures, `connector ${name}: ${failures.length} close step(s) failed`);
+  }
+
+  return {
+    name,
+    start,
+    close(graceMs) {
+      closing ??= shutdown(graceMs);
+      return closing;
+    },
+    status() {
+      return {
+        name,
+        state,
+        inFlight,
+        paused: [...pauseReasons],
+        breaker: backend.state,
+        source: source.status(),
+        sinkConnected: sink.status().connected,
+        deadLetterConnected: deadLetter.status().connected,
+      };
+    },
+    ready() {
+      return state === 'running' && backend.state === 'closed' && source.status().connected && sink.status().connected && deadLetter.status().connected;
+    },
+  };
+}
+
+function orderingKey(message: InboundMessage, event: CanonicalEvent): string {
+  if (event.partitionkey !== undefined) return event.partitionkey;
+  if (message.key !== null) return message.key.toString('latin1');
+  return event.id;
+}

@@ -1,0 +1,227 @@
+/**
+ * An inference client behind a per-attempt timeout, retries (p-retry, full-jitter backoff that honours
+ * Retry-After) and a circuit breaker (opossum). While the breaker is open, calls wait for it to close
+ * instead of spending their retry budget: a down backend is not a poison message. The half-open probe
+ * asks the model's readiness endpoint rather than sacrificing a real event.
+ */
+import CircuitBreaker from 'opossum';
+import pRetry from 'p-retry';
+import { ModelbridgeError, toModelbridgeError } from '../../connectors/errors.ts';
+import type { InferenceClient, InferenceRequest, InferenceResponse } from '../../connectors/types.ts';
+import type { InferenceConfig } from '../../schemas/connector-config.ts';
+import { backoffDelay, sleep } from './backoff.ts';
+import { decide } from './fate.ts';
+import type { Fate } from './fate.ts';
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export type InferOutcome =
+  | { readonly ok: true; readonly response: InferenceResponse; readonly attempts: number; readonly latencyMs: number }
+  | {
+      readonly ok: false;
+      readonly error: ModelbridgeError;
+      readonly attempts: number;
+      readonly firstFailureAt: number;
+      readonly lastFailureAt: number;
+    };
+
+export interface GuardedBackendHooks {
+  /** Every breaker transition. */
+  onStateChange?(state: BreakerState): void;
+  /** Every attempt that reached the client, with its outcome. */
+  onAttempt?(durationMs: number, error: ModelbridgeError | undefined): void;
+  /** Every retry scheduled (not holds). */
+  onRetry?(error: ModelbridgeError): void;
+  /** A half-open probe failed or threw. */
+  onProbeFailed?(error: unknown): void;
+}
+
+export interface GuardedBackend {
+  infer(request: InferenceRequest, traceparent: string | undefined): Promise<InferOutcome>;
+  readonly state: BreakerState;
+  /** Resolves when the breaker is closed (immediately if it is); rejects when `signal` aborts. */
+  whenClosed(signal: AbortSignal): Promise<void>;
+  close(): void;
+}
+
+type Call = (request: InferenceRequest, signal: AbortSignal, traceparent: string | undefined) => Promise<InferenceResponse>;
+
+export function createGuardedBackend(
+  client: InferenceClient,
+  policy: Pick<InferenceConfig, 'timeout' | 'retry' | 'breaker'>,
+  lifecycle: AbortSignal,
+  hooks: GuardedBackendHooks = {},
+): GuardedBackend {
+  const call: Call = (request, signal, traceparent) => client.infer(request, { signal, traceparent });
+  const breaker = new CircuitBreaker<Parameters<Call>, InferenceResponse>(call, {
+    // The per-attempt timeout is an AbortSignal on the request itself: opossum's own timeout would not cancel it.
+    timeout: false,
+    errorThresholdPercentage: policy.breaker.errorThresholdPercentage,
+    volumeThreshold: policy.breaker.volumeThreshold,
+    resetTimeout: policy.breaker.resetTimeout,
+    rollingCountTimeout: policy.breaker.rollingWindow,
+    rollingCountBuckets: 10,
+    // Poison (4xx, bad input) and shutdown aborts say nothing about the backend's health.
+    errorFilter: (error: unknown) => !toModelbridgeError(error).retryable,
+    enableSnapshots: false,
+  });
+
+  let state: BreakerState = 'closed';
+  let recovered: { promise: Promise<void>; resolve: () => void } | undefined;
+
+  function transition(next: BreakerState): void {
+    if (next === state) return;
+    state = next;
+    if (next === 'open' && !recovered) recovered = Promise.withResolvers<void>();
+    if (next === 'closed' && recovered) {
+      recovered.resolve();
+      recovered = undefined;
+    }
+    hooks.onStateChange?.(next);
+  }
+
+  breaker.on('open', () => transition('open'));
+  breaker.on('close', () => transition('closed'));
+  breaker.on('halfOpen', () => {
+    transition('half-open');
+    void probe();
+  });
+
+  async function probe(): Promise<void> {
+    try {
+      const ready = await client.ready(AbortSignal.any([lifecycle, AbortSignal.timeout(policy.timeout)]));
+      if (lifecycle.aborted || !breaker.halfOpen) return;
+      if (ready) breaker.close();
+      else breaker.open();
+    } catch (error) {
+      hooks.onProbeFailed?.(error);
+      if (breaker.halfOpen) breaker.open();
+    }
+  }
+
+  function whenClosed(signal: AbortSignal): Promise<void> {
+    if (state === 'closed' || !recovered) return Promise.resolve();
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const waiting = recovered.promise;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      void waiting.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  async function attempt(request: InferenceRequest, traceparent: string | undefined): Promise<InferenceResponse> {
+    if (lifecycle.aborted) throw new ModelbridgeError('ABORTED', 'worker is shutting down');
+    const started = performance.now();
+    try {
+      const signal = AbortSignal.any([lifecycle, AbortSignal.timeout(policy.timeout)]);
+      const response = await breaker.fire(request, signal, traceparent);
+      hooks.onAttempt?.(performance.now() - started, undefined);
+      return response;
+    } catch (thrown) {
+      const error = classifyBreakerError(thrown);
+      if (error.code !== 'BREAKER_OPEN') hooks.onAttempt?.(performance.now() - started, error);
+      throw error;
+    }
+  }
+
+  async function infer(request: InferenceRequest, traceparent: string | undefined): Promise<InferOutcome> {
+    const started = performance.now();
+    // Fast path: one attempt with no retry machinery allocated.
+    try {
+      const response = await attempt(request, traceparent);
+      return { ok: true, response, attempts: 1, latencyMs: performance.now() - started };
+    } catch (thrown) {
+      return retrying(request, traceparent, toModelbridgeError(thrown), started);
+    }
+  }
+
+  async function retrying(
+    request: InferenceRequest,
+    traceparent: string | undefined,
+    firstError: ModelbridgeError,
+    started: number,
+  ): Promise<InferOutcome> {
+    const firstFailureAt = Date.now();
+    let lastFailureAt = firstFailureAt;
+    let calls = firstError.code === 'BREAKER_OPEN' ? 0 : 1;
+    let counted = 0;
+    let lastError = firstError;
+    let fate: Fate = judge(firstError);
+
+    function judge(error: ModelbridgeError): Fate {
+      const decided = decide({ error, attempts: counted + 1, maxAttempts: policy.retry.attempts, breakerOpen: state !== 'closed' });
+      if (decided.action !== 'hold') counted++;
+      return decided;
+    }
+
+    async function wait(currentFate: Fate, error: ModelbridgeError): Promise<void> {
+      if (currentFate.action === 'hold') {
+        await whenClosed(lifecycle);
+        return;
+      }
+      hooks.onRetry?.(error);
+      await sleep(backoffDelay({ minDelayMs: policy.retry.minDelay, maxDelayMs: policy.retry.maxDelay }, counted, error.retryAfterMs), lifecycle);
+    }
+
+    if (fate.action === 'dead-letter') return failure();
+    try {
+      await wait(fate, firstError);
+      const response = await pRetry(
+        async () => {
+          const result = await attempt(request, traceparent);
+          return result;
+        },
+        {
+          // The budget is enforced by decide(); holds are not consumed, so this bound is never the one hit.
+          retries: Number.POSITIVE_INFINITY,
+          minTimeout: 0,
+          maxTimeout: 0,
+          signal: lifecycle,
+          shouldConsumeRetry: ({ error }) => {
+            const classified = toModelbridgeError(error);
+            if (classified.code !== 'BREAKER_OPEN') calls++;
+            lastError = classified;
+            lastFailureAt = Date.now();
+            fate = judge(classified);
+            return fate.action !== 'hold';
+          },
+          onFailedAttempt: async ({ error }) => {
+            if (fate.action !== 'dead-letter') await wait(fate, toModelbridgeError(error));
+          },
+          shouldRetry: () => fate.action !== 'dead-letter',
+        },
+      );
+      return { ok: true, response, attempts: calls + 1, latencyMs: performance.now() - started };
+    } catch (thrown) {
+      if (lifecycle.aborted) lastError = new ModelbridgeError('ABORTED', 'worker is shutting down', { cause: thrown });
+      return failure();
+    }
+
+    function failure(): InferOutcome {
+      return { ok: false, error: lastError, attempts: calls, firstFailureAt, lastFailureAt };
+    }
+  }
+
+  return {
+    infer,
+    get state() {
+      return state;
+    },
+    whenClosed,
+    close() {
+      breaker.shutdown();
+      recovered?.resolve();
+    },
+  };
+}
+
+function classifyBreakerError(thrown: unknown): ModelbridgeError {
+  if ((thrown as { code?: unknown } | null)?.code === 'EOPENBREAKER') {
+    return new ModelbridgeError('BREAKER_OPEN', 'circuit breaker is open', { cause: thrown });
+  }
+  return toModelbridgeError(thrown);
+}

@@ -1,0 +1,90 @@
+/**
+ * The worker's Prometheus metrics, registered on an injected registry (never the global one).
+ * Labels are bounded: connector, backend, model, code, reason, destination.
+ */
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+
+export interface WorkerMetrics {
+  readonly consumed: Counter<'connector'>;
+  readonly succeeded: Counter<'connector'>;
+  readonly deadLettered: Counter<'connector' | 'code'>;
+  readonly inFlight: Gauge<'connector'>;
+  readonly inferenceDuration: Histogram<'connector' | 'backend' | 'model' | 'outcome'>;
+  readonly retries: Counter<'connector' | 'backend' | 'model' | 'code'>;
+  readonly breakerState: Gauge<'connector' | 'backend' | 'model'>;
+  readonly breakerTransitions: Counter<'connector' | 'backend' | 'model' | 'state'>;
+  readonly intakePaused: Gauge<'connector' | 'reason'>;
+  readonly intakePauses: Counter<'connector' | 'reason'>;
+  readonly publishDuration: Histogram<'connector' | 'destination'>;
+  readonly publishRetries: Counter<'connector' | 'destination'>;
+  readonly consumerLag: Gauge<'connector'>;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createWorkerMetrics(registry: Registry): WorkerMetrics {
+  const registers = [registry];
+  return {
+    consumed: new Counter({ name: 'modelbridge_events_consumed_total', help: 'Messages received from the source.', labelNames: ['connector'], registers }),
+    succeeded: new Counter({ name: 'modelbridge_events_succeeded_total', help: 'Events enriched and published.', labelNames: ['connector'], registers }),
+    deadLettered: new Counter({
+      name: 'modelbridge_events_dead_lettered_total',
+      help: 'Messages published to the dead-letter destination, by error code.',
+      labelNames: ['connector', 'code'],
+      registers,
+    }),
+    inFlight: new Gauge({ name: 'modelbridge_events_in_flight', help: 'Messages received and not yet acked.', labelNames: ['connector'], registers }),
+    inferenceDuration: new Histogram({
+      name: 'modelbridge_inference_request_duration_seconds',
+      help: 'Duration of single inference attempts.',
+      labelNames: ['connector', 'backend', 'model', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    retries: new Counter({
+      name: 'modelbridge_inference_retries_total',
+      help: 'Inference retries scheduled, by the error that caused them.',
+      labelNames: ['connector', 'backend', 'model', 'code'],
+      registers,
+    }),
+    breakerState: new Gauge({
+      name: 'modelbridge_breaker_state',
+      help: 'Circuit breaker state: 0 closed, 1 open, 0.5 half-open.',
+      labelNames: ['connector', 'backend', 'model'],
+      registers,
+    }),
+    breakerTransitions: new Counter({
+      name: 'modelbridge_breaker_transitions_total',
+      help: 'Circuit breaker transitions, by the state entered.',
+      labelNames: ['connector', 'backend', 'model', 'state'],
+      registers,
+    }),
+    intakePaused: new Gauge({
+      name: 'modelbridge_intake_paused',
+      help: 'Intake paused (1) or not (0), by reason: backpressure, breaker, not-ready.',
+      labelNames: ['connector', 'reason'],
+      registers,
+    }),
+    intakePauses: new Counter({
+      name: 'modelbridge_intake_pauses_total',
+      help: 'Times intake was paused, by reason.',
+      labelNames: ['connector', 'reason'],
+      registers,
+    }),
+    publishDuration: new Histogram({
+      name: 'modelbridge_publish_duration_seconds',
+      help: 'Time until the broker confirmed a publish.',
+      labelNames: ['connector', 'destination'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    publishRetries: new Counter({
+      name: 'modelbridge_publish_retries_total',
+      help: 'Publishes retried after a retryable broker failure.',
+      labelNames: ['connector', 'destination'],
+      registers,
+    }),
+    consumerLag: new Gauge({ name: 'modelbridge_consumer_lag', help: 'Messages waiting in the source, where it reports it.', labelNames: ['connector'], registers }),
+  };
+}

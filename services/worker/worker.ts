@@ -1,0 +1,86 @@
+/**
+ * A worker runs one or more connectors in one process, with an explicit lifecycle:
+ * created → starting → running → draining → stopped | failed.
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ConnectorRegistry } from '../../connectors/registry.ts';
+import type { ConnectorConfig } from '../../schemas/connector-config.ts';
+import { createConnector } from './connector.ts';
+import type { ConnectorRuntime, ConnectorStatus } from './connector.ts';
+import { createWorkerMetrics } from './metrics.ts';
+
+export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+export interface WorkerOptions {
+  readonly connectors: readonly ConnectorConfig[];
+  readonly registry: ConnectorRegistry;
+  readonly logger: Logger;
+  readonly metricsRegistry: Registry;
+}
+
+export interface Worker {
+  readonly state: WorkerState;
+  start(): Promise<void>;
+  /** Drain every connector for up to `graceMs`, then stop. Idempotent. */
+  close(graceMs?: number): Promise<void>;
+  status(): { readonly state: WorkerState; readonly connectors: readonly ConnectorStatus[] };
+  /** Ready: running and every connector ready. */
+  ready(): boolean;
+}
+
+export function createWorker(options: WorkerOptions): Worker {
+  const { registry, logger } = options;
+  const metrics = createWorkerMetrics(options.metricsRegistry);
+  const names = new Set<string>();
+  const connectors: ConnectorRuntime[] = options.connectors.map((config) => {
+    if (names.has(config.name)) throw new Error(`two connectors are named ${config.name}`);
+    names.add(config.name);
+    const child = logger.child({ connector: config.name });
+    return createConnector(config, {
+      source: registry.createSource(config.source, child),
+      sink: registry.createSink(config.sink, child),
+      deadLetter: registry.createSink(config.deadLetter, child),
+      decoder: registry.createDecoder(config.decode),
+      client: registry.createInferenceClient(config.inference.backend, child),
+      logger,
+      metrics,
+    });
+  });
+  let state: WorkerState = 'created';
+  let closing: Promise<void> | undefined;
+
+  return {
+    get state() {
+      return state;
+    },
+    async start() {
+      if (state !== 'created') throw new Error(`worker cannot start from state ${state}`);
+      state = 'starting';
+      try {
+        await Promise.all(connectors.map((connector) => connector.start()));
+        if (state === 'starting') state = 'running';
+      } catch (error) {
+        state = 'failed';
+        throw error;
+      }
+    },
+    close(graceMs = 30_000) {
+      closing ??= (async () => {
+        if (state !== 'failed') state = 'draining';
+        const results = await Promise.allSettled(connectors.map((connector) => connector.close(graceMs)));
+        const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+        for (const failure of failures) logger.error({ err: failure }, 'connector did not close cleanly');
+        state = failures.length > 0 ? 'failed' : 'stopped';
+        if (failures.length > 0) throw new AggregateError(failures, `${failures.length} connector(s) did not close cleanly`);
+      })();
+      return closing;
+    },
+    status() {
+      return { state, connectors: connectors.map((connector) => connector.status()) };
+    },
+    ready() {
+      return state === 'running' && connectors.every((connector) => connector.ready());
+    },
+  };
+}
