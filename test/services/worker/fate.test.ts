@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { ModelbridgeError } from '../../../connectors/errors.ts';
+import type { ErrorCode } from '../../../connectors/errors.ts';
+import { decide } from '../../../services/worker/fate.ts';
+
+const error = (code: ErrorCode) => new ModelbridgeError(code, code);
+
+describe('decide', () => {
+  it.each<[ErrorCode, number, boolean, string]>([
+    ['INFERENCE_REJECTED', 1, false, 'dead-letter'],
+    ['MODEL_NOT_FOUND', 1, false, 'dead-letter'],
+    ['MAPPING_FAILED', 1, false, 'dead-letter'],
+    ['INTERNAL', 1, false, 'dead-letter'],
+    ['INFERENCE_UNAVAILABLE', 1, false, 'retry'],
+    ['INFERENCE_TIMEOUT', 4, false, 'retry'],
+    ['INFERENCE_RATE_LIMITED', 5, false, 'dead-letter'],
+    ['INFERENCE_UNAVAILABLE', 5, true, 'hold'],
+    ['INFERENCE_FAILED', 99, true, 'hold'],
+    ['BREAKER_OPEN', 1, false, 'hold'],
+    ['ABORTED', 1, false, 'hold'],
+    ['INFERENCE_REJECTED', 1, true, 'dead-letter'],
+  ])('%s at attempt %i (breaker open: %s) → %s', (code, attempts, breakerOpen, expected) => {
+    expect(decide({ error: error(code), attempts, maxAttempts: 5, breakerOpen }).action).toBe(expected);
+  });
+
+  it('honours a retryable override on a normally fatal code', () => {
+    const overridden = new ModelbridgeError('INFERENCE_REJECTED', 'x', { retryable: true });
+    expect(decide({ error: overridden, attempts: 1, maxAttempts: 3, breakerOpen: false }).action).toBe('retry');
+  });
+});
