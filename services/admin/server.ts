@@ -4,7 +4,7 @@
  * called by main.
  */
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Worker } from '../worker/worker.ts';
@@ -60,6 +60,6 @@ export function createAdminServer(options: { worker: Pick<Worker, 'status' | 're
   };
 }
 
-function send(response: import('node:http').ServerResponse, status: number, body: unknown): void {
+function send(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }

@@ -1,0 +1,316 @@
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ModelbridgeError } from '../../../connectors/errors.ts';
+import { createMemoryBroker, createMemorySink, createMemorySource } from '../../../connectors/memory/index.ts';
+import type { MemoryBroker } from '../../../connectors/memory/index.ts';
+import type { Decoder, InferenceClient, InferenceRequest, InferenceResponse } from '../../../connectors/types.ts';
+import { connectorConfigSchema } from '../../../schemas/connector-config.ts';
+import type { ConnectorConfig, ConnectorConfigInput } from '../../../schemas/connector-config.ts';
+import { DLQ_HEADERS } from '../../../schemas/dead-letter.ts';
+import type { CanonicalEvent } from '../../../schemas/event.ts';
+import { createConnector } from '../../../services/worker/connector.ts';
+import type { ConnectorRuntime } from '../../../services/worker/connector.ts';
+import { createWorkerMetrics } from '../../../services/worker/metrics.ts';
+import { waitFor } from '../../support/wait-for.ts';
+
+/** A minimal JSON decoder for these tests; the real decoders are tested on their own. */
+const decoder: Decoder = {
+  format: 'test',
+  decode(message) {
+    let body: { id?: string; key?: string; text?: string };
+    try {
+      body = JSON.parse(message.value!.toString('utf8'));
+    } catch (error) {
+      throw new ModelbridgeError('MALFORMED_PAYLOAD', 'not JSON', { cause: error, stage: 'decode' });
+    }
+    if (typeof body.id !== 'string') throw new ModelbridgeError('INVALID_EVENT', 'no id');
+    return { specversion: '1.0', id: body.id, source: '/test', type: 'test.event', partitionkey: body.key, data: body } as CanonicalEvent;
+  },
+};
+
+type Behaviour = (request: InferenceRequest, signal: AbortSignal) => Promise<InferenceResponse>;
+
+/** A scripted inference client: the behaviour can change while the test runs. */
+function scriptedClient(initial: Behaviour): InferenceClient & { behaviour: Behaviour; calls: InferenceRequest[]; isReady: boolean } {
+  const client = {
+    kind: 'kserve-http',
+    model: 'm',
+    version: undefined,
+    behaviour: initial,
+    calls: [] as InferenceRequest[],
+    isReady: true,
+    infer(request: InferenceRequest, options: { signal: AbortSignal }) {
+      client.calls.push(request);
+      return client.behaviour(request, options.signal);
+    },
+    async ready() {
+      return client.isReady;
+    },
+    async close() {},
+  };
+  return client;
+}
+
+const upper: Behaviour = async (request) => ({
+  modelName: 'm',
+  modelVersion: '1',
+  outputs: { UPPER: [String(request.inputs.TEXT).toUpperCase()] },
+});
+
+function config(overrides: Partial<ConnectorConfigInput> = {}): ConnectorConfig {
+  return connectorConfigSchema.parse({
+    name: 'test',
+    source: { kind: 'memory', stream: 'in', maxMessageBytes: 1024 },
+    inference: {
+      backend: { kind: 'kserve-http', url: 'http://127.0.0.1:1', model: 'm' },
+      request: { inputs: { TEXT: 'data.text' } },
+      response: { upper: 'outputs.UPPER[0]' },
+      retry: { attempts: 3, minDelay: '1ms', maxDelay: '5ms' },
+      breaker: { volumeThreshold: 3, resetTimeout: '50ms' },
+      timeout: '1s',
+    },
+    sink: { kind: 'memory', stream: 'out' },
+    deadLetter: { kind: 'memory', stream: 'dlq' },
+    ...overrides,
+  });
+}
+
+let running: ConnectorRuntime | undefined;
+afterEach(async () => {
+  await running?.close(1000);
+  running = undefined;
+});
+
+async function startConnector(broker: MemoryBroker, client: InferenceClient, connectorConfig = config()) {
+  const registry = new Registry();
+  const metrics = createWorkerMetrics(registry);
+  const connector = createConnector(connectorConfig, {
+    source: createMemorySource(connectorConfig.source as never, broker),
+    sink: createMemorySink({ kind: 'memory', stream: 'out' }, broker),
+    deadLetter: createMemorySink({ kind: 'memory', stream: 'dlq' }, broker),
+    decoder,
+    client,
+    logger: pino({ level: 'silent' }),
+    metrics,
+  });
+  running = connector;
+  await connector.start();
+  return { connector, registry };
+}
+
+function send(broker: MemoryBroker, body: unknown, key: string | null = null): void {
+  const value = typeof body === 'string' ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
+  broker.publish('in', { key: key === null ? null : Buffer.from(key), value, headers: { origin: 'test' }, contentType: undefined });
+}
+
+const parse = (value: Buffer | null) => JSON.parse(value!.toString('utf8'));
+
+describe('connector pipeline (memory transport)', () => {
+  it('enriches every event, keeping id, key and adding provenance', async () => {
+    const broker = createMemoryBroker();
+    await startConnector(broker, scriptedClient(upper));
+    for (let i = 0; i < 50; i++) send(broker, { id: `e${i}`, key: `k${i % 7}`, text: `hello ${i}` }, `k${i % 7}`);
+    await waitFor(() => broker.stream('out').log.length === 50);
+    const ids = broker.stream('out').log.map((m) => parse(m.value).id).sort();
+    expect(ids).toEqual(Array.from({ length: 50 }, (_, i) => `e${i}`).sort());
+    const first = broker.stream('out').log.find((m) => parse(m.value).id === 'e3')!;
+    const event = parse(first.value);
+    expect(first.key?.toString()).toBe('k3');
+    expect(event).toMatchObject({ specversion: '1.0', source: '/modelbridge/test', type: 'test.event.enriched', partitionkey: 'k3' });
+    expect(event.data.output).toEqual({ upper: 'HELLO 3' });
+    expect(event.data.provenance).toMatchObject({ connector: 'test', backend: 'kserve-http', model: 'm', modelVersion: '1', attempts: 1 });
+    expect(broker.stream('dlq').log).toHaveLength(0);
+    expect(broker.stream('in').pending).toHaveLength(0);
+  });
+
+  it('dead-letters malformed, invalid and oversized input with the original unchanged, and keeps going', async () => {
+    const broker = createMemoryBroker();
+    await startConnector(broker, scriptedClient(upper));
+    send(broker, '{"id": "broken"');
+    send(broker, { text: 'no id' });
+    send(broker, { id: 'big', text: 'x'.repeat(2000) });
+    send(broker, { id: 'no-text' });
+    send(broker, { id: 'good', text: 'ok' });
+    await waitFor(() => broker.stream('dlq').log.length === 4 && broker.stream('out').log.length === 1);
+    const codes = broker.stream('dlq').log.map((m) => m.headers[DLQ_HEADERS.code]);
+    expect(codes.sort()).toEqual(['INVALID_EVENT', 'MALFORMED_PAYLOAD', 'MAPPING_FAILED', 'MESSAGE_TOO_LARGE']);
+    const malformed = broker.stream('dlq').log.find((m) => m.headers[DLQ_HEADERS.code] === 'MALFORMED_PAYLOAD')!;
+    expect(malformed.value?.toString()).toBe('{"id": "broken"');
+    expect(malformed.headers).toMatchObject({
+      origin: 'test',
+      [DLQ_HEADERS.stage]: 'decode',
+      [DLQ_HEADERS.retryable]: 'false',
+      [DLQ_HEADERS.connector]: 'test',
+      [DLQ_HEADERS.originTransport]: 'memory',
+      [DLQ_HEADERS.replayCount]: '0',
+    });
+    expect(broker.stream('dlq').log.find((m) => m.headers[DLQ_HEADERS.code] === 'MAPPING_FAILED')!.headers[DLQ_HEADERS.eventId]).toBe('no-text');
+  });
+
+  it('dead-letters only the event the model rejects', async () => {
+    const broker = createMemoryBroker();
+    const client = scriptedClient(async (request) => {
+      if (request.inputs.TEXT === 'POISON') throw new ModelbridgeError('INFERENCE_REJECTED', 'bad input', { upstreamStatus: 400 });
+      return upper(request, AbortSignal.timeout(1000));
+    });
+    await startConnector(broker, client);
+    for (let i = 0; i < 10; i++) send(broker, { id: `e${i}`, text: i === 4 ? 'POISON' : 'fine' });
+    await waitFor(() => broker.stream('out').log.length === 9 && broker.stream('dlq').log.length === 1);
+    const letter = broker.stream('dlq').log[0]!;
+    expect(letter.headers).toMatchObject({ [DLQ_HEADERS.code]: 'INFERENCE_REJECTED', [DLQ_HEADERS.upstreamStatus]: '400', [DLQ_HEADERS.attempts]: '1' });
+    expect(client.calls.filter((c) => c.inputs.TEXT === 'POISON')).toHaveLength(1);
+  });
+
+  it('retries transient failures and dead-letters when the budget is spent while the backend is healthy', async () => {
+    const broker = createMemoryBroker();
+    let flaky = 0;
+    const client = scriptedClient(async (request) => {
+      if (request.inputs.TEXT === 'always-busy') throw new ModelbridgeError('INFERENCE_RATE_LIMITED', '429');
+      if (request.inputs.TEXT === 'flaky' && flaky++ < 2) throw new ModelbridgeError('INFERENCE_FAILED', '500');
+      return upper(request, AbortSignal.timeout(1000));
+    });
+    // A high volume threshold keeps the breaker closed: this is about one message, not an outage.
+    const { registry } = await startConnector(broker, client, config({
+      inference: { ...config().inference, breaker: { volumeThreshold: 100, resetTimeout: 50, errorThresholdPercentage: 50, rollingWindow: 10_000 } },
+    } as never));
+    send(broker, { id: 'a', text: 'flaky' });
+    send(broker, { id: 'b', text: 'always-busy' });
+    await waitFor(() => broker.stream('out').log.length === 1 && broker.stream('dlq').log.length === 1);
+    expect(parse(broker.stream('out').log[0]!.value).data.provenance.attempts).toBe(3);
+    expect(broker.stream('dlq').log[0]!.headers).toMatchObject({ [DLQ_HEADERS.code]: 'INFERENCE_RATE_LIMITED', [DLQ_HEADERS.attempts]: '3', [DLQ_HEADERS.retryable]: 'true' });
+    expect(await registry.getSingleMetricAsString('modelbridge_inference_retries_total')).toMatch(/code="INFERENCE_FAILED"} 2/);
+  });
+
+  it('holds events through an outage: breaker opens, intake pauses, nothing is dead-lettered', async () => {
+    const broker = createMemoryBroker();
+    const down = scriptedClient(async () => {
+      throw new ModelbridgeError('INFERENCE_UNAVAILABLE', '503', { upstreamStatus: 503 });
+    });
+    const { connector: second, registry: metrics } = await startConnector(broker, down);
+    for (let i = 0; i < 20; i++) send(broker, { id: `e${i}`, text: 't' }, `k${i}`);
+    await waitFor(() => second.status().breaker === 'open');
+    await waitFor(async () => (await metrics.getSingleMetricAsString('modelbridge_intake_paused')).includes('reason="breaker"} 1'));
+    expect(second.status().paused).toContain('breaker');
+    const callsDuringOutage = down.calls.length;
+    down.behaviour = upper;
+    await waitFor(() => broker.stream('out').log.length === 20, { timeoutMs: 10_000 });
+    expect(broker.stream('dlq').log).toHaveLength(0);
+    expect(second.status().breaker).toBe('closed');
+    expect(second.status().paused).toEqual([]);
+    expect(callsDuringOutage).toBeLessThan(20 * 3);
+    expect(await metrics.getSingleMetricAsString('modelbridge_breaker_transitions_total')).toMatch(/state="open"} [1-9]/);
+  });
+
+  it('holds a lone event whose retries open the breaker instead of dead-lettering it', async () => {
+    const broker = createMemoryBroker();
+    const down = scriptedClient(async () => {
+      throw new ModelbridgeError('INFERENCE_UNAVAILABLE', 'connection refused');
+    });
+    down.isReady = true;
+    const { connector } = await startConnector(broker, down);
+    send(broker, { id: 'lonely', text: 't' });
+    // attempts (3) == volumeThreshold (3): the last attempt's failure opens the breaker.
+    await waitFor(() => connector.status().breaker !== 'closed');
+    await waitFor(() => down.calls.length >= 3);
+    expect(broker.stream('dlq').log).toHaveLength(0);
+    down.behaviour = upper;
+    await waitFor(() => broker.stream('out').log.length === 1, { timeoutMs: 10_000 });
+    expect(broker.stream('dlq').log).toHaveLength(0);
+    expect(parse(broker.stream('out').log[0]!.value).data.provenance.attempts).toBeGreaterThanOrEqual(4);
+  });
+
+  it('keeps per-key order while different keys overlap', async () => {
+    const broker = createMemoryBroker();
+    let active = 0;
+    let maxActive = 0;
+    const seen = new Map<string, number[]>();
+    const client = scriptedClient(async (request) => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      const [key, seq] = String(request.inputs.TEXT).split(':');
+      seen.set(key!, [...(seen.get(key!) ?? []), Number(seq)]);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      active--;
+      return upper(request, AbortSignal.timeout(1000));
+    });
+    await startConnector(broker, client);
+    for (let seq = 0; seq < 10; seq++) {
+      for (const key of ['a', 'b', 'c', 'd']) send(broker, { id: `${key}${seq}`, key, text: `${key}:${seq}` }, key);
+    }
+    await waitFor(() => broker.stream('out').log.length === 40);
+    for (const key of ['a', 'b', 'c', 'd']) {
+      expect(seen.get(key)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      const published = broker.stream('out').log.map((m) => parse(m.value)).filter((e) => e.partitionkey === key).map((e) => e.id);
+      expect(published).toEqual(Array.from({ length: 10 }, (_, i) => `${key}${i}`));
+    }
+    expect(maxActive).toBeGreaterThan(1);
+    expect(maxActive).toBeLessThanOrEqual(4);
+  });
+
+  it('bounds in-flight events and pauses intake for backpressure', async () => {
+    const broker = createMemoryBroker();
+    const release: Array<() => void> = [];
+    const client = scriptedClient(async (request) => {
+      await new Promise<void>((resolve) => release.push(resolve));
+      return upper(request, AbortSignal.timeout(1000));
+    });
+    const { connector } = await startConnector(broker, client, config({
+      inference: { ...config().inference, concurrency: { max: 8 } },
+      ordering: 'none',
+    } as never));
+    for (let i = 0; i < 100; i++) send(broker, { id: `e${i}`, text: 't' });
+    await waitFor(() => release.length === 8);
+    expect(connector.status().inFlight).toBe(8);
+    expect(connector.status().paused).toContain('backpressure');
+    expect(broker.stream('in').pending.length).toBe(92);
+    while (broker.stream('out').log.length < 100) {
+      release.splice(0).forEach((fn) => fn());
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(connector.status().inFlight).toBeLessThanOrEqual(8);
+    }
+  });
+
+  it('nacks what is unfinished at shutdown so it is redelivered, and acks what finished', async () => {
+    const broker = createMemoryBroker();
+    const client = scriptedClient(async (request, signal) => {
+      if (request.inputs.TEXT === 'hang') {
+        await new Promise((_, reject) => signal.addEventListener('abort', () => reject(new ModelbridgeError('ABORTED', 'aborted'))));
+      }
+      return upper(request, signal);
+    });
+    const { connector } = await startConnector(broker, client);
+    send(broker, { id: 'done', text: 'quick' }, 'a');
+    send(broker, { id: 'stuck', text: 'hang' }, 'b');
+    await waitFor(() => broker.stream('out').log.length === 1 && client.calls.length === 2);
+    await connector.close(50);
+    running = undefined;
+    expect(connector.status().state).toBe('stopped');
+    expect(broker.stream('dlq').log).toHaveLength(0);
+    expect(broker.stream('in').pending.map((m) => parse(m.value).id)).toEqual(['stuck']);
+  });
+
+  it('waits for the model to be ready before consuming', async () => {
+    const broker = createMemoryBroker();
+    const client = scriptedClient(upper);
+    client.isReady = false;
+    send(broker, { id: 'early', text: 't' });
+    const registry = new Registry();
+    const connector = createConnector(config(), {
+      source: createMemorySource({ kind: 'memory', stream: 'in', maxMessageBytes: 1024 }, broker),
+      sink: createMemorySink({ kind: 'memory', stream: 'out' }, broker),
+      deadLetter: createMemorySink({ kind: 'memory', stream: 'dlq' }, broker),
+      decoder,
+      client,
+      logger: pino({ level: 'silent' }),
+      metrics: createWorkerMetrics(registry),
+    });
+    running = connector;
+    const starting = connector.start();
+    await waitFor(() => connector.status().state === 'waiting-for-model');
+    expect(client.calls).toHaveLength(0);
+    client.isReady = true;
+    await starting;
+    await waitFor(() => broker.stream('out').log.length === 1, { timeoutMs: 10_000 });
+  });
+});
