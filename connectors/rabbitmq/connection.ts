@@ -1,0 +1,120 @@
+/**
+ * One AMQP connection with one channel, kept alive across broker restarts and network loss.
+ *
+ * Reconnecting uses amqplib's own recovery (2.x: `connect(url, { recovery })`): exponential backoff with
+ * ±20 % jitter from `reconnectDelayMs` up to 30 s, retried forever, and `close()` cancels a pending
+ * attempt. amqplib recovers the *connection* only; channels, topology and consumers are ours to rebuild,
+ * which `setup` does on every (re)connect. A channel the broker closes on its own (a 404 or 406 channel
+ * error, a cancelled consumer) ends the whole session: we close the connection so that recovery builds a
+ * fresh one with the same backoff — one path for every failure instead of two half-tested ones.
+ *
+ * A session is one channel's life. Its delivery tags and publisher confirms mean nothing on any other
+ * channel, so callers keep the session with each delivery and check `alive` before acking.
+ */
+import { connect } from 'amqplib';
+import type { Channel, ChannelModel, RecoveringChannelModel } from 'amqplib';
+import type { Logger } from 'pino';
+import { ModelbridgeError } from '../errors.ts';
+
+/** Upper bound of the reconnect backoff. */
+export const MAX_RECONNECT_DELAY_MS = 30_000;
+/** TCP connect + AMQP handshake timeout of one attempt. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export interface AmqpSession<C extends Channel> {
+  readonly channel: C;
+  /** False once the channel (or its connection) closed. */
+  alive: boolean;
+}
+
+export interface AmqpConnectionOptions<C extends Channel> {
+  readonly url: string;
+  /** First reconnect delay; doubles per failed attempt up to 30 s. */
+  readonly reconnectDelayMs: number;
+  /** Shown in the RabbitMQ management UI. */
+  readonly connectionName: string;
+  readonly logger: Logger;
+  /** Opens the session's channel: a plain or a confirm channel. */
+  readonly openChannel: (model: ChannelModel) => Promise<C>;
+  /** Declares topology and starts work on a fresh session. A throw fails the attempt; it is retried. */
+  readonly setup: (session: AmqpSession<C>) => Promise<void>;
+  /** Called once per session when it ends, whatever the reason. */
+  readonly onLost: (session: AmqpSession<C>) => void;
+}
+
+export interface AmqpConnection {
+  /** Resolves after the first successful `setup`; rejects with `ABORTED` if closed before. */
+  ready(): Promise<void>;
+  /** Stops reconnecting and closes the connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Connects in the background and keeps a session up until `close()`. */
+export function createAmqpConnection<C extends Channel>(options: AmqpConnectionOptions<C>): AmqpConnection {
+  const { logger } = options;
+  let closing: Promise<void> | undefined;
+
+  async function openSession(model: ChannelModel): Promise<void> {
+    // recovery attaches its listeners only after setup: without ours, a connection error during setup
+    // would be an unhandled 'error' event and crash the process.
+    model.on('error', (error: Error) => logger.warn({ err: error }, 'amqp connection error'));
+    const channel = await options.openChannel(model);
+    const session: AmqpSession<C> = { channel, alive: true };
+    const end = (): void => {
+      if (!session.alive) return;
+      session.alive = false;
+      options.onLost(session);
+      if (closing === undefined) {
+        // Channel died on a live connection: recycle the connection so recovery rebuilds everything.
+        model.close().catch((error: unknown) => logger.debug({ err: error }, 'closing amqp connection after channel loss'));
+      }
+    };
+    channel.on('error', (error: Error) => logger.warn({ err: error }, 'amqp channel error'));
+    channel.on('close', end);
+    model.on('close', end);
+    await options.setup(session);
+    if (!session.alive) throw new Error('channel closed during setup');
+  }
+
+  const recovering: Promise<RecoveringChannelModel> = connect(options.url, {
+    noDelay: true,
+    timeout: CONNECT_TIMEOUT_MS,
+    clientProperties: { connection_name: options.connectionName },
+    recovery: {
+      initialDelay: options.reconnectDelayMs,
+      maxDelay: Math.max(MAX_RECONNECT_DELAY_MS, options.reconnectDelayMs),
+      factor: 2,
+      jitter: 0.2,
+      maxRetries: Infinity,
+      waitForConnect: false,
+      setup: openSession,
+    },
+  }).then((connection) => {
+    connection.on('error', (error: Error) => logger.warn({ err: error }, 'amqp connection error'));
+    connection.on('connect', () => logger.info('amqp connected'));
+    connection.on('disconnect', (error: Error) => logger.warn({ err: error }, 'amqp connection lost'));
+    connection.on('connect-failed', (error: Error) => logger.warn({ err: error }, 'amqp connect failed'));
+    connection.on('reconnect-scheduled', (info: { attempt: number; delay: number }) =>
+      logger.info({ attempt: info.attempt, delayMs: info.delay }, 'amqp reconnect scheduled'),
+    );
+    connection.on('reconnect-failed', (error: Error) => logger.error({ err: error }, 'amqp recovery gave up'));
+    connection.on('blocked', (reason: string) => logger.warn({ reason }, 'amqp connection blocked by the broker'));
+    connection.on('unblocked', () => logger.info('amqp connection unblocked'));
+    return connection;
+  });
+
+  return {
+    async ready() {
+      const connection = await recovering;
+      try {
+        await connection.waitForConnect();
+      } catch (error) {
+        throw new ModelbridgeError('ABORTED', 'amqp connection closed before it was established', { cause: error, stage: 'receive' });
+      }
+    },
+    close() {
+      closing ??= recovering.then((connection) => connection.close());
+      return closing;
+    },
+  };
+}

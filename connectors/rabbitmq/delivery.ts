@@ -1,0 +1,78 @@
+/**
+ * An AMQP delivery as the pipeline sees it. Acks go to the channel the message came from, once, and
+ * only while that channel lives: delivery tags are per channel, so acking an old tag on a new channel
+ * would ack (or fail on) a different message. Deliveries of a dead channel are requeued by the broker.
+ */
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Delivery, InboundMessage } from '../types.ts';
+import type { AmqpSession } from './connection.ts';
+import { fromAmqpHeaders, keyFromHeaders } from './headers.ts';
+
+/** What all deliveries of one consumer share (one object per session, not per message). */
+export interface DeliveryContext {
+  readonly session: AmqpSession<Channel>;
+  readonly queue: string;
+  /** A send on a channel that closed between our liveness check and the send. */
+  readonly onSettleError: (error: unknown) => void;
+}
+
+export class AmqpDelivery implements Delivery {
+  readonly message: InboundMessage;
+  readonly lane: string;
+  #context: DeliveryContext;
+  #raw: ConsumeMessage;
+  #settled = false;
+
+  constructor(raw: ConsumeMessage, context: DeliveryContext) {
+    this.#raw = raw;
+    this.#context = context;
+    this.lane = context.queue;
+    this.message = toInboundMessage(raw, context.queue);
+  }
+
+  ack(): void {
+    this.#settle(true);
+  }
+
+  nack(): void {
+    this.#settle(false);
+  }
+
+  #settle(ack: boolean): void {
+    // A second ack of one tag is a channel error (406 PRECONDITION_FAILED) that would kill every
+    // other delivery in flight on the channel.
+    if (this.#settled) return;
+    this.#settled = true;
+    const { session } = this.#context;
+    if (!session.alive) return;
+    try {
+      if (ack) session.channel.ack(this.#raw);
+      else session.channel.nack(this.#raw, false, true);
+    } catch (error) {
+      this.#context.onSettleError(error);
+    }
+  }
+}
+
+/** The message unchanged, in the pipeline's shape. */
+export function toInboundMessage(raw: ConsumeMessage, queue: string): InboundMessage {
+  const { fields, properties } = raw;
+  const headers = fromAmqpHeaders(properties.headers as Record<string, unknown> | undefined);
+  const timestamp = properties.timestamp as unknown;
+  return {
+    key: keyFromHeaders(headers),
+    value: raw.content,
+    headers,
+    contentType: typeof properties.contentType === 'string' ? properties.contentType : undefined,
+    // AMQP timestamps are seconds since the epoch.
+    timestamp: typeof timestamp === 'number' ? timestamp * 1000 : undefined,
+    origin: {
+      transport: 'amqp',
+      exchange: fields.exchange,
+      routingKey: fields.routingKey,
+      queue,
+      redelivered: fields.redelivered,
+      deliveryTag: fields.deliveryTag,
+    },
+  };
+}
