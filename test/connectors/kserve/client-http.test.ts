@@ -1,0 +1,240 @@
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findModelbridgeError } from '../../../connectors/errors.ts';
+import type { ModelbridgeError } from '../../../connectors/errors.ts';
+import { createKserveHttpClient } from '../../../connectors/kserve/client-http.ts';
+import type { InferenceClient, InferenceRequest } from '../../../connectors/types.ts';
+import { kserveHttpBackendSchema } from '../../../schemas/connector-config.ts';
+import type { KserveHttpBackendConfig } from '../../../schemas/connector-config.ts';
+import { createModelServer } from '../../../services/model-server/server.ts';
+import type { ModelServer } from '../../../services/model-server/server.ts';
+import { waitFor } from '../../support/wait-for.ts';
+
+let server: ModelServer;
+const rawServers: Server[] = [];
+
+beforeAll(async () => {
+  server = createModelServer();
+  await server.start();
+});
+afterAll(() => server.close());
+afterEach(async () => {
+  server.faults.clear();
+  server.stats.reset();
+  await Promise.all(rawServers.splice(0).map((s) => new Promise((resolve) => s.close(resolve).closeAllConnections())));
+});
+
+function config(overrides: Partial<KserveHttpBackendConfig> = {}): KserveHttpBackendConfig {
+  return kserveHttpBackendSchema.parse({ kind: 'kserve-http', url: server.url, model: 'sentiment', ...overrides });
+}
+
+function client(overrides: Partial<KserveHttpBackendConfig> = {}): InferenceClient {
+  return createKserveHttpClient(config(overrides));
+}
+
+/** A bare node:http server for answers the model server never gives; closed after each test. */
+async function rawServer(handler: RequestListener): Promise<{ url: string; connections: () => number }> {
+  const raw = createServer(handler);
+  let connections = 0;
+  raw.on('connection', () => connections++);
+  rawServers.push(raw);
+  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(raw.address() as AddressInfo).port}`, connections: () => connections };
+}
+
+async function closedPortUrl(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+const texts = (...data: string[]): InferenceRequest => ({ id: 'evt-1', inputs: { TEXT: data } });
+const live = () => ({ signal: AbortSignal.timeout(10_000) });
+
+async function failure(promise: Promise<unknown>): Promise<ModelbridgeError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const found = findModelbridgeError(error);
+  if (!found) throw new Error('expected a ModelbridgeError', { cause: error });
+  return found;
+}
+
+describe('kserve-http client: happy path', () => {
+  it('classifies a batch with the sentiment model', async () => {
+    const response = await client().infer(texts('I love it', 'not good at all', 'order 42'), live());
+    expect(response).toMatchObject({
+      modelName: 'sentiment',
+      modelVersion: '1',
+      outputs: { LABEL: ['positive', 'negative', 'neutral'], SCORE: expect.any(Array) },
+    });
+    expect((response.outputs.SCORE as number[])[0]).toBeGreaterThan(0);
+  });
+
+  it('round-trips a batch of tensors through echo, nested inputs coming back flat', async () => {
+    const echo = client({ model: 'echo', version: '1', datatypes: { F: 'FP32' } });
+    const inputs = { M: [[1, 2], [3, 4]], S: ['a', 'b', 'c'], B: true, F: [1, 2] };
+    const response = await echo.infer({ id: 'x', inputs }, live());
+    expect(response).toMatchObject({ modelName: 'echo', modelVersion: '1' });
+    expect({ ...response.outputs }).toEqual({ M: [1, 2, 3, 4], S: ['a', 'b', 'c'], B: [true], F: [1, 2] });
+  });
+
+  it('sends the request id, parameters, traceparent, configured headers and inferred tensors', async () => {
+    let seen: { url?: string; headers?: IncomingHttpHeaders; body?: unknown } = {};
+    const raw = await rawServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        seen = { url: req.url, headers: req.headers, body: JSON.parse(body) };
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"model_name":"m","outputs":[]}');
+      });
+    });
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const c = createKserveHttpClient(config({ url: `${raw.url}/`, model: 'm', version: '2', headers: { 'X-Api-Key': 'k' } }));
+    await c.infer({ id: 'evt-7', inputs: { A: 1.5 }, parameters: { priority: 1 } }, { ...live(), traceparent });
+    expect(seen.url).toBe('/v2/models/m/versions/2/infer');
+    expect(seen.headers).toMatchObject({ traceparent, 'x-api-key': 'k', 'content-type': 'application/json' });
+    expect(seen.body).toEqual({
+      id: 'evt-7',
+      parameters: { priority: 1 },
+      inputs: [{ name: 'A', datatype: 'FP64', shape: [1], data: [1.5] }],
+    });
+  });
+
+  it('reuses keep-alive connections for sequential calls', async () => {
+    const raw = await rawServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200).end('{"model_name":"m","outputs":[{"name":"Y","data":[1]}]}'));
+    });
+    const c = createKserveHttpClient(config({ url: raw.url, model: 'm' }));
+    for (let i = 0; i < 20; i++) await c.infer({ id: String(i), inputs: { X: i } }, live());
+    // fetch's pool may open a second socket while the first is being released; never one per call.
+    expect(raw.connections()).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('kserve-http client: error classes', () => {
+  it.each([
+    ['400 (one poisoned event)', { rejectMarker: 'POISON' }, 'INFERENCE_REJECTED', 400, false, undefined],
+    ['422', { failNext: 1, errorStatus: 422 }, 'INFERENCE_REJECTED', 422, false, undefined],
+    ['429 with Retry-After', { failNext: 1, errorStatus: 429, retryAfterSeconds: 3 }, 'INFERENCE_RATE_LIMITED', 429, true, 3000],
+    ['500', { failNext: 1, errorStatus: 500 }, 'INFERENCE_FAILED', 500, true, undefined],
+    ['502', { failNext: 1, errorStatus: 502 }, 'INFERENCE_UNAVAILABLE', 502, true, undefined],
+    ['503 with Retry-After', { failNext: 1, errorStatus: 503, retryAfterSeconds: 2 }, 'INFERENCE_UNAVAILABLE', 503, true, 2000],
+    ['503 from a not-ready model', { notReady: true }, 'INFERENCE_UNAVAILABLE', 503, true, undefined],
+    ['504', { failNext: 1, errorStatus: 504 }, 'INFERENCE_TIMEOUT', 504, true, undefined],
+  ] as const)('HTTP %s', async (_, fault, code, status, retryable, retryAfterMs) => {
+    server.faults.set('sentiment', fault);
+    const error = await failure(client().infer(texts('a POISON pill'), live()));
+    expect(error).toMatchObject({ code, upstreamStatus: status, retryable, retryAfterMs, stage: 'infer' });
+    expect(error.message).toMatch(new RegExp(`^kserve-http sentiment: HTTP ${status}: .+`));
+  });
+
+  it('fails only the poisoned event with INFERENCE_REJECTED', async () => {
+    server.faults.set('sentiment', { rejectMarker: 'POISON' });
+    await expect(client().infer(texts('fine'), live())).resolves.toBeDefined();
+    const error = await failure(client().infer(texts('POISON'), live()));
+    expect(error.message).toContain('reject marker POISON');
+  });
+
+  it('404 for an unknown model or version → MODEL_NOT_FOUND', async () => {
+    expect(await failure(client({ model: 'nope' }).infer(texts('a'), live()))).toMatchObject({ code: 'MODEL_NOT_FOUND', upstreamStatus: 404 });
+    expect((await failure(client({ version: '9' }).infer(texts('a'), live()))).code).toBe('MODEL_NOT_FOUND');
+  });
+
+  it('a hanging backend and the per-attempt timeout → INFERENCE_TIMEOUT', async () => {
+    server.faults.set('sentiment', { hang: true });
+    const error = await failure(client().infer(texts('a'), { signal: AbortSignal.timeout(100) }));
+    expect(error).toMatchObject({ code: 'INFERENCE_TIMEOUT', retryable: true });
+  });
+
+  it('an abort by shutdown → ABORTED, not retryable', async () => {
+    server.faults.set('sentiment', { hang: true });
+    const lifecycle = new AbortController();
+    const pending = failure(client().infer(texts('a'), { signal: lifecycle.signal }));
+    await waitFor(() => server.stats.model('sentiment').requests === 1, { what: 'the call to reach the server' });
+    lifecycle.abort(new Error('worker shutting down'));
+    expect(await pending).toMatchObject({ code: 'ABORTED', retryable: false });
+  });
+
+  it('a refused connection → INFERENCE_UNAVAILABLE', async () => {
+    const c = createKserveHttpClient(config({ url: await closedPortUrl() }));
+    expect(await failure(c.infer(texts('a'), live()))).toMatchObject({
+      code: 'INFERENCE_UNAVAILABLE',
+      retryable: true,
+      upstreamStatus: 'ECONNREFUSED',
+    });
+  });
+
+  it('a connection closed mid-response → INFERENCE_UNAVAILABLE', async () => {
+    const raw = await rawServer((req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('{"outputs":');
+      setImmediate(() => req.socket.destroy());
+    });
+    const error = await failure(createKserveHttpClient(config({ url: raw.url })).infer(texts('a'), live()));
+    expect(error).toMatchObject({ code: 'INFERENCE_UNAVAILABLE', retryable: true });
+  });
+
+  it.each([
+    ['a body that is not JSON', 'not json at all'],
+    ['JSON without outputs', '{"model_name":"sentiment"}'],
+    ['an output without data', '{"outputs":[{"name":"LABEL"}]}'],
+    ['a JSON array', '[]'],
+  ])('a 200 with %s → INFERENCE_BAD_RESPONSE', async (_, body) => {
+    const raw = await rawServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    });
+    const error = await failure(createKserveHttpClient(config({ url: raw.url })).infer(texts('a'), live()));
+    expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', retryable: false, upstreamStatus: 200 });
+  });
+
+  it('a ragged input → MAPPING_FAILED before any request is sent', async () => {
+    const error = await failure(client().infer({ id: 'r', inputs: { TEXT: [['a', 'b'], ['c']] } }, live()));
+    expect(error).toMatchObject({ code: 'MAPPING_FAILED', retryable: false });
+    expect(server.stats.model('sentiment').requests).toBe(0);
+  });
+
+  it('refuses an unknown configured datatype with CONFIG_INVALID', () => {
+    expect(() => client({ datatypes: { TEXT: 'STRING' } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+
+  it('refuses calls after close() with ABORTED', async () => {
+    const c = client();
+    await c.close();
+    expect((await failure(c.infer(texts('a'), live()))).code).toBe('ABORTED');
+  });
+});
+
+describe('kserve-http client: ready()', () => {
+  it('follows the not-ready fault', async () => {
+    const c = client();
+    expect(await c.ready(AbortSignal.timeout(5000))).toBe(true);
+    server.faults.set('sentiment', { notReady: true });
+    expect(await c.ready(AbortSignal.timeout(5000))).toBe(false);
+    server.faults.clear('sentiment');
+    expect(await c.ready(AbortSignal.timeout(5000))).toBe(true);
+  });
+
+  it('is false, never throwing, for an unknown model, a refused connection or an aborted signal', async () => {
+    expect(await client({ model: 'nope' }).ready(AbortSignal.timeout(5000))).toBe(false);
+    expect(await createKserveHttpClient(config({ url: await closedPortUrl() })).ready(AbortSignal.timeout(5000))).toBe(false);
+    expect(await client().ready(AbortSignal.abort())).toBe(false);
+  });
+
+  it.each([
+    ['a Triton-style empty 200', 200, '', true],
+    ['ready false', 200, '{"name":"m","ready":false}', false],
+    ['a 400 with an error body', 400, '{"error":"Model version not ready"}', false],
+    ['a 200 that is not JSON', 200, 'yes', false],
+  ])('reads %s', async (_, status, body, expected) => {
+    const raw = await rawServer((req, res) => res.writeHead(status).end(body));
+    expect(await createKserveHttpClient(config({ url: raw.url })).ready(AbortSignal.timeout(5000))).toBe(expected);
+  });
+});
