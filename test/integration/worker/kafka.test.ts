@@ -1,0 +1,4 @@
+import { kafkaHarness } from './harness-kafka.ts';
+import { runWorkerEndToEnd } from './e2e-suite.ts';
+
+runWorkerEndToEnd(kafkaHarness);
