@@ -1,0 +1,64 @@
+/**
+ * What can be checked of the deployment files without a Docker engine: Prometheus config and alert
+ * rules with promtool, and docker-compose.yml's references to files and configs of this repository.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { connectorConfigSchema } from '../../schemas/connector-config.ts';
+import { loadConnectorConfig } from '../../schemas/load-config.ts';
+
+function promtool(...args: string[]): { status: number | null; output: string } {
+  const result = spawnSync('promtool', args, { encoding: 'utf8' });
+  if (result.error) throw new Error('promtool is not installed (Debian package "prometheus"); .ci/run installs it', { cause: result.error });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('deploy/prometheus', () => {
+  it('alert rules pass promtool', () => {
+    const { status, output } = promtool('check', 'rules', 'deploy/prometheus/alerts.yml');
+    expect(output).toMatch(/SUCCESS: \d+ rules found/);
+    expect(status).toBe(0);
+  });
+
+  it('the scrape config passes promtool', () => {
+    const { status, output } = promtool('check', 'config', 'deploy/prometheus/prometheus.yml');
+    expect(output).toContain('SUCCESS');
+    expect(status).toBe(0);
+  });
+
+  it('alert rules only use metrics the worker exports', () => {
+    const exported = readFileSync('services/worker/metrics.ts', 'utf8').match(/modelbridge_[a-z_]+/g) ?? [];
+    const used = readFileSync('deploy/prometheus/alerts.yml', 'utf8').match(/modelbridge_[a-z_]+/g) ?? [];
+    expect(used.length).toBeGreaterThan(0);
+    for (const metric of used) expect(exported, metric).toContain(metric);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
+    services: Record<string, { command?: string[]; volumes?: string[]; build?: string; image?: string; environment?: Record<string, string> }>;
+  };
+
+  it('every service has an image or a build, and mounted files exist', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(service.image ?? service.build, name).toBeTruthy();
+      for (const volume of service.volumes ?? []) expect(existsSync(volume.split(':')[0]!), volume).toBe(true);
+    }
+  });
+
+  it('worker configs exist and validate with the compose environment', () => {
+    const workers = Object.entries(compose.services).filter(([name]) => name.startsWith('worker-'));
+    expect(workers.length).toBeGreaterThanOrEqual(2);
+    for (const [, service] of workers) {
+      const file = service.command![service.command!.indexOf('--config') + 1]!;
+      const config = loadConnectorConfig(readFileSync(file, 'utf8'), {
+        file,
+        env: service.environment ?? {},
+        readFile: (path) => readFileSync(path, 'utf8'),
+      });
+      expect(connectorConfigSchema.safeParse(config).success).toBe(true);
+    }
+  });
+});
