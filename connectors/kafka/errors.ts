@@ -1,0 +1,57 @@
+/**
+ * kafkajs errors → the project's error, in exactly one place. Classified by kafkajs's own properties
+ * (`type` of protocol errors, `name`, `retriable`), walking `cause`; never by message text.
+ */
+import { ModelbridgeError, isModelbridgeError } from '../errors.ts';
+
+/** Broker error types that mean "this message (or batch) is too large". */
+const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+interface KafkajsErrorShape {
+  name?: unknown;
+  type?: unknown;
+  retriable?: unknown;
+  cause?: unknown;
+  originalError?: unknown;
+}
+
+/** The broker error type (e.g. `MESSAGE_TOO_LARGE`) anywhere in the cause chain, if any. */
+export function kafkaErrorType(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const shape = current as KafkajsErrorShape;
+    if (typeof shape.type === 'string') return shape.type;
+    current = shape.cause ?? shape.originalError;
+  }
+  return undefined;
+}
+
+/** True when the broker rejected the publish for its size. */
+export function isTooLarge(error: unknown): boolean {
+  const type = kafkaErrorType(error);
+  return type !== undefined && TOO_LARGE_TYPES.has(type);
+}
+
+function isKafkajsError(error: unknown): boolean {
+  const name = (error as KafkajsErrorShape | null)?.name;
+  return typeof name === 'string' && name.startsWith('KafkaJS');
+}
+
+/**
+ * A failed publish as a `ModelbridgeError`: PUBLISH_TOO_LARGE (not retryable) for size rejections,
+ * PUBLISH_FAILED (retryable: an unavailable or misbehaving broker is an outage, not a poison message)
+ * for any other kafkajs error, and INTERNAL for anything else (a bug).
+ */
+export function toPublishError(error: unknown): ModelbridgeError {
+  if (isModelbridgeError(error)) return error;
+  const type = kafkaErrorType(error);
+  if (isTooLarge(error)) {
+    return new ModelbridgeError('PUBLISH_TOO_LARGE', 'Kafka rejected the message as too large', { cause: error, upstreamStatus: type });
+  }
+  if (isKafkajsError(error)) {
+    const reason = type ?? String((error as KafkajsErrorShape).name);
+    return new ModelbridgeError('PUBLISH_FAILED', `Kafka publish failed (${reason})`, { cause: error, upstreamStatus: type });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ModelbridgeError('INTERNAL', `Kafka publish failed: ${message}`, { cause: error, stage: 'publish' });
+}

@@ -1,0 +1,237 @@
+/**
+ * Kafka source: a consumer-group member that hands every message to the pipeline at once and commits,
+ * per partition, the highest contiguous acknowledged offset + 1 (the pipeline acks out of order).
+ * `pause()` takes effect at the next message, even within a fetched batch: the rest of the batch is
+ * left unresolved and fetched again after `resume()`, so the pipeline's in-flight bound holds exactly.
+ *
+ * Rebalances. kafkajs (eager protocol) re-fetches every assigned partition from its committed offset
+ * after a rebalance. `eachBatch` does NOT wait for a partition's in-flight messages before returning:
+ * the pipeline may hold them for long (retries, an open breaker), and blocking the fetch loop that long
+ * would overrun the rebalance timeout and get the member evicted, which is worse. Instead, on every
+ * group join the trackers of partitions no longer owned are revoked, so their late acks never commit;
+ * the new owner resumes from the last commit and redelivers them (at-least-once, duplicates bounded by
+ * the in-flight window). A partition we keep keeps its tracker, and re-fetched offsets that are already
+ * in flight are not delivered twice.
+ */
+import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import type { KafkaSourceConfig } from '../../schemas/connector-config.ts';
+import type { Delivery, DeliveryHandler, Headers, InboundMessage, Source, SourceStatus } from '../types.ts';
+import { createKafkaClient, silentLogger } from './client.ts';
+import type { KafkaDeps } from './client.ts';
+import { createPartitionTracker } from './offset-tracker.ts';
+import type { PartitionTracker } from './offset-tracker.ts';
+
+interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  readonly tracker: PartitionTracker;
+  /** Messages behind the high watermark after the last fetched batch. */
+  lag: number;
+}
+
+/** One delivered message; a class so the per-message path allocates one object, not closures. */
+class KafkaDelivery implements Delivery {
+  readonly message: InboundMessage;
+  readonly lane: string;
+  readonly #tracker: PartitionTracker;
+  readonly #offset: number;
+  #settled = false;
+
+  constructor(message: InboundMessage, lane: string, tracker: PartitionTracker, offset: number) {
+    this.message = message;
+    this.lane = lane;
+    this.#tracker = tracker;
+    this.#offset = offset;
+  }
+
+  ack(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#tracker.ack(this.#offset);
+  }
+
+  /** Not committing past it is all a nack needs: the next owner of the partition redelivers it. */
+  nack(): void {
+    this.#settled = true;
+  }
+}
+
+/** Creates a Kafka source for one topic and consumer group. */
+export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {}): Source {
+  const logger = deps.logger ?? silentLogger;
+  const kafka = createKafkaClient(config, logger, `modelbridge-${config.group}`);
+  const consumer: Consumer = kafka.consumer({ groupId: config.group, sessionTimeout: config.sessionTimeout });
+  const partitions = new Map<number, PartitionState>();
+  let handler: DeliveryHandler | undefined;
+  let running = false;
+  let connected = false;
+  let paused = false;
+  let closing: Promise<void> | undefined;
+  let commitTimer: NodeJS.Timeout | undefined;
+  let committing: Promise<void> | undefined;
+
+  const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN } = consumer.events;
+  consumer.on(CONNECT, () => (connected = true));
+  consumer.on(DISCONNECT, () => (connected = false));
+  consumer.on(CRASH, (event) => {
+    logger.error({ err: event.payload.error, restart: event.payload.restart }, 'kafka consumer crashed');
+    if (!event.payload.restart) connected = false;
+  });
+  consumer.on(GROUP_JOIN, (event) => onAssignment(event.payload.memberAssignment[config.topic] ?? []));
+
+  function onAssignment(assigned: number[]): void {
+    const owned = new Set(assigned);
+    for (const [partition, state] of partitions) {
+      if (owned.has(partition)) continue;
+      state.tracker.revoke();
+      partitions.delete(partition);
+    }
+    logger.info({ topic: config.topic, partitions: assigned }, 'kafka partitions assigned');
+  }
+
+  function stateOf(partition: number): PartitionState {
+    let state = partitions.get(partition);
+    if (!state) {
+      state = { topic: config.topic, partition, tracker: createPartitionTracker(), lag: 0 };
+      partitions.set(partition, state);
+    }
+    return state;
+  }
+
+  async function eachBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (closing || !handler) return;
+    const state = stateOf(batch.partition);
+    const lane = `${batch.topic}/${batch.partition}`;
+    let lastDelivered: string | undefined;
+    for (const message of batch.messages) {
+      // Checked per message: the handler itself may pause (in-flight bound reached). What is not
+      // delivered stays unresolved, and kafkajs fetches it again after resume.
+      if (paused || closing || !isRunning() || isStale()) break;
+      const offset = Number(message.offset);
+      if (state.tracker.track(offset)) {
+        handler(new KafkaDelivery(toInbound(batch.topic, batch.partition, message), lane, state.tracker, offset));
+      }
+      lastDelivered = message.offset;
+    }
+    // Moves the fetch position only; commits are ours alone (autoCommit is off).
+    if (lastDelivered !== undefined) resolveOffset(lastDelivered);
+    state.lag = Math.max(0, Number(batch.highWatermark) - state.tracker.lastTracked - 1);
+  }
+
+  /** Commits what is committable; one commit at a time, failures logged (the next one retries). */
+  function commit(): Promise<void> {
+    committing ??= doCommit().finally(() => (committing = undefined));
+    return committing;
+  }
+
+  async function doCommit(): Promise<void> {
+    const offsets: { topic: string; partition: number; offset: string }[] = [];
+    const states: PartitionState[] = [];
+    for (const state of partitions.values()) {
+      const offset = state.tracker.committable();
+      if (offset === undefined) continue;
+      offsets.push({ topic: state.topic, partition: state.partition, offset: String(offset) });
+      states.push(state);
+    }
+    if (offsets.length === 0 || !running) return;
+    try {
+      await consumer.commitOffsets(offsets);
+      for (let i = 0; i < states.length; i++) states[i]!.tracker.committed(Number(offsets[i]!.offset));
+    } catch (error) {
+      logger.warn({ err: error, offsets }, 'kafka offset commit failed; will retry');
+    }
+  }
+
+  function applyPause(): void {
+    if (!running) return;
+    if (paused) consumer.pause([{ topic: config.topic }]);
+    else consumer.resume([{ topic: config.topic }]);
+  }
+
+  async function shutdown(): Promise<void> {
+    clearInterval(commitTimer);
+    const failures: unknown[] = [];
+    if (running) {
+      // Stop fetching first, so nothing new arrives while the last acked offsets are committed.
+      try {
+        consumer.pause([{ topic: config.topic }]);
+      } catch (error) {
+        failures.push(error);
+      }
+      await committing;
+      await commit();
+    }
+    running = false;
+    try {
+      await consumer.disconnect();
+    } catch (error) {
+      failures.push(error);
+    }
+    for (const state of partitions.values()) state.tracker.revoke();
+    partitions.clear();
+    connected = false;
+    for (const error of failures) logger.error({ err: error }, 'kafka source did not close cleanly');
+    if (failures.length > 0) throw new Error('kafka source did not close cleanly', { cause: failures[0] });
+  }
+
+  return {
+    kind: 'kafka',
+    async start(onDelivery) {
+      if (closing) throw new Error('kafka source is closed');
+      handler = onDelivery;
+      await consumer.connect();
+      await consumer.subscribe({ topic: config.topic, fromBeginning: config.fromBeginning });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+      running = true;
+      applyPause();
+      commitTimer = setInterval(() => void commit(), config.commitInterval);
+      commitTimer.unref();
+    },
+    pause() {
+      paused = true;
+      applyPause();
+    },
+    resume() {
+      paused = false;
+      applyPause();
+    },
+    status(): SourceStatus {
+      let lag = 0;
+      for (const state of partitions.values()) lag += state.lag + state.tracker.inFlight;
+      return { connected: connected && !closing, paused, lag };
+    },
+    close() {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}
+
+function toInbound(topic: string, partition: number, message: KafkaMessage): InboundMessage {
+  const headers = toHeaders(message.headers);
+  const contentType = headers['content-type'];
+  const timestamp = message.timestamp ? Number(message.timestamp) : undefined;
+  return {
+    key: message.key,
+    value: message.value,
+    headers,
+    contentType: contentType === undefined ? undefined : contentType.toString(),
+    timestamp,
+    origin: { transport: 'kafka', topic, partition, offset: message.offset, timestamp },
+  };
+}
+
+const EMPTY_HEADERS: Headers = Object.freeze({}) as Headers;
+
+/** kafkajs header values as bytes; a key repeated on the record keeps its last value (Java's `lastHeader`). */
+function toHeaders(raw: IHeaders | undefined): Headers {
+  if (!raw) return EMPTY_HEADERS;
+  const headers: Record<string, Buffer> = {};
+  for (const key in raw) {
+    let value = raw[key];
+    if (Array.isArray(value)) value = value[value.length - 1];
+    if (value === undefined) continue;
+    headers[key] = typeof value === 'string' ? Buffer.from(value) : value;
+  }
+  return headers;
+}

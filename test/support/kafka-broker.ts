@@ -1,0 +1,237 @@
+/**
+ * A real single-node KRaft Kafka broker for the integration tests, run from the Apache Kafka jars that
+ * Maven resolves (no Docker). Also a CLI:
+ *
+ *   npm exec -- node test/support/kafka-broker.ts resolve   # download the jars into the cache
+ *   npm exec -- node test/support/kafka-broker.ts start     # run a broker until Ctrl-C
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { waitFor } from './wait-for.ts';
+
+const POM = join(dirname(fileURLToPath(import.meta.url)), 'kafka-broker', 'pom.xml');
+
+/** A running broker. `stop()` kills the JVM and deletes its data; safe to call twice. */
+export interface KafkaBroker {
+  readonly brokers: string[];
+  /** Directory holding the broker's config, data and `broker.log`. */
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+export interface KafkaBrokerOptions {
+  /** Where resolved jars are cached; default `~/.cache/modelbridge`. */
+  cacheDir?: string;
+  startTimeoutMs?: number;
+  /** Progress lines (jar resolution can take a minute on a cold ~/.m2). */
+  log?: (line: string) => void;
+}
+
+/** The Kafka version in the pom, which names the cache directory. */
+export function kafkaVersion(): string {
+  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(POM, 'utf8'));
+  if (!match?.[1]) throw new Error(`no <kafka.version> in ${POM}`);
+  return match[1];
+}
+
+/** Resolves the broker's jars with `mvn` once into the cache and returns the libs directory. */
+export function resolveKafkaLibs(options: KafkaBrokerOptions = {}): string {
+  const cacheDir = options.cacheDir ?? join(homedir(), '.cache', 'modelbridge');
+  const libs = join(cacheDir, `kafka-${kafkaVersion()}`, 'libs');
+  if (existsSync(join(libs, '.complete'))) return libs;
+  options.log?.(`resolving Kafka ${kafkaVersion()} jars with mvn into ${libs}`);
+  // Copy into a scratch dir and rename, so an interrupted run never leaves a half-filled cache.
+  const scratch = `${libs}.tmp-${process.pid}`;
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(dirname(libs), { recursive: true });
+  const mvn = spawnSync('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${scratch}`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (mvn.status !== 0) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw new Error(`mvn failed (${mvn.error?.message ?? `exit ${mvn.status}`}):\n${mvn.stdout}${mvn.stderr}`);
+  }
+  writeFileSync(join(scratch, '.complete'), new Date().toISOString());
+  rmSync(libs, { recursive: true, force: true });
+  renameSync(scratch, libs);
+  return libs;
+}
+
+/** Starts a broker on free loopback ports and resolves once a client can list topics. */
+export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promise<KafkaBroker> {
+  const libs = resolveKafkaLibs(options);
+  const dir = mkdtempSync(join(tmpdir(), 'modelbridge-kafka-'));
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const properties = join(dir, 'server.properties');
+  writeFileSync(properties, serverProperties(dir, port, controllerPort));
+  writeFileSync(join(dir, 'log4j2.properties'), log4jProperties(join(dir, 'broker.log')));
+  const java = ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, '-cp', `${libs}/*`];
+
+  const format = spawnSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties], {
+    encoding: 'utf8',
+  });
+  if (format.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`kafka storage format failed:\n${format.stdout}${format.stderr}`);
+  }
+
+  // The JVM runs under a shell watchdog in its own process group: if this Node process dies without
+  // running its exit hooks (SIGKILL, OOM), the watchdog notices within a second, kills the JVM and
+  // removes the data dir.
+  const watchdog = `java "$@" & jvm=$!; trap 'kill -9 $jvm 2>/dev/null; exit 0' TERM INT;
+    while kill -0 ${process.pid} 2>/dev/null && kill -0 $jvm 2>/dev/null; do sleep 1; done;
+    kill -9 $jvm 2>/dev/null; wait $jvm; kill -0 ${process.pid} 2>/dev/null || rm -rf '${dir}'`;
+  const child = spawn('bash', ['-c', watchdog, 'kafka-broker', ...java, 'kafka.Kafka', properties], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const killGroup = (): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone: nothing left to kill.
+    }
+  };
+  process.once('exit', killGroup);
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', killGroup);
+    if (!exited) {
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      killGroup();
+      await gone;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const brokers = [`127.0.0.1:${port}`];
+  try {
+    // Stop polling as soon as the JVM is gone: a port clash or bad config fails fast with the log.
+    await waitFor(async () => exited || (await canListTopics(brokers)), {
+      timeoutMs: options.startTimeoutMs ?? 90_000,
+      intervalMs: 250,
+      what: `Kafka broker on ${brokers[0]}`,
+    });
+    if (exited) throw new Error(`the JVM exited during start-up\n${stderr}`);
+  } catch (error) {
+    const tail = logTail(dir);
+    await stop();
+    throw new Error(`Kafka broker did not start: ${(error as Error).message}\n--- broker.log (tail) ---\n${tail}`, { cause: error });
+  }
+  return { brokers, dir, stop };
+}
+
+async function canListTopics(brokers: string[]): Promise<boolean> {
+  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 }).admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+function serverProperties(dir: string, port: number, controllerPort: number): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${join(dir, 'data')}`,
+    'num.partitions=1',
+    'auto.create.topics.enable=true',
+    'group.initial.rebalance.delay.ms=0',
+    // Single node: every internal topic has one replica; few partitions keep start-up quick.
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=3',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=3',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'log.retention.hours=1',
+    '',
+  ].join('\n');
+}
+
+function log4jProperties(file: string): string {
+  return [
+    'rootLogger.level=INFO',
+    'rootLogger.appenderRef.file.ref=file',
+    'appender.file.type=File',
+    'appender.file.name=file',
+    `appender.file.fileName=${file}`,
+    'appender.file.layout.type=PatternLayout',
+    'appender.file.layout.pattern=[%d] %p %m (%c)%n',
+    '',
+  ].join('\n');
+}
+
+function logTail(dir: string): string {
+  try {
+    return readFileSync(join(dir, 'broker.log'), 'utf8').split('\n').slice(-40).join('\n');
+  } catch {
+    return '(no broker.log)';
+  }
+}
+
+/** A KRaft cluster id: 16 random bytes, base64url without padding. */
+function clusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function main(command: string | undefined): Promise<void> {
+  const log = (line: string): void => console.error(`[kafka-broker] ${line}`);
+  if (command === 'resolve') {
+    log(`jars ready in ${resolveKafkaLibs({ log })}`);
+    return;
+  }
+  if (command !== 'start') throw new Error('usage: node test/support/kafka-broker.ts resolve|start');
+  const broker = await startKafkaBroker({ log });
+  log(`broker logs in ${broker.dir}/broker.log; Ctrl-C stops it`);
+  console.log(`KAFKA_BROKERS=${broker.brokers.join(',')}`);
+  const shutdown = (): void => void broker.stop().then(() => process.exit(0));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+if (import.meta.main) {
+  main(process.argv[2]).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
