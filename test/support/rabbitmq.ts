@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { connect } from 'amqplib';
-import type { ConfirmChannel, Options } from 'amqplib';
+import type { Channel, ConfirmChannel, Options } from 'amqplib';
 import { inject, onTestFinished } from 'vitest';
 import { fromAmqpHeaders, keyFromHeaders } from '../../connectors/rabbitmq/headers.ts';
 import type { Headers } from '../../connectors/types.ts';
@@ -82,24 +82,32 @@ export interface DrainedMessage {
   redelivered: boolean;
 }
 
-/** Takes (gets and acks) every message the queue holds right now. */
-export async function drainQueue(queue: string): Promise<DrainedMessage[]> {
-  return withChannel(async (channel) => {
-    const drained: DrainedMessage[] = [];
-    for (;;) {
-      const message = await channel.get(queue, { noAck: true });
-      if (message === false) return drained;
-      const headers = fromAmqpHeaders(message.properties.headers as Record<string, unknown> | undefined);
-      drained.push({
-        key: keyFromHeaders(headers),
-        value: message.content,
-        headers,
-        contentType: message.properties.contentType as string | undefined,
-        messageId: message.properties.messageId as string | undefined,
-        redelivered: message.fields.redelivered,
-      });
-    }
-  });
+/** Takes (gets and acks) every message the queue holds right now, on `channel` or a fresh one. */
+export async function drainQueue(queue: string, channel?: Channel): Promise<DrainedMessage[]> {
+  if (!channel) return withChannel((fresh) => drainQueue(queue, fresh));
+  const drained: DrainedMessage[] = [];
+  for (;;) {
+    const message = await channel.get(queue, { noAck: true });
+    if (message === false) return drained;
+    const headers = fromAmqpHeaders(message.properties.headers as Record<string, unknown> | undefined);
+    drained.push({
+      key: keyFromHeaders(headers),
+      value: message.content,
+      headers,
+      contentType: message.properties.contentType as string | undefined,
+      messageId: message.properties.messageId as string | undefined,
+      redelivered: message.fields.redelivered,
+    });
+  }
+}
+
+/** An open test channel (for reads that must not pay for a connection handshake); `close()` it. */
+export async function openTestChannel(): Promise<{ channel: ConfirmChannel; close: () => Promise<void> }> {
+  const connection = await connect(amqpUrl(), { timeout: 5000 });
+  connection.on('error', () => undefined);
+  const channel = await connection.createConfirmChannel();
+  channel.on('error', () => undefined);
+  return { channel, close: () => connection.close().catch(() => undefined) };
 }
 
 /** Messages ready for delivery in `queue` (not counting unacked ones). */

@@ -1,7 +1,7 @@
 import { createRabbitmqSink, createRabbitmqSource } from '../../../../connectors/rabbitmq/index.ts';
 import { toAmqpHeaders } from '../../../../connectors/rabbitmq/headers.ts';
 import { rabbitmqSinkSchema, rabbitmqSourceSchema } from '../../../../schemas/connector-config.ts';
-import { amqpUrl, drainQueue, publishRaw, withChannel } from '../../../support/rabbitmq.ts';
+import { amqpUrl, drainQueue, openTestChannel, publishRaw } from '../../../support/rabbitmq.ts';
 import { runTransportConformance } from '../../../support/transport-conformance.ts';
 import { uniqueName } from '../../../support/wait-for.ts';
 
@@ -10,7 +10,9 @@ runTransportConformance(
   async () => {
     const url = amqpUrl();
     const queue = uniqueName('mb-conformance');
-    await withChannel((channel) => channel.assertQueue(queue, { durable: true }));
+    // Reads go over a channel opened up front, so read-back is as prompt as the broker.
+    const reader = await openTestChannel();
+    await reader.channel.assertQueue(queue, { durable: true });
     return {
       createSource: () => createRabbitmqSource(rabbitmqSourceSchema.parse({ kind: 'rabbitmq', url, queue, prefetch: 64, reconnectDelay: 100 })),
       createSink: () => createRabbitmqSink(rabbitmqSinkSchema.parse({ kind: 'rabbitmq', url, routingKey: queue })),
@@ -23,8 +25,11 @@ runTransportConformance(
             properties: message.contentType === undefined ? {} : { contentType: message.contentType },
           })),
         ),
-      readBack: () => drainQueue(queue),
-      dispose: () => withChannel((channel) => channel.deleteQueue(queue)).then(() => undefined),
+      readBack: () => drainQueue(queue, reader.channel),
+      dispose: async () => {
+        await reader.channel.deleteQueue(queue);
+        await reader.close();
+      },
     };
   },
   { preservesHeaderTypes: true, carriesContentType: true },
