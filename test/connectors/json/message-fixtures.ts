@@ -4,7 +4,7 @@ import { isModelbridgeError, type ErrorCode } from '../../../connectors/errors.t
 import type { Headers, InboundMessage, MessageOrigin } from '../../../connectors/types.ts';
 
 export const KAFKA_ORIGIN: MessageOrigin = { transport: 'kafka', topic: 'orders', partition: 3, offset: '42', timestamp: 1_700_000_000_000 };
-export const AMQP_ORIGIN: MessageOrigin = { transport: 'amqp', exchange: 'ex', routingKey: 'rk', queue: 'orders-q', redelivered: false, deliveryTag: 7 };
+export const AMQP_ORIGIN: Extract<MessageOrigin, { transport: 'amqp' }> = { transport: 'amqp', exchange: 'ex', routingKey: 'rk', queue: 'orders-q', redelivered: false, deliveryTag: 7 };
 
 export function message(overrides: Partial<{ -readonly [K in keyof InboundMessage]: InboundMessage[K] }> & { json?: unknown } = {}): InboundMessage {
   const { json, ...rest } = overrides;
