@@ -20,6 +20,7 @@ import { handleOip } from './oip-routes.ts';
 import { createServerStats } from './stats.ts';
 import type { ServerStats } from './stats.ts';
 
+/** Options of {@link createModelServer}; every field has a default. */
 export interface ModelServerOptions {
   /** TCP port; 0 (default) picks a free one. */
   port?: number;
@@ -39,6 +40,7 @@ export interface ModelServerOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
+/** A running (or startable) reference model server. */
 export interface ModelServer {
   /** `http://host:port`, once started. */
   readonly url: string;

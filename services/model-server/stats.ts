@@ -8,6 +8,7 @@ export interface ModelStats {
   byStatus: Record<string, number>;
 }
 
+/** The counters of one server; `model()` and `snapshot()` return copies. */
 export interface ServerStats {
   recordRequest(model: string): void;
   recordOutcome(model: string, outcome: number | 'aborted'): void;
@@ -17,6 +18,7 @@ export interface ServerStats {
   reset(): void;
 }
 
+/** Creates empty counters. */
 export function createServerStats(): ServerStats {
   const models = new Map<string, ModelStats>();
   const entry = (model: string): ModelStats => {
