@@ -195,6 +195,15 @@ describe('kserve-http client: error classes', () => {
     expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', retryable: false, upstreamStatus: 200 });
   });
 
+  it('a redirect is not followed (a redirected POST would become a GET) → INFERENCE_BAD_RESPONSE', async () => {
+    const raw = await rawServer((req, res) => {
+      req.resume();
+      res.writeHead(302, { location: '/elsewhere' }).end();
+    });
+    const error = await failure(createKserveHttpClient(config({ url: raw.url })).infer(texts('a'), live()));
+    expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', retryable: false });
+  });
+
   it('a ragged input → MAPPING_FAILED before any request is sent', async () => {
     const error = await failure(client().infer({ id: 'r', inputs: { TEXT: [['a', 'b'], ['c']] } }, live()));
     expect(error).toMatchObject({ code: 'MAPPING_FAILED', retryable: false });
