@@ -36,7 +36,8 @@ export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: Rabbitm
   let handler: DeliveryHandler | undefined;
   let connection: AmqpConnection | undefined;
   let consumer: Consumer | undefined;
-  let reconciling: Promise<void> | undefined;
+  let running = false;
+  let reconciled: Promise<void> = Promise.resolve();
   let paused = false;
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -54,10 +55,18 @@ export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: Rabbitm
     handler?.(new AmqpDelivery(raw, current.context));
   }
 
-  /** Brings the broker-side consumer in line with `paused`/`closed`, one channel operation at a time. */
+  /**
+   * Brings the broker-side consumer in line with `paused`/`closed`, one channel operation at a time.
+   * A running pass re-reads the state after every await, so a call while running needs no new pass.
+   */
   function reconcile(): Promise<void> {
-    reconciling ??= runReconcile();
-    return reconciling;
+    // `running` is set before the pass starts and cleared in its `finally`, which runs synchronously
+    // when the pass has nothing to do: testing the promise instead would keep a finished one forever.
+    if (!running) {
+      running = true;
+      reconciled = runReconcile();
+    }
+    return reconciled;
   }
 
   async function runReconcile(): Promise<void> {
@@ -81,7 +90,7 @@ export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: Rabbitm
       // Consume/cancel fail only with their channel, whose loss is handled by the connection.
       logger.warn({ err: error }, 'consume/cancel failed');
     } finally {
-      reconciling = undefined;
+      running = false;
     }
   }
 

@@ -79,6 +79,7 @@ export interface DrainedMessage {
   headers: Headers;
   contentType: string | undefined;
   messageId: string | undefined;
+  deliveryMode: number | undefined;
   redelivered: boolean;
 }
 
@@ -96,6 +97,7 @@ export async function drainQueue(queue: string, channel?: Channel): Promise<Drai
       headers,
       contentType: message.properties.contentType as string | undefined,
       messageId: message.properties.messageId as string | undefined,
+      deliveryMode: message.properties.deliveryMode as number | undefined,
       redelivered: message.fields.redelivered,
     });
   }
@@ -121,12 +123,13 @@ export async function queueDepth(queue: string): Promise<number> {
  * not disturbed. Returns how many were closed.
  */
 export async function closeConnections(nameFragment: string): Promise<number> {
-  const { stdout } = await run('rabbitmqctl', ['list_connections', 'name', 'client_properties', '--formatter', 'json', '--quiet']);
-  const connections = JSON.parse(stdout) as { name: string; client_properties: unknown }[];
+  // Plain output: the JSON formatter prints pids in a syntax close_connection does not accept.
+  const { stdout } = await run('rabbitmqctl', ['list_connections', 'pid', 'client_properties', '--no-table-headers', '--quiet']);
   let closed = 0;
-  for (const connection of connections) {
-    if (!JSON.stringify(connection.client_properties).includes(nameFragment)) continue;
-    await run('rabbitmqctl', ['close_connection', connection.name, 'modelbridge test: simulated connection loss', '--quiet']);
+  for (const line of stdout.split('\n')) {
+    const pid = line.split('\t')[0];
+    if (!pid || !line.includes(nameFragment)) continue;
+    await run('rabbitmqctl', ['close_connection', pid, 'modelbridge test: simulated connection loss', '--quiet']);
     closed++;
   }
   return closed;
