@@ -63,7 +63,7 @@ export interface ModelbridgeErrorOptions {
 }
 
 export class ModelbridgeError extends Error {
-  override readonly name = 'ModelbridgeError';
+  override readonly name: string = 'ModelbridgeError';
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly stage: Stage;

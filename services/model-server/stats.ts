@@ -6,6 +6,10 @@ export interface ModelStats {
   requests: number;
   /** Infer answers by HTTP status (`"200"`, `"503"`, …); `"aborted"` when the connection closed first. */
   byStatus: Record<string, number>;
+  /** Infer calls being served right now. */
+  inFlight: number;
+  /** Most infer calls ever served at the same time (evidence of client-side concurrency). */
+  maxConcurrent: number;
 }
 
 /** The counters of one server; `model()` and `snapshot()` return copies. */
@@ -14,6 +18,8 @@ export interface ServerStats {
   recordOutcome(model: string, outcome: number | 'aborted'): void;
   /** Counts of one model (zeros when it has none). */
   model(model: string): ModelStats;
+  /** Most infer calls of `model` served at once since the last reset. */
+  maxConcurrent(model: string): number;
   snapshot(): Record<string, ModelStats>;
   reset(): void;
 }
@@ -24,20 +30,26 @@ export function createServerStats(): ServerStats {
   const entry = (model: string): ModelStats => {
     let stats = models.get(model);
     if (!stats) {
-      stats = { requests: 0, byStatus: {} };
+      stats = { requests: 0, byStatus: {}, inFlight: 0, maxConcurrent: 0 };
       models.set(model, stats);
     }
     return stats;
   };
   return {
     recordRequest(model) {
-      entry(model).requests++;
+      const stats = entry(model);
+      stats.requests++;
+      stats.inFlight++;
+      if (stats.inFlight > stats.maxConcurrent) stats.maxConcurrent = stats.inFlight;
     },
     recordOutcome(model, outcome) {
-      const byStatus = entry(model).byStatus;
+      const stats = entry(model);
+      stats.inFlight--;
+      const byStatus = stats.byStatus;
       byStatus[outcome] = (byStatus[outcome] ?? 0) + 1;
     },
-    model: (model) => structuredClone(models.get(model) ?? { requests: 0, byStatus: {} }),
+    model: (model) => structuredClone(models.get(model) ?? { requests: 0, byStatus: {}, inFlight: 0, maxConcurrent: 0 }),
+    maxConcurrent: (model) => models.get(model)?.maxConcurrent ?? 0,
     snapshot: () => structuredClone(Object.fromEntries(models)),
     reset() {
       models.clear();

@@ -67,16 +67,21 @@ export function createGuardedBackend(
   });
 
   let state: BreakerState = 'closed';
-  let recovered: { promise: Promise<void>; resolve: () => void } | undefined;
+  // Calls held while the breaker is not closed. Released all at once on close, or one at a time as the
+  // half-open trial once the model reports ready.
+  const waiters: Array<{ resolve: () => void; reject: (reason: unknown) => void; signal: AbortSignal; onAbort: () => void }> = [];
+
+  function release(count: number): void {
+    for (const waiter of waiters.splice(0, count)) {
+      waiter.signal.removeEventListener('abort', waiter.onAbort);
+      waiter.resolve();
+    }
+  }
 
   function transition(next: BreakerState): void {
     if (next === state) return;
     state = next;
-    if (next === 'open' && !recovered) recovered = Promise.withResolvers<void>();
-    if (next === 'closed' && recovered) {
-      recovered.resolve();
-      recovered = undefined;
-    }
+    if (next === 'closed') release(waiters.length);
     hooks.onStateChange?.(next);
   }
 
@@ -87,12 +92,18 @@ export function createGuardedBackend(
     void probe();
   });
 
+  /**
+   * Half-open: readiness first (cheap, sacrifices no event); when ready, one held call goes through as
+   * the trial, and its outcome closes or re-opens the breaker. A backend that says "ready" while it
+   * fails every request therefore costs one attempt per reset period, never the whole backlog's budget.
+   */
   async function probe(): Promise<void> {
     try {
       const ready = await client.ready(AbortSignal.any([lifecycle, AbortSignal.timeout(policy.timeout)]));
       if (lifecycle.aborted || !breaker.halfOpen) return;
-      if (ready) breaker.close();
-      else breaker.open();
+      if (!ready) breaker.open();
+      else if (waiters.length > 0) release(1);
+      else breaker.close();
     } catch (error) {
       hooks.onProbeFailed?.(error);
       if (breaker.halfOpen) breaker.open();
@@ -100,16 +111,21 @@ export function createGuardedBackend(
   }
 
   function whenClosed(signal: AbortSignal): Promise<void> {
-    if (state === 'closed' || !recovered) return Promise.resolve();
+    if (state === 'closed') return Promise.resolve();
     if (signal.aborted) return Promise.reject(signal.reason);
-    const waiting = recovered.promise;
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      void waiting.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
+      const waiter = {
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          const index = waiters.indexOf(waiter);
+          if (index !== -1) waiters.splice(index, 1);
+          reject(signal.reason);
+        },
+      };
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+      waiters.push(waiter);
     });
   }
 
@@ -214,7 +230,7 @@ export function createGuardedBackend(
     whenClosed,
     close() {
       breaker.shutdown();
-      recovered?.resolve();
+      release(waiters.length);
     },
   };
 }

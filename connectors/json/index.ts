@@ -1,0 +1,1 @@
+export { createJsonDecoder } from './decoder.ts';

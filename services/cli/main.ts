@@ -1,0 +1,151 @@
+/**
+ * The `modelbridge` command. The only place that reads `process.env`, handles signals and exits.
+ *
+ *   modelbridge run --config a.yaml [b.yaml …]   run connectors
+ *   modelbridge validate a.yaml [b.yaml …]       check configs; exit 1 listing every problem
+ *   modelbridge demo                             the in-memory demo (`npm start`)
+ *   modelbridge model-server                     the reference inference server
+ */
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createRegistry } from '../../connectors/registry.ts';
+import { parseDuration } from '../../schemas/duration.ts';
+import { loadConnectorConfig } from '../../schemas/load-config.ts';
+import { createAdminServer } from '../admin/server.ts';
+import { runDemo } from '../demo/run-demo.ts';
+import { createModelServer } from '../model-server/index.ts';
+import { createWorker } from '../worker/worker.ts';
+import { validateFiles } from './validate.ts';
+
+const REDACT = {
+  paths: ['password', '*.password', '*.*.password', '*.sasl', 'headers.authorization', '*.headers.authorization', '*.headers.Authorization'],
+  censor: '[redacted]',
+};
+
+function createLogger(level: string): Logger {
+  return pino({ level, redact: REDACT, base: { service: 'modelbridge' } });
+}
+
+function durationOption(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 500ms, 30s or 1m');
+  return ms;
+}
+
+function portOption(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError('expected a port number');
+  return port;
+}
+
+/** SIGTERM/SIGINT run `stop` once; a second signal, or `stop` overrunning `forceMs`, exits at once. */
+function onShutdownSignal(logger: Logger, forceMs: number, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown took too long: exiting');
+      process.exit(1);
+    }, forceMs).unref();
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+const program = new Command('modelbridge').description('Put self-hosted AI models into Kafka and RabbitMQ event flows.');
+
+program
+  .command('run')
+  .description('run one or more connectors in this process')
+  .requiredOption('-c, --config <files...>', 'connector configuration files (YAML)')
+  .option('-p, --port <port>', 'port of /healthz, /readyz and /metrics', portOption, 9464)
+  .option('--host <host>', 'interface of the HTTP endpoints', '127.0.0.1')
+  .option('--grace <duration>', 'drain time on shutdown', durationOption, 30_000)
+  .option('--log-level <level>', 'pino log level', process.env.LOG_LEVEL ?? 'info')
+  .action(async (options: { config: string[]; port: number; host: string; grace: number; logLevel: string }) => {
+    const logger = createLogger(options.logLevel);
+    const connectors = options.config.map((file) =>
+      loadConnectorConfig(readFileSync(file, 'utf8'), { file, env: process.env, readFile: (path) => readFileSync(path, 'utf8') }),
+    );
+    const metricsRegistry = new Registry();
+    collectDefaultMetrics({ register: metricsRegistry, prefix: 'modelbridge_process_' });
+    const worker = createWorker({ connectors, registry: createRegistry(), logger, metricsRegistry });
+    const admin = createAdminServer({ worker, metricsRegistry });
+    onShutdownSignal(logger, options.grace + 15_000, async () => {
+      try {
+        await worker.close(options.grace);
+      } finally {
+        // The HTTP server goes last so that readiness and metrics stay visible while draining.
+        await admin.close();
+      }
+    });
+    const { url } = await admin.listen(options.port, options.host);
+    logger.info({ url, connectors: connectors.map((c) => c.name) }, 'worker starting');
+    await worker.start();
+  });
+
+program
+  .command('validate')
+  .description('validate connector configuration files; exit 1 listing every problem')
+  .argument('<files...>')
+  .action((files: string[]) => {
+    process.exitCode = validateFiles(files, {
+      env: process.env,
+      readFile: (path) => readFileSync(path, 'utf8'),
+      stdout: process.stdout,
+      stderr: process.stderr,
+    });
+  });
+
+program
+  .command('demo')
+  .description('run the in-memory demo: generated SAP and Salesforce events through the reference model')
+  .option('-n, --events <count>', 'events to generate', (v) => Number.parseInt(v, 10), 120)
+  .option('-p, --port <port>', 'port of /metrics while the demo runs', portOption, 9464)
+  .option('--outage <duration>', 'model outage injected midway (0 for none)', durationOption, 1500)
+  .option('--log-level <level>', 'pino log level for the worker', 'silent')
+  .action(async (options: { events: number; port: number; outage: number; logLevel: string }) => {
+    const print = (line: string): void => void process.stdout.write(`${line}\n`);
+    const summary = await runDemo({ events: options.events, port: options.port, outageMs: options.outage, logger: createLogger(options.logLevel), print });
+    const deadLetters = Object.values(summary.deadLettered).reduce((a, b) => a + b, 0);
+    print('');
+    print('summary');
+    print(`  events in            ${summary.events}`);
+    print(`  enriched events out  ${summary.enriched}`);
+    print(`  dead letters         ${deadLetters} (expected ${summary.expectedDeadLetters})`);
+    for (const [code, count] of Object.entries(summary.deadLettered).sort()) print(`    ${code.padEnd(26)} ${count}`);
+    print(`  breaker opened       ${summary.breakerOpened} time(s) during the outage; events held, none dead-lettered for it`);
+    print(`  lost                 ${summary.events - summary.enriched - deadLetters}`);
+    print(`  took                 ${summary.seconds.toFixed(1)} s`);
+    if (summary.enriched + deadLetters !== summary.events || deadLetters !== summary.expectedDeadLetters) process.exitCode = 1;
+  });
+
+program
+  .command('model-server')
+  .description('run the reference inference server (Open Inference Protocol v2 over HTTP)')
+  .option('-p, --port <port>', 'port', portOption, 8000)
+  .option('--host <host>', 'interface', '127.0.0.1')
+  .action(async (options: { port: number; host: string }) => {
+    const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
+    const server = createModelServer({ port: options.port, host: options.host });
+    onShutdownSignal(logger, 10_000, () => server.close());
+    await server.start();
+    logger.info({ url: server.url }, 'model server listening');
+  });
+
+await program.parseAsync(process.argv);
