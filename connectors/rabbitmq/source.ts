@@ -30,6 +30,9 @@ interface Consumer {
  * A `Source` over `config.queue`. `pause()` cancels the consumer (deliveries already pushed still
  * arrive and can be acked), `resume()` consumes again; after a reconnect consuming resumes by itself
  * unless paused or closed. Unacked deliveries of a lost channel are redelivered by the broker.
+ *
+ * `start()` keeps retrying (with backoff, logged) until the broker is reachable and consuming began;
+ * `close()` aborts it with `ABORTED`. `maxMessageBytes` is the pipeline's check, not enforced here.
  */
 export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: RabbitmqSourceDeps = {}): Source {
   const logger = (deps.logger ?? pino({ enabled: false })).child({ component: 'rabbitmq-source', queue: config.queue });
