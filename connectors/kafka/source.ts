@@ -60,7 +60,8 @@ class KafkaDelivery implements Delivery {
 export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {}): Source {
   const logger = deps.logger ?? silentLogger;
   const kafka = createKafkaClient(config, logger, `modelbridge-${config.group}`);
-  const consumer: Consumer = kafka.consumer({ groupId: config.group, sessionTimeout: config.sessionTimeout });
+  // A stop waits for the fetch long-poll in flight: a 1 s poll bounds close() at little idle cost.
+  const consumer: Consumer = kafka.consumer({ groupId: config.group, sessionTimeout: config.sessionTimeout, maxWaitTimeInMs: 1000 });
   const partitions = new Map<number, PartitionState>();
   let handler: DeliveryHandler | undefined;
   let running = false;
@@ -74,10 +75,18 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   consumer.on(CONNECT, () => (connected = true));
   consumer.on(DISCONNECT, () => (connected = false));
   consumer.on(CRASH, (event) => {
+    // kafkajs restarts on retriable failures (e.g. no coordinator yet); until it rejoins, there is no
+    // group to commit to or pause.
+    running = false;
     logger.error({ err: event.payload.error, restart: event.payload.restart }, 'kafka consumer crashed');
     if (!event.payload.restart) connected = false;
   });
-  consumer.on(GROUP_JOIN, (event) => onAssignment(event.payload.memberAssignment[config.topic] ?? []));
+  consumer.on(GROUP_JOIN, (event) => {
+    if (closing) return;
+    running = true;
+    onAssignment(event.payload.memberAssignment[config.topic] ?? []);
+    applyPause();
+  });
 
   function onAssignment(assigned: number[]): void {
     const owned = new Set(assigned);
@@ -152,11 +161,12 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     clearInterval(commitTimer);
     const failures: unknown[] = [];
     if (running) {
-      // Stop fetching first, so nothing new arrives while the last acked offsets are committed.
+      // Stop fetching first, so nothing new arrives while the last acked offsets are committed
+      // (eachBatch already delivers nothing once closing; this only saves a fetch).
       try {
         consumer.pause([{ topic: config.topic }]);
       } catch (error) {
-        failures.push(error);
+        logger.warn({ err: error }, 'kafka consumer could not be paused before the final commit');
       }
       await committing;
       await commit();
@@ -181,9 +191,8 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       handler = onDelivery;
       await consumer.connect();
       await consumer.subscribe({ topic: config.topic, fromBeginning: config.fromBeginning });
+      // Resolves once joined; GROUP_JOIN has then set `running` and applied a pause made meanwhile.
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
-      running = true;
-      applyPause();
       commitTimer = setInterval(() => void commit(), config.commitInterval);
       commitTimer.unref();
     },

@@ -93,7 +93,7 @@ export async function readAll(brokers: string[], topic: string, options: { timeo
   }
   const records: ReadRecord[] = [];
   if (ends.size === 0) return records;
-  const consumer = kafka.consumer({ groupId: uniqueName('mb-reader') });
+  const consumer = kafka.consumer({ groupId: uniqueName('mb-reader'), maxWaitTimeInMs: 100 });
   const reached = new Set<number>();
   await consumer.connect();
   try {

@@ -1,0 +1,149 @@
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { createKafkaSource } from '../../../../connectors/kafka/index.ts';
+import type { Delivery, Source } from '../../../../connectors/types.ts';
+import { kafkaSourceSchema } from '../../../../schemas/connector-config.ts';
+import { committedOffset, createTopic, numbered, produce, readAll } from '../../../support/kafka.ts';
+import { uniqueName, waitFor } from '../../../support/wait-for.ts';
+
+const brokers = inject('kafkaBrokers');
+
+interface Opened {
+  source: Source;
+  deliveries: Delivery[];
+}
+
+async function openSource(topic: string, group: string, extra: Record<string, unknown> = {}): Promise<Opened> {
+  const source = createKafkaSource(kafkaSourceSchema.parse({ kind: 'kafka', brokers, topic, group, commitInterval: '50ms', ...extra }));
+  onTestFinished(() => source.close());
+  const deliveries: Delivery[] = [];
+  await source.start((delivery) => deliveries.push(delivery));
+  return { source, deliveries };
+}
+
+const offsetsOf = (deliveries: Delivery[]): string[] =>
+  deliveries.map((d) => (d.message.origin.transport === 'kafka' ? d.message.origin.offset : '?'));
+
+describe('kafka source', () => {
+  it('delivers every message with bytes, headers, content type, origin and lane', async () => {
+    const topic = await createTopic(brokers, { partitions: 2 });
+    await produce(brokers, topic, [
+      { key: 'a', value: '{"n":1}', partition: 1, headers: { 'content-type': 'application/json', 'x-multi': ['one', 'two'] } },
+      ...numbered(5, 0),
+    ]);
+    const { source, deliveries } = await openSource(topic, uniqueName('mb-group'));
+
+    await waitFor(() => deliveries.length === 6, { what: 'six deliveries' });
+    expect(source.status()).toMatchObject({ connected: true, paused: false });
+    const first = deliveries.find((d) => d.lane === `${topic}/1`)!;
+    expect(first.message.key).toEqual(Buffer.from('a'));
+    expect(first.message.value).toEqual(Buffer.from('{"n":1}'));
+    expect(first.message.contentType).toBe('application/json');
+    expect(first.message.headers['content-type']).toEqual(Buffer.from('application/json'));
+    expect(first.message.headers['x-multi']).toEqual(Buffer.from('two'));
+    expect(first.message.origin).toMatchObject({ transport: 'kafka', topic, partition: 1, offset: '0' });
+    expect(first.message.timestamp).toEqual(expect.any(Number));
+    const lane0 = deliveries.filter((d) => d.lane === `${topic}/0`);
+    expect(lane0.map((d) => d.message.value?.toString())).toEqual(['v0', 'v1', 'v2', 'v3', 'v4']);
+    expect(lane0[0]!.message.contentType).toBeUndefined();
+  });
+
+  it('commits acked offsets periodically while running', async () => {
+    const topic = await createTopic(brokers);
+    const group = uniqueName('mb-group');
+    await produce(brokers, topic, numbered(3));
+    const { deliveries } = await openSource(topic, group);
+    await waitFor(() => deliveries.length === 3, { what: 'three deliveries' });
+
+    deliveries[0]!.ack();
+    deliveries[1]!.ack();
+    await waitFor(async () => (await committedOffset(brokers, group, topic)) === 2, { what: 'commit of offset 2' });
+  });
+
+  it('commits only the highest contiguous acked offset + 1, and a new member redelivers from there', async () => {
+    const topic = await createTopic(brokers);
+    const group = uniqueName('mb-group');
+    await produce(brokers, topic, numbered(4));
+
+    const first = await openSource(topic, group);
+    await waitFor(() => first.deliveries.length === 4, { what: 'four deliveries' });
+    // Out of order, and 1 never: a "highest acked" commit would say 4.
+    for (const i of [3, 2, 0]) first.deliveries[i]!.ack();
+    first.deliveries[1]!.nack();
+    await first.source.close();
+    expect(await committedOffset(brokers, group, topic)).toBe(1);
+
+    const second = await openSource(topic, group);
+    await waitFor(() => second.deliveries.length === 3, { what: 'redelivery of offsets 1..3' });
+    expect(offsetsOf(second.deliveries)).toEqual(['1', '2', '3']);
+    second.deliveries[0]!.ack();
+    await waitFor(async () => (await committedOffset(brokers, group, topic)) === 2, { what: 'commit of offset 2' });
+    second.deliveries[2]!.ack();
+    second.deliveries[1]!.ack();
+    await second.source.close();
+    expect(await committedOffset(brokers, group, topic)).toBe(4);
+  });
+
+  it('redelivers unacked messages to a new source in the same group after close', async () => {
+    const topic = await createTopic(brokers);
+    const group = uniqueName('mb-group');
+    await produce(brokers, topic, numbered(5));
+
+    const first = await openSource(topic, group);
+    await waitFor(() => first.deliveries.length === 5, { what: 'five deliveries' });
+    first.deliveries[0]!.ack();
+    first.deliveries[1]!.ack();
+    await first.source.close();
+    await first.source.close();
+    expect(first.source.status().connected).toBe(false);
+
+    const second = await openSource(topic, group);
+    await waitFor(() => second.deliveries.length === 3, { what: 'three redeliveries' });
+    expect(second.deliveries.map((d) => d.message.value?.toString())).toEqual(['v2', 'v3', 'v4']);
+  });
+
+  it('delivers nothing while paused and everything after resume', async () => {
+    const topic = await createTopic(brokers);
+    await produce(brokers, topic, numbered(1));
+    const { source, deliveries } = await openSource(topic, uniqueName('mb-group'));
+    await waitFor(() => deliveries.length === 1, { what: 'the first delivery' });
+
+    source.pause();
+    expect(source.status().paused).toBe(true);
+    await produce(brokers, topic, numbered(5));
+    // By the time an independent reader has consumed them, an unpaused source would have too.
+    expect(await readAll(brokers, topic)).toHaveLength(6);
+    expect(deliveries).toHaveLength(1);
+
+    source.resume();
+    await waitFor(() => deliveries.length === 6, { what: 'deliveries after resume' });
+    expect(offsetsOf(deliveries)).toEqual(['0', '1', '2', '3', '4', '5']);
+  });
+
+  it('stops within a batch when the handler pauses, and resumes exactly where it stopped', async () => {
+    const topic = await createTopic(brokers);
+    await produce(brokers, topic, numbered(10));
+    const deliveries: Delivery[] = [];
+    const source = createKafkaSource(kafkaSourceSchema.parse({ kind: 'kafka', brokers, topic, group: uniqueName('mb-group') }));
+    onTestFinished(() => source.close());
+    await source.start((delivery) => {
+      deliveries.push(delivery);
+      if (deliveries.length === 3) source.pause();
+    });
+
+    await waitFor(() => deliveries.length >= 3, { what: 'three deliveries' });
+    expect(deliveries).toHaveLength(3);
+    source.resume();
+    await waitFor(() => deliveries.length === 10, { what: 'the rest after resume' });
+    expect(offsetsOf(deliveries)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  });
+
+  it('delivers a message larger than maxMessageBytes (size checks belong to the pipeline)', async () => {
+    const topic = await createTopic(brokers, { config: { 'max.message.bytes': '3000000' } });
+    const big = Buffer.alloc(2_000_000, 'x');
+    await produce(brokers, topic, [{ key: 'big', value: big }]);
+    const { deliveries } = await openSource(topic, uniqueName('mb-group'), { maxMessageBytes: 1000 });
+
+    await waitFor(() => deliveries.length === 1, { what: 'the large message' });
+    expect(deliveries[0]!.message.value?.length).toBe(big.length);
+  });
+});
