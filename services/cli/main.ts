@@ -26,7 +26,14 @@ const REDACT = {
 };
 
 function createLogger(level: string): Logger {
-  return pino({ level, redact: REDACT, base: { service: 'modelbridge' } });
+  const logger = pino({ level, redact: REDACT, base: { service: 'modelbridge' } });
+  // Process warnings go to the JSON log. kafkajs 2.2.4 arms a negative timer on an idle request queue
+  // (Node clamps it to 1 ms): harmless, and not worth a line on every start.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name !== 'TimeoutNegativeWarning') logger.warn({ err: warning }, 'process warning');
+  });
+  return logger;
 }
 
 function durationOption(value: string): number {

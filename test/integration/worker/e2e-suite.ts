@@ -200,7 +200,9 @@ export function runWorkerEndToEnd(harness: E2EHarness): void {
       model.faults.set('sentiment', { latencyMs: { min: 1, max: 4 } });
       const dir = mkdtempSync(join(tmpdir(), 'mb-crash-'));
       const file = join(dir, 'connector.yaml');
-      writeFileSync(file, stringify(connectorConfig(e, model.url, { name: 'crash-test' })));
+      // A short session timeout lets the restarted worker take over the dead member's partitions quickly.
+      const source = e.source.kind === 'kafka' ? { ...e.source, sessionTimeout: '6s' } : e.source;
+      writeFileSync(file, stringify(connectorConfig(e, model.url, { name: 'crash-test', source })));
       const children: ChildProcess[] = [];
       try {
         const total = 1500;
