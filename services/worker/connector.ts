@@ -163,7 +163,17 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     executor.submit(key, () => processEvent(delivery, event));
   }
 
+  /** Never rejects: a bug anywhere below dead-letters the message as INTERNAL instead of stalling it. */
   async function processEvent(delivery: Delivery, event: CanonicalEvent): Promise<void> {
+    try {
+      await enrich(delivery, event);
+    } catch (thrown) {
+      logger.error({ err: thrown, eventId: event.id }, 'unexpected error while processing an event');
+      await fail(delivery, toModelbridgeError(thrown), event);
+    }
+  }
+
+  async function enrich(delivery: Delivery, event: CanonicalEvent): Promise<void> {
     let inputs: Record<string, unknown>;
     try {
       inputs = requestMapping.apply(event, 'request');

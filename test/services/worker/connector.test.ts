@@ -162,6 +162,19 @@ describe('connector pipeline (memory transport)', () => {
     expect(client.calls.filter((c) => c.inputs.TEXT === 'POISON')).toHaveLength(1);
   });
 
+  it('dead-letters an event whose enriched form cannot be serialised, instead of stalling it', async () => {
+    const broker = createMemoryBroker();
+    const client = scriptedClient(async (request) =>
+      request.inputs.TEXT === 'bigint' ? { modelName: 'm', modelVersion: '1', outputs: { UPPER: [10n] } } : upper(request, AbortSignal.timeout(1000)),
+    );
+    const { connector } = await startConnector(broker, client);
+    send(broker, { id: 'weird', text: 'bigint' }, 'k');
+    send(broker, { id: 'after', text: 'fine' }, 'k');
+    await waitFor(() => broker.stream('dlq').log.length === 1 && broker.stream('out').log.length === 1);
+    expect(broker.stream('dlq').log[0]!.headers).toMatchObject({ [DLQ_HEADERS.code]: 'INTERNAL', [DLQ_HEADERS.eventId]: 'weird' });
+    await waitFor(() => connector.status().inFlight === 0);
+  });
+
   it('retries transient failures and dead-letters when the budget is spent while the backend is healthy', async () => {
     const broker = createMemoryBroker();
     let flaky = 0;
