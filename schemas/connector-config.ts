@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { byteSize, duration } from './duration.ts';
 
+/** Open Inference Protocol v2 tensor datatypes. */
+export const OIP_DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BF16', 'BYTES'] as const;
+
 const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, dot, dash and underscore; at most 100 characters');
@@ -92,6 +95,8 @@ export const rabbitmqSinkSchema = z
     /** Declare this durable queue and bind it to the exchange with the routing key. */
     queue: z.string().min(1).optional(),
     maxMessageBytes: byteSize.default(16_777_216),
+    /** Delay before the first reconnect attempt (doubles up to 30 s). */
+    reconnectDelay: duration.default(500),
   })
   .strict();
 
@@ -122,7 +127,7 @@ export const kserveHttpBackendSchema = z
     /** Extra request headers (e.g. an API key via `${ENV}`). */
     headers: z.record(z.string(), z.string()).default({}),
     /** Input tensor datatypes by input name; inferred from the values when absent. */
-    datatypes: z.record(z.string(), z.string()).default({}),
+    datatypes: z.record(z.string(), z.enum(OIP_DATATYPES)).default({}),
   })
   .strict();
 

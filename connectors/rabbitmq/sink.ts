@@ -169,7 +169,7 @@ export function createRabbitmqSink(config: RabbitmqSinkConfig, deps: RabbitmqSin
     started ??= (async () => {
       connection = createAmqpConnection({
         url: config.url,
-        reconnectDelayMs: 500,
+        reconnectDelayMs: config.reconnectDelay,
         connectionName: `modelbridge sink ${destination}`,
         logger,
         openChannel: (model: ChannelModel) => model.createConfirmChannel(),

@@ -210,8 +210,10 @@ describe('kserve-http client: error classes', () => {
     expect(server.stats.model('sentiment').requests).toBe(0);
   });
 
-  it('refuses an unknown configured datatype with CONFIG_INVALID', () => {
-    expect(() => client({ datatypes: { TEXT: 'STRING' } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  it('refuses an unknown configured datatype with CONFIG_INVALID (the config schema already rejects it)', () => {
+    expect(kserveHttpBackendSchema.safeParse({ kind: 'kserve-http', url: server.url, model: 'm', datatypes: { TEXT: 'STRING' } }).success).toBe(false);
+    const unchecked = { ...config(), datatypes: { TEXT: 'STRING' } } as unknown as KserveHttpBackendConfig;
+    expect(() => createKserveHttpClient(unchecked)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
   it('refuses calls after close() with ABORTED', async () => {
