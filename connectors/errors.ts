@@ -16,6 +16,12 @@ export const ERROR_CODES = {
   UNSUPPORTED_CONTENT_TYPE: { retryable: false, stage: 'decode' },
   /** Bytes are not valid UTF-8 / JSON. */
   MALFORMED_PAYLOAD: { retryable: false, stage: 'decode' },
+  /** Input refused for safety: XML with a DTD or entities, nesting or expansion beyond the limits. */
+  UNSAFE_PAYLOAD: { retryable: false, stage: 'decode' },
+  /** A Salesforce CDC gap event (no field values), configured to be dead-lettered. */
+  GAP_EVENT: { retryable: false, stage: 'decode' },
+  /** A Salesforce CDC overflow event (too many changes in one transaction), configured to be dead-lettered. */
+  OVERFLOW_EVENT: { retryable: false, stage: 'decode' },
   /** Decoded, but not a valid event of the configured format (missing id, bad CloudEvent attributes). */
   INVALID_EVENT: { retryable: false, stage: 'validate' },
   /** The request or response mapping failed for this event (missing field, wrong type). */

@@ -11,6 +11,7 @@ import { createKserveHttpClient } from './kserve/index.ts';
 import { createMemorySink, createMemorySource } from './memory/index.ts';
 import type { MemoryBroker } from './memory/index.ts';
 import { createRabbitmqSink, createRabbitmqSource } from './rabbitmq/index.ts';
+import { ModelbridgeError } from './errors.ts';
 import type { Decoder, InferenceClient, Sink, Source } from './types.ts';
 
 export interface ConnectorRegistry {
@@ -52,12 +53,21 @@ export function createRegistry(options: RegistryOptions = {}): ConnectorRegistry
       }
     },
     createDecoder(config) {
-      return config.format === 'json' ? createJsonDecoder(config) : createCloudEventsDecoder(config);
+      switch (config.format) {
+        case 'json':
+          return createJsonDecoder(config);
+        case 'cloudevents':
+          return createCloudEventsDecoder(config);
+        default:
+          throw new ModelbridgeError('CONFIG_INVALID', `decode format ${config.format} is not available yet`);
+      }
     },
     createInferenceClient(config) {
       switch (config.kind) {
         case 'kserve-http':
           return createKserveHttpClient(config);
+        default:
+          throw new ModelbridgeError('CONFIG_INVALID', `backend kind ${config.kind} is not available yet`);
       }
     },
   };

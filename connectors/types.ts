@@ -121,6 +121,11 @@ export interface Sink {
 export interface Decoder {
   readonly format: string;
   decode(message: InboundMessage): CanonicalEvent;
+  /**
+   * True for events to forward to the sink unchanged, without inference (e.g. Salesforce gap events
+   * configured to pass through). Absent means every event is enriched.
+   */
+  passThrough?(event: CanonicalEvent): boolean;
 }
 
 /** Inference request after mapping: named inputs, each a scalar or a (nested) array. */

@@ -3,10 +3,10 @@
  * the process boundary into a frozen object; every duration becomes milliseconds.
  */
 import { z } from 'zod';
+import { backendSchema } from './backend-config.ts';
 import { byteSize, duration } from './duration.ts';
 
-/** Open Inference Protocol v2 tensor datatypes. */
-export const OIP_DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BF16', 'BYTES'] as const;
+export * from './backend-config.ts';
 
 const name = z
   .string()
@@ -104,34 +104,42 @@ export const memorySinkSchema = z.object({ kind: z.literal('memory'), stream: z.
 
 export const sinkSchema = z.discriminatedUnion('kind', [kafkaSinkSchema, rabbitmqSinkSchema, memorySinkSchema]);
 
+export const DECODE_FORMATS = ['cloudevents', 'json', 'sap-event', 'sap-idoc', 'salesforce-cdc', 'salesforce-platform-event'] as const;
+
 export const decodeSchema = z
   .object({
-    /** `json`: any JSON object; `cloudevents`: CloudEvents 1.0, structured or binary mode. */
-    format: z.enum(['json', 'cloudevents']).default('cloudevents'),
+    /**
+     * `cloudevents`: CloudEvents 1.0, structured or binary mode. `json`: any JSON object. `sap-event`:
+     * SAP S/4HANA business events. `sap-idoc`: IDoc XML. `salesforce-cdc`: Change Data Capture events
+     * (streaming, Pub/Sub API and Kafka Connect shapes). `salesforce-platform-event`: platform events (`__e`).
+     */
+    format: z.enum(DECODE_FORMATS).default('cloudevents'),
     /** json: path of the event id in the payload (default: a CloudEvent-ish `id`, else transport key + position). */
     idPath: z.string().min(1).optional(),
     /** json: path of the partition key in the payload. */
     keyPath: z.string().min(1).optional(),
     /** json: CloudEvent `type` to give the events. */
     type: z.string().min(1).default('com.modelbridge.json'),
+    /** sap-idoc: parser limits and typing of fields. */
+    idoc: z
+      .object({
+        /** Deepest element nesting accepted. */
+        maxDepth: z.number().int().min(4).max(256).default(32),
+        /** Fields typed on request, by field name: zero-padded numbers, `YYYYMMDD` dates, `HHMMSS` times. */
+        typedFields: z.record(z.string(), z.enum(['number', 'date', 'time'])).default({}),
+      })
+      .strict()
+      .optional(),
+    /** salesforce-cdc: what to do with gap and overflow events (they carry no field values). */
+    salesforce: z
+      .object({
+        gapEvents: z.enum(['dead-letter', 'pass-through']).default('dead-letter'),
+        overflowEvents: z.enum(['dead-letter', 'pass-through']).default('dead-letter'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
-
-export const kserveHttpBackendSchema = z
-  .object({
-    kind: z.literal('kserve-http'),
-    /** Base URL of the Open Inference Protocol v2 server, e.g. `http://localhost:8000`. */
-    url: z.url(),
-    model: z.string().min(1),
-    version: z.string().min(1).optional(),
-    /** Extra request headers (e.g. an API key via `${ENV}`). */
-    headers: z.record(z.string(), z.string()).default({}),
-    /** Input tensor datatypes by input name; inferred from the values when absent. */
-    datatypes: z.record(z.string(), z.enum(OIP_DATATYPES)).default({}),
-  })
-  .strict();
-
-export const backendSchema = z.discriminatedUnion('kind', [kserveHttpBackendSchema]);
 
 export const inferenceSchema = z
   .object({
@@ -171,9 +179,45 @@ export const inferenceSchema = z
       .object({
         /** Events in flight per connector (decoded, waiting on a key, calling the model or publishing). */
         max: z.number().int().min(1).max(100_000).default(256),
+        /**
+         * Adaptive limit on concurrent model calls (AIMD): grows while latency holds, halves on timeouts,
+         * 429, 503 and RESOURCE_EXHAUSTED. Bounded by `min` and `max`.
+         */
+        adaptive: z.boolean().default(false),
+        min: z.number().int().min(1).default(1),
       })
       .strict()
-      .default({ max: 256 }),
+      .default({ max: 256, adaptive: false, min: 1 }),
+    /** Micro-batching (Open Inference Protocol backends): up to `maxSize` events within `maxWait` in one request. */
+    batch: z
+      .object({
+        maxSize: z.number().int().min(1).max(4096).default(1),
+        maxWait: duration.default(5),
+      })
+      .strict()
+      .default({ maxSize: 1, maxWait: 5 }),
+    /** A backend used while the primary's breaker is open or it is not ready; same mappings unless given. */
+    fallback: z
+      .object({
+        backend: backendSchema,
+        request: z.object({ inputs: z.record(z.string().min(1), z.string().min(1)) }).strict().optional(),
+        response: z.record(z.string().min(1), z.string().min(1)).optional(),
+      })
+      .strict()
+      .optional(),
+    /** A backend receiving a share of requests in the background: never affects outputs; agreement is a metric. */
+    shadow: z
+      .object({
+        backend: backendSchema,
+        /** Share of events also sent to the shadow, 0..1. */
+        share: z.number().min(0).max(1).default(0.1),
+        request: z.object({ inputs: z.record(z.string().min(1), z.string().min(1)) }).strict().optional(),
+        response: z.record(z.string().min(1), z.string().min(1)).optional(),
+        /** Output fields compared for the agreement metric (default: all mapped fields). */
+        compare: z.array(z.string().min(1)).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -203,6 +247,13 @@ export const connectorConfigSchema = z
     if (retry.minDelay > retry.maxDelay) {
       ctx.addIssue({ code: 'custom', path: ['inference', 'retry', 'minDelay'], message: 'must not exceed maxDelay' });
     }
+    const { batch, concurrency, backend } = config.inference;
+    if (batch.maxSize > 1 && backend.kind !== 'kserve-http' && backend.kind !== 'kserve-grpc') {
+      ctx.addIssue({ code: 'custom', path: ['inference', 'batch', 'maxSize'], message: 'micro-batching needs an Open Inference Protocol backend (kserve-http or kserve-grpc)' });
+    }
+    if (concurrency.min > concurrency.max) {
+      ctx.addIssue({ code: 'custom', path: ['inference', 'concurrency', 'min'], message: 'must not exceed max' });
+    }
     if (breaker.resetTimeout < 10) {
       ctx.addIssue({ code: 'custom', path: ['inference', 'breaker', 'resetTimeout'], message: 'must be at least 10ms' });
     }
@@ -231,6 +282,5 @@ export type RabbitmqSourceConfig = z.infer<typeof rabbitmqSourceSchema>;
 export type RabbitmqSinkConfig = z.infer<typeof rabbitmqSinkSchema>;
 export type MemorySourceConfig = z.infer<typeof memorySourceSchema>;
 export type MemorySinkConfig = z.infer<typeof memorySinkSchema>;
-export type BackendConfig = ConnectorConfig['inference']['backend'];
-export type KserveHttpBackendConfig = z.infer<typeof kserveHttpBackendSchema>;
+export type DecodeConfig = ConnectorConfig['decode'];
 export type InferenceConfig = ConnectorConfig['inference'];

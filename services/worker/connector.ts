@@ -13,7 +13,7 @@ import { createGuardedBackend } from './guarded-backend.ts';
 import type { BreakerState } from './guarded-backend.ts';
 import { createKeyedExecutor } from './key-executor.ts';
 import { compileMapping } from './mapping.ts';
-import { buildDeadLetter, buildEnrichedMessage } from './messages.ts';
+import { CLOUDEVENTS_JSON, buildDeadLetter, buildEnrichedMessage } from './messages.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 export type ConnectorState = 'created' | 'starting' | 'waiting-for-model' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -55,6 +55,7 @@ const PAUSE_REASONS: readonly PauseReason[] = ['backpressure', 'breaker', 'drain
 
 export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): ConnectorRuntime {
   const { source, sink, deadLetter, decoder, client, metrics } = deps;
+  const passThrough = decoder.passThrough?.bind(decoder);
   const name = config.name;
   const logger = deps.logger.child({ connector: name });
   const backendKind = config.inference.backend.kind;
@@ -72,6 +73,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
 
   // Label children resolved once: the hot path does no label lookups.
   const consumed = metrics.consumed.labels(name);
+  const passedThrough = metrics.passedThrough.labels(name);
   const succeeded = metrics.succeeded.labels(name);
   const inFlightGauge = metrics.inFlight.labels(name);
   const attemptOk = metrics.inferenceDuration.labels({ ...backendLabels, outcome: 'ok' });
@@ -174,6 +176,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   }
 
   async function enrich(delivery: Delivery, event: CanonicalEvent): Promise<void> {
+    if (passThrough?.(event)) return forward(delivery, event);
     let inputs: Record<string, unknown>;
     try {
       inputs = requestMapping.apply(event, 'request');
@@ -211,6 +214,18 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     }
     if (published === false) return settle(delivery, false);
     return fail(delivery, published, event, { attempts: outcome.attempts });
+  }
+
+  /** Forwards the event unchanged (a structured CloudEvent, same key) without calling the model. */
+  async function forward(delivery: Delivery, event: CanonicalEvent): Promise<void> {
+    const message = { key: delivery.message.key ?? event.partitionkey ?? null, value: JSON.stringify(event), headers: { 'content-type': CLOUDEVENTS_JSON }, contentType: CLOUDEVENTS_JSON };
+    const published = await publishDurably(sink, message, enrichedPublish, 'enriched');
+    if (published === true) {
+      passedThrough.inc();
+      return settle(delivery, true);
+    }
+    if (published === false) return settle(delivery, false);
+    return fail(delivery, published, event);
   }
 
   async function fail(

@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 export interface WorkerMetrics {
   readonly consumed: Counter<'connector'>;
   readonly succeeded: Counter<'connector'>;
+  readonly passedThrough: Counter<'connector'>;
   readonly deadLettered: Counter<'connector' | 'code'>;
   readonly inFlight: Gauge<'connector'>;
   readonly inferenceDuration: Histogram<'connector' | 'backend' | 'model' | 'outcome'>;
@@ -28,6 +29,12 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   return {
     consumed: new Counter({ name: 'modelbridge_events_consumed_total', help: 'Messages received from the source.', labelNames: ['connector'], registers }),
     succeeded: new Counter({ name: 'modelbridge_events_succeeded_total', help: 'Events enriched and published.', labelNames: ['connector'], registers }),
+    passedThrough: new Counter({
+      name: 'modelbridge_events_passed_through_total',
+      help: 'Events forwarded unchanged without inference (e.g. Salesforce gap events set to pass through).',
+      labelNames: ['connector'],
+      registers,
+    }),
     deadLettered: new Counter({
       name: 'modelbridge_events_dead_lettered_total',
       help: 'Messages published to the dead-letter destination, by error code.',

@@ -175,6 +175,32 @@ describe('connector pipeline (memory transport)', () => {
     await waitFor(() => connector.status().inFlight === 0);
   });
 
+  it('forwards events the decoder marks as pass-through without calling the model', async () => {
+    const broker = createMemoryBroker();
+    const client = scriptedClient(upper);
+    const passing: Decoder = { ...decoder, passThrough: (event) => event.id.startsWith('gap-') };
+    const registry = new Registry();
+    const connector = createConnector(config(), {
+      source: createMemorySource({ kind: 'memory', stream: 'in', maxMessageBytes: 1024 }, broker),
+      sink: createMemorySink({ kind: 'memory', stream: 'out' }, broker),
+      deadLetter: createMemorySink({ kind: 'memory', stream: 'dlq' }, broker),
+      decoder: passing,
+      client,
+      logger: pino({ level: 'silent' }),
+      metrics: createWorkerMetrics(registry),
+    });
+    running = connector;
+    await connector.start();
+    send(broker, { id: 'gap-1', text: 'x' }, 'k');
+    send(broker, { id: 'normal', text: 'y' }, 'k');
+    await waitFor(() => broker.stream('out').log.length === 2);
+    const [first, second] = broker.stream('out').log.map((m) => parse(m.value));
+    expect(first).toMatchObject({ id: 'gap-1', type: 'test.event', data: { id: 'gap-1', text: 'x' } });
+    expect(second).toMatchObject({ id: 'normal', type: 'test.event.enriched' });
+    expect(client.calls.map((c) => c.id)).toEqual(['normal']);
+    expect(await registry.getSingleMetricAsString('modelbridge_events_passed_through_total')).toMatch(/} 1/);
+  });
+
   it('retries transient failures and dead-letters when the budget is spent while the backend is healthy', async () => {
     const broker = createMemoryBroker();
     let flaky = 0;
