@@ -149,6 +149,8 @@ export interface InferOptions {
   readonly signal: AbortSignal;
   /** W3C trace context propagated to the backend. */
   readonly traceparent?: string | undefined;
+  /** Epoch milliseconds by which this attempt must finish (gRPC deadline, Triton `timeout`). */
+  readonly deadline?: number | undefined;
 }
 
 /** A client of one model on one backend. Failures are `ModelbridgeError`s classified in the client. */

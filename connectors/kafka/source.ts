@@ -69,6 +69,8 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   let paused = false;
   let closing: Promise<void> | undefined;
   let commitTimer: NodeJS.Timeout | undefined;
+  // Settles start(): kafkajs's run() also returns after a join that crashed (and will be retried).
+  let joined: { resolve(): void; reject(error: unknown): void } | undefined;
   let committing: Promise<void> | undefined;
 
   const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN } = consumer.events;
@@ -79,13 +81,17 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     // group to commit to or pause.
     running = false;
     logger.error({ err: event.payload.error, restart: event.payload.restart }, 'kafka consumer crashed');
-    if (!event.payload.restart) connected = false;
+    if (!event.payload.restart) {
+      connected = false;
+      joined?.reject(event.payload.error);
+    }
   });
   consumer.on(GROUP_JOIN, (event) => {
     if (closing) return;
     running = true;
     onAssignment(event.payload.memberAssignment[config.topic] ?? []);
     applyPause();
+    joined?.resolve();
   });
 
   function onAssignment(assigned: number[]): void {
@@ -159,6 +165,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
 
   async function shutdown(): Promise<void> {
     clearInterval(commitTimer);
+    joined?.reject(new Error('kafka source closed while starting'));
     const failures: unknown[] = [];
     if (running) {
       // Stop fetching first, so nothing new arrives while the last acked offsets are committed
@@ -191,8 +198,12 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       handler = onDelivery;
       await consumer.connect();
       await consumer.subscribe({ topic: config.topic, fromBeginning: config.fromBeginning });
-      // Resolves once joined; GROUP_JOIN has then set `running` and applied a pause made meanwhile.
+      // GROUP_JOIN settles this, sets `running` and applies a pause made meanwhile.
+      const started = new Promise<void>((resolve, reject) => (joined = { resolve, reject }));
+      started.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+      await started;
+      joined = undefined;
       commitTimer = setInterval(() => void commit(), config.commitInterval);
       commitTimer.unref();
     },

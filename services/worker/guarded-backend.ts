@@ -44,7 +44,7 @@ export interface GuardedBackend {
   close(): void;
 }
 
-type Call = (request: InferenceRequest, signal: AbortSignal, traceparent: string | undefined) => Promise<InferenceResponse>;
+type Call = (request: InferenceRequest, signal: AbortSignal, traceparent: string | undefined, deadline: number) => Promise<InferenceResponse>;
 
 export function createGuardedBackend(
   client: InferenceClient,
@@ -52,7 +52,7 @@ export function createGuardedBackend(
   lifecycle: AbortSignal,
   hooks: GuardedBackendHooks = {},
 ): GuardedBackend {
-  const call: Call = (request, signal, traceparent) => client.infer(request, { signal, traceparent });
+  const call: Call = (request, signal, traceparent, deadline) => client.infer(request, { signal, traceparent, deadline });
   const breaker = new CircuitBreaker<Parameters<Call>, InferenceResponse>(call, {
     // The per-attempt timeout is an AbortSignal on the request itself: opossum's own timeout would not cancel it.
     timeout: false,
@@ -134,7 +134,7 @@ export function createGuardedBackend(
     const started = performance.now();
     try {
       const signal = AbortSignal.any([lifecycle, AbortSignal.timeout(policy.timeout)]);
-      const response = await breaker.fire(request, signal, traceparent);
+      const response = await breaker.fire(request, signal, traceparent, Date.now() + policy.timeout);
       hooks.onAttempt?.(performance.now() - started, undefined);
       return response;
     } catch (thrown) {

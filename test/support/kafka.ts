@@ -3,7 +3,7 @@
  * reader that collects a topic from the beginning.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import type { IHeaders, Message } from 'kafkajs';
+import type { Admin, IHeaders, Message } from 'kafkajs';
 import { afterAll, onTestFinished } from 'vitest';
 import { uniqueName, waitFor } from './wait-for.ts';
 
@@ -12,6 +12,8 @@ export interface TopicOptions {
   /** Topic-level configs, e.g. `{ 'max.message.bytes': '3000000' }`. */
   config?: Record<string, string>;
   prefix?: string;
+  /** Delete the topic when the test (or file) finishes; default true. */
+  cleanup?: boolean;
 }
 
 /** A record as read back: bytes as stored, headers as kafkajs decodes them. */
@@ -30,7 +32,7 @@ export function testKafka(brokers: string[]): Kafka {
 
 /**
  * Creates a topic with a unique name and deletes it when the current test finishes (or, outside a
- * test, after the file).
+ * test, after the file), unless `cleanup: false`: then delete it with {@link deleteTopic}.
  */
 export async function createTopic(brokers: string[], options: TopicOptions = {}): Promise<string> {
   const topic = uniqueName(options.prefix ?? 'mb-test');
@@ -42,21 +44,25 @@ export async function createTopic(brokers: string[], options: TopicOptions = {})
   } finally {
     await admin.disconnect();
   }
-  const cleanup = async (): Promise<void> => {
-    const cleaner = testKafka(brokers).admin();
-    await cleaner.connect();
-    try {
-      await cleaner.deleteTopics({ topics: [topic] });
-    } finally {
-      await cleaner.disconnect();
-    }
-  };
+  const cleanup = (): Promise<void> => deleteTopic(brokers, topic);
+  if (options.cleanup === false) return topic;
   try {
     onTestFinished(cleanup);
   } catch {
     afterAll(cleanup);
   }
   return topic;
+}
+
+/** Deletes a topic. */
+export async function deleteTopic(brokers: string[], topic: string): Promise<void> {
+  const admin = testKafka(brokers).admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: [topic] });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Produces messages (acks -1) and returns once the broker acknowledged them all. */
@@ -75,38 +81,60 @@ export function numbered(count: number, partition?: number): Message[] {
   return Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `v${i}`, ...(partition === undefined ? {} : { partition }) }));
 }
 
+/** Per partition, the offset after the last record: the high watermark. */
+export type TopicEnds = Map<number, number>;
+
+/** The topic's current ends, through an admin client the caller keeps open (prompt, no connect). */
+export async function topicEnds(admin: Admin, topic: string): Promise<TopicEnds> {
+  const ends: TopicEnds = new Map();
+  for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(partition, Number(high));
+  return ends;
+}
+
 /**
  * Reads a topic from the beginning up to its current end (the high watermark of every partition at the
  * time of the call) and returns the records in partition, then offset order.
  */
 export async function readAll(brokers: string[], topic: string, options: { timeoutMs?: number } = {}): Promise<ReadRecord[]> {
-  const kafka = testKafka(brokers);
-  const admin = kafka.admin();
+  const admin = testKafka(brokers).admin();
   await admin.connect();
-  const ends = new Map<number, number>();
+  let ends: TopicEnds;
   try {
-    for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
-      if (Number(high) > Number(low)) ends.set(partition, Number(high));
-    }
+    ends = await topicEnds(admin, topic);
   } finally {
     await admin.disconnect();
   }
+  return await readRange(brokers, topic, new Map(), ends, options);
+}
+
+/** Reads the records with `from` (default 0) ≤ offset < `to` of every partition in `to`. */
+export async function readRange(
+  brokers: string[],
+  topic: string,
+  from: TopicEnds,
+  to: TopicEnds,
+  options: { timeoutMs?: number } = {},
+): Promise<ReadRecord[]> {
+  const wanted = new Map([...to].filter(([partition, end]) => end > (from.get(partition) ?? 0)));
   const records: ReadRecord[] = [];
-  if (ends.size === 0) return records;
-  const consumer = kafka.consumer({ groupId: uniqueName('mb-reader'), maxWaitTimeInMs: 100 });
+  if (wanted.size === 0) return records;
+  const consumer = testKafka(brokers).consumer({ groupId: uniqueName('mb-reader'), maxWaitTimeInMs: 100 });
   const reached = new Set<number>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        const end = ends.get(partition);
-        if (end === undefined || Number(message.offset) >= end) return;
-        records.push({ key: message.key, value: message.value, headers: message.headers ?? {}, partition, offset: message.offset });
-        if (Number(message.offset) === end - 1) reached.add(partition);
+        const end = wanted.get(partition);
+        const offset = Number(message.offset);
+        if (end === undefined || offset >= end) return;
+        if (offset >= (from.get(partition) ?? 0)) {
+          records.push({ key: message.key, value: message.value, headers: message.headers ?? {}, partition, offset: message.offset });
+        }
+        if (offset === end - 1) reached.add(partition);
       },
     });
-    await waitFor(() => reached.size === ends.size, { timeoutMs: options.timeoutMs ?? 30_000, what: `reading ${topic} to its end` });
+    await waitFor(() => reached.size === wanted.size, { timeoutMs: options.timeoutMs ?? 30_000, what: `reading ${topic} to its end` });
   } finally {
     await consumer.disconnect();
   }
