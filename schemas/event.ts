@@ -45,4 +45,6 @@ export interface Provenance {
   readonly latencyMs: number;
   readonly attempts: number;
   readonly usage?: { readonly promptTokens: number; readonly completionTokens: number } | undefined;
+  /** True when the fallback backend answered because the primary was down. */
+  readonly fallback?: boolean;
 }

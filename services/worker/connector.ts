@@ -9,10 +9,9 @@ import type { Decoder, Delivery, InferenceClient, InboundMessage, OutboundMessag
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { backoffDelay, sleep } from './backoff.ts';
-import { createGuardedBackend } from './guarded-backend.ts';
 import type { BreakerState } from './guarded-backend.ts';
+import { createInference } from './inference.ts';
 import { createKeyedExecutor } from './key-executor.ts';
-import { compileMapping } from './mapping.ts';
 import { CLOUDEVENTS_JSON, buildDeadLetter, buildEnrichedMessage } from './messages.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
@@ -25,6 +24,9 @@ export interface ConnectorDeps {
   readonly deadLetter: Sink;
   readonly decoder: Decoder;
   readonly client: InferenceClient;
+  /** Clients of `inference.fallback` and `inference.shadow`, when configured. */
+  readonly fallbackClient?: InferenceClient | undefined;
+  readonly shadowClient?: InferenceClient | undefined;
   readonly logger: Logger;
   readonly metrics: WorkerMetrics;
 }
@@ -62,22 +64,16 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   const model = config.inference.backend.model;
   const lifecycle = new AbortController();
   const executor = createKeyedExecutor();
-  const requestMapping = compileMapping(config.inference.request.inputs);
-  const responseMapping = compileMapping(config.inference.response);
-  const parameters = config.inference.request.parameters;
   const maxInFlight = config.inference.concurrency.max;
   const resumeBelow = Math.max(0, Math.floor(maxInFlight / 2));
   const maxMessageBytes = config.source.maxMessageBytes;
   const enrichOptions = { source: config.enriched.source ?? `/modelbridge/${name}`, type: config.enriched.type };
-  const backendLabels = { connector: name, backend: backendKind, model };
 
   // Label children resolved once: the hot path does no label lookups.
   const consumed = metrics.consumed.labels(name);
   const passedThrough = metrics.passedThrough.labels(name);
   const succeeded = metrics.succeeded.labels(name);
   const inFlightGauge = metrics.inFlight.labels(name);
-  const attemptOk = metrics.inferenceDuration.labels({ ...backendLabels, outcome: 'ok' });
-  const attemptError = metrics.inferenceDuration.labels({ ...backendLabels, outcome: 'error' });
   const enrichedPublish = metrics.publishDuration.labels(name, 'enriched');
   const deadLetterPublish = metrics.publishDuration.labels(name, 'dead_letter');
 
@@ -89,25 +85,17 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   let lagTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
 
-  const backend = createGuardedBackend(client, config.inference, lifecycle.signal, {
-    onStateChange(breakerState) {
-      metrics.breakerState.set(backendLabels, breakerState === 'open' ? 1 : breakerState === 'half-open' ? 0.5 : 0);
-      metrics.breakerTransitions.inc({ ...backendLabels, state: breakerState });
-      logger.warn({ breaker: breakerState, backend: backendKind, model }, `circuit breaker ${breakerState}`);
-      if (breakerState === 'closed') unpause('breaker');
-      else pause('breaker');
-    },
-    onAttempt(durationMs, error) {
-      (error ? attemptError : attemptOk).observe(durationMs / 1000);
-    },
-    onRetry(error) {
-      metrics.retries.inc({ ...backendLabels, code: error.code });
-    },
-    onProbeFailed(error) {
-      logger.warn({ err: error }, 'half-open readiness probe failed');
+  const inference = createInference(config.inference, {
+    connector: name,
+    clients: { primary: client, fallback: deps.fallbackClient, shadow: deps.shadowClient },
+    lifecycle: lifecycle.signal,
+    metrics,
+    logger,
+    onAvailability(down) {
+      if (down) pause('breaker');
+      else unpause('breaker');
     },
   });
-  metrics.breakerState.set(backendLabels, 0);
   for (const reason of PAUSE_REASONS) metrics.intakePaused.set({ connector: name, reason }, 0);
 
   function pause(reason: PauseReason): void {
@@ -177,43 +165,19 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
 
   async function enrich(delivery: Delivery, event: CanonicalEvent): Promise<void> {
     if (passThrough?.(event)) return forward(delivery, event);
-    let inputs: Record<string, unknown>;
-    try {
-      inputs = requestMapping.apply(event, 'request');
-    } catch (thrown) {
-      return fail(delivery, toModelbridgeError(thrown, 'map'), event);
+    const result = await inference.run(event);
+    if (!result.ok) {
+      if (result.error.code === 'ABORTED') return settle(delivery, false);
+      return fail(delivery, result.error, event, result);
     }
-    const outcome = await backend.infer({ id: event.id, inputs, parameters }, event.traceparent);
-    if (!outcome.ok) {
-      if (outcome.error.code === 'ABORTED') return settle(delivery, false);
-      return fail(delivery, outcome.error, event, outcome);
-    }
-    const response = outcome.response;
-    let output: Record<string, unknown>;
-    try {
-      output = responseMapping.apply(
-        { outputs: response.outputs, model_name: response.modelName, model_version: response.modelVersion },
-        'response',
-      );
-    } catch (thrown) {
-      return fail(delivery, toModelbridgeError(thrown, 'map'), event, { attempts: outcome.attempts });
-    }
-    const enriched = buildEnrichedMessage(event, delivery.message, output, {
-      connector: name,
-      backend: backendKind,
-      model: response.modelName || model,
-      modelVersion: response.modelVersion,
-      latencyMs: Math.round(outcome.latencyMs * 100) / 100,
-      attempts: outcome.attempts,
-      usage: response.usage,
-    }, enrichOptions);
+    const enriched = buildEnrichedMessage(event, delivery.message, result.output, result.provenance, enrichOptions);
     const published = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
     if (published === true) {
       succeeded.inc();
       return settle(delivery, true);
     }
     if (published === false) return settle(delivery, false);
-    return fail(delivery, published, event, { attempts: outcome.attempts });
+    return fail(delivery, published, event, { attempts: result.provenance.attempts });
   }
 
   /** Forwards the event unchanged (a structured CloudEvent, same key) without calling the model. */
@@ -290,7 +254,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
 
   async function waitForModel(): Promise<void> {
     for (let attempt = 1; !lifecycle.signal.aborted; attempt++) {
-      if (await client.ready(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(config.inference.timeout)]))) return;
+      if (await inference.ready(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(config.inference.timeout)]))) return;
       if (attempt === 1) logger.warn({ backend: backendKind, model }, 'model not ready; waiting before consuming');
       await sleep(backoffDelay({ minDelayMs: 200, maxDelayMs: 5000 }, attempt), lifecycle.signal);
     }
@@ -331,14 +295,13 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       clearTimeout(timer);
     }
     clearInterval(lagTimer);
-    backend.close();
     const failures: unknown[] = [];
     // Source first so it commits what was acked; then producers; the model client last.
     for (const [what, step] of [
       ['source', () => source.close()],
       ['sink', () => sink.close()],
       ['dead-letter sink', () => deadLetter.close()],
-      ['inference client', () => client.close()],
+      ['inference clients', () => inference.close()],
     ] as const) {
       try {
         await step();
@@ -365,14 +328,14 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
         state,
         inFlight,
         paused: [...pauseReasons],
-        breaker: backend.state,
+        breaker: inference.state,
         source: source.status(),
         sinkConnected: sink.status().connected,
         deadLetterConnected: deadLetter.status().connected,
       };
     },
     ready() {
-      return state === 'running' && backend.state === 'closed' && source.status().connected && sink.status().connected && deadLetter.status().connected;
+      return state === 'running' && inference.available && source.status().connected && sink.status().connected && deadLetter.status().connected;
     },
   };
 }

@@ -11,6 +11,7 @@ import type { InferenceClient, InferenceRequest, InferenceResponse } from '../..
 import type { InferenceConfig } from '../../schemas/connector-config.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { decide } from './fate.ts';
+import type { ConcurrencyLimiter } from './limiter.ts';
 import type { Fate } from './fate.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -36,8 +37,16 @@ export interface GuardedBackendHooks {
   onProbeFailed?(error: unknown): void;
 }
 
+export interface GuardedInferOptions {
+  /**
+   * Hold (wait for the breaker to close) when the backend is down. False when a fallback can answer
+   * instead: the call then fails at once with BREAKER_OPEN.
+   */
+  readonly hold?: boolean;
+}
+
 export interface GuardedBackend {
-  infer(request: InferenceRequest, traceparent: string | undefined): Promise<InferOutcome>;
+  infer(request: InferenceRequest, traceparent: string | undefined, options?: GuardedInferOptions): Promise<InferOutcome>;
   readonly state: BreakerState;
   /** Resolves when the breaker is closed (immediately if it is); rejects when `signal` aborts. */
   whenClosed(signal: AbortSignal): Promise<void>;
@@ -51,6 +60,7 @@ export function createGuardedBackend(
   policy: Pick<InferenceConfig, 'timeout' | 'retry' | 'breaker'>,
   lifecycle: AbortSignal,
   hooks: GuardedBackendHooks = {},
+  limiter?: ConcurrencyLimiter,
 ): GuardedBackend {
   const call: Call = (request, signal, traceparent, deadline) => client.infer(request, { signal, traceparent, deadline });
   const breaker = new CircuitBreaker<Parameters<Call>, InferenceResponse>(call, {
@@ -131,28 +141,40 @@ export function createGuardedBackend(
 
   async function attempt(request: InferenceRequest, traceparent: string | undefined): Promise<InferenceResponse> {
     if (lifecycle.aborted) throw new ModelbridgeError('ABORTED', 'worker is shutting down');
+    if (limiter) await limiter.acquire(lifecycle);
     const started = performance.now();
     try {
       const signal = AbortSignal.any([lifecycle, AbortSignal.timeout(policy.timeout)]);
       const response = await breaker.fire(request, signal, traceparent, Date.now() + policy.timeout);
-      hooks.onAttempt?.(performance.now() - started, undefined);
+      const elapsed = performance.now() - started;
+      limiter?.release(elapsed, 'ok');
+      hooks.onAttempt?.(elapsed, undefined);
       return response;
     } catch (thrown) {
       const error = classifyBreakerError(thrown);
-      if (error.code !== 'BREAKER_OPEN') hooks.onAttempt?.(performance.now() - started, error);
+      const elapsed = performance.now() - started;
+      limiter?.release(elapsed, OVERLOAD.has(error.code) ? 'overload' : 'error');
+      if (error.code !== 'BREAKER_OPEN') hooks.onAttempt?.(elapsed, error);
       throw error;
     }
   }
 
-  async function infer(request: InferenceRequest, traceparent: string | undefined): Promise<InferOutcome> {
+  async function infer(request: InferenceRequest, traceparent: string | undefined, options?: GuardedInferOptions): Promise<InferOutcome> {
     const started = performance.now();
+    const hold = options?.hold ?? true;
+    if (!hold && state !== 'closed') return refuse(new ModelbridgeError('BREAKER_OPEN', 'circuit breaker is open'));
     // Fast path: one attempt with no retry machinery allocated.
     try {
       const response = await attempt(request, traceparent);
       return { ok: true, response, attempts: 1, latencyMs: performance.now() - started };
     } catch (thrown) {
-      return retrying(request, traceparent, toModelbridgeError(thrown), started);
+      return retrying(request, traceparent, toModelbridgeError(thrown), started, hold);
     }
+  }
+
+  function refuse(error: ModelbridgeError): InferOutcome {
+    const now = Date.now();
+    return { ok: false, error, attempts: 0, firstFailureAt: now, lastFailureAt: now };
   }
 
   async function retrying(
@@ -160,6 +182,7 @@ export function createGuardedBackend(
     traceparent: string | undefined,
     firstError: ModelbridgeError,
     started: number,
+    hold: boolean,
   ): Promise<InferOutcome> {
     const firstFailureAt = Date.now();
     let lastFailureAt = firstFailureAt;
@@ -176,6 +199,7 @@ export function createGuardedBackend(
 
     async function wait(currentFate: Fate, error: ModelbridgeError): Promise<void> {
       if (currentFate.action === 'hold') {
+        if (!hold) throw new NoHold();
         await whenClosed(lifecycle);
         return;
       }
@@ -214,6 +238,7 @@ export function createGuardedBackend(
       return { ok: true, response, attempts: calls + 1, latencyMs: performance.now() - started };
     } catch (thrown) {
       if (lifecycle.aborted) lastError = new ModelbridgeError('ABORTED', 'worker is shutting down', { cause: thrown });
+      else if (thrown instanceof NoHold) lastError = new ModelbridgeError('BREAKER_OPEN', 'circuit breaker is open', { cause: lastError });
       return failure();
     }
 
@@ -234,6 +259,12 @@ export function createGuardedBackend(
     },
   };
 }
+
+/** Overload signals that shrink the adaptive concurrency limit. */
+const OVERLOAD = new Set(['INFERENCE_TIMEOUT', 'INFERENCE_RATE_LIMITED', 'INFERENCE_UNAVAILABLE']);
+
+/** Internal: a hold was needed but the caller asked not to hold. */
+class NoHold extends Error {}
 
 function classifyBreakerError(thrown: unknown): ModelbridgeError {
   if ((thrown as { code?: unknown } | null)?.code === 'EOPENBREAKER') {

@@ -1,12 +1,17 @@
 /**
- * Field-path mappings (`data.customer.name`, `outputs.LABEL[0]`), compiled once at start-up.
- * A missing value is a non-retryable MAPPING_FAILED for that event.
+ * Request and response mappings, compiled once at start-up. A value is either a plain field path
+ * (`data.customer.name`, `outputs.LABEL[0]`) — evaluated synchronously by a compiled walker, the fast
+ * path — or any JSONata expression (`$uppercase(data.text)`, `data.items[price > 10].sku`), evaluated by
+ * jsonata. A missing value or an expression error is a non-retryable MAPPING_FAILED for that event.
  */
+import jsonata from 'jsonata';
 import { ModelbridgeError } from '../../connectors/errors.ts';
 
 type Segment = string | number;
 
 const SEGMENT = /([^.[\]]+)|\[(\d+)\]/g;
+/** Identifiers joined by dots, with numeric indexes: what the fast walker evaluates. */
+const PLAIN_PATH = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*|\[\d+\])*$/;
 
 /** A compiled path: returns the value, or undefined when any step is missing. */
 export interface CompiledPath {
@@ -36,23 +41,80 @@ export function compilePath(path: string): CompiledPath {
   };
 }
 
-/** A compiled record mapping: output name → path. */
-export interface CompiledMapping {
-  apply(root: unknown, what: string): Record<string, unknown>;
+/** True when `expression` is a plain path (evaluated without jsonata). */
+export function isPlainPath(expression: string): boolean {
+  return PLAIN_PATH.test(expression);
 }
 
+/** A compiled record mapping: output name → path or JSONata expression. */
+export interface CompiledMapping {
+  /** True when some value is a JSONata expression: use `applyAsync`. */
+  readonly async: boolean;
+  /** Plain paths only (throws if `async`). */
+  apply(root: unknown, what: string): Record<string, unknown>;
+  applyAsync(root: unknown, what: string): Promise<Record<string, unknown>>;
+}
+
+/** Thrown at start-up for an expression that does not compile; carries the field name. */
+export class MappingCompileError extends Error {
+  readonly field: string;
+  constructor(field: string, expression: string, cause: unknown) {
+    super(`${field}: invalid expression ${JSON.stringify(expression)}: ${(cause as { message?: string }).message ?? String(cause)}`, { cause });
+    this.field = field;
+  }
+}
+
+type Entry =
+  | { readonly name: string; readonly kind: 'path'; readonly path: CompiledPath }
+  | { readonly name: string; readonly kind: 'jsonata'; readonly source: string; readonly expression: jsonata.Expression };
+
 export function compileMapping(spec: Readonly<Record<string, string>>): CompiledMapping {
-  const entries = Object.entries(spec).map(([name, path]) => [name, compilePath(path)] as const);
+  const entries: Entry[] = Object.entries(spec).map(([name, source]) => {
+    if (isPlainPath(source)) return { name, kind: 'path', path: compilePath(source) };
+    try {
+      return { name, kind: 'jsonata', source, expression: jsonata(source) };
+    } catch (error) {
+      throw new MappingCompileError(name, source, error);
+    }
+  });
+  const isAsync = entries.some((entry) => entry.kind === 'jsonata');
+
+  function missing(what: string, name: string, source: string): ModelbridgeError {
+    return new ModelbridgeError('MAPPING_FAILED', `${what} mapping: ${name} ← ${source}: no value`);
+  }
+
   return {
+    async: isAsync,
     apply(root, what) {
       const out: Record<string, unknown> = {};
       for (let i = 0; i < entries.length; i++) {
-        const [name, path] = entries[i]!;
-        const value = path.get(root);
-        if (value === undefined) {
-          throw new ModelbridgeError('MAPPING_FAILED', `${what} mapping: ${name} ← ${path.source}: no value at that path`);
+        const entry = entries[i]!;
+        if (entry.kind !== 'path') throw new Error('mapping has JSONata expressions: use applyAsync');
+        const value = entry.path.get(root);
+        if (value === undefined) throw missing(what, entry.name, entry.path.source);
+        out[entry.name] = value;
+      }
+      return out;
+    },
+    async applyAsync(root, what) {
+      const out: Record<string, unknown> = {};
+      for (const entry of entries) {
+        let value: unknown;
+        if (entry.kind === 'path') {
+          value = entry.path.get(root);
+          if (value === undefined) throw missing(what, entry.name, entry.path.source);
+        } else {
+          try {
+            value = await entry.expression.evaluate(root);
+          } catch (error) {
+            const message = (error as { message?: string }).message ?? String(error);
+            throw new ModelbridgeError('MAPPING_FAILED', `${what} mapping: ${entry.name} ← ${entry.source}: ${message}`, { cause: error });
+          }
+          if (value === undefined) throw missing(what, entry.name, entry.source);
+          // jsonata marks sequences with extra properties; give the pipeline a plain array.
+          if (Array.isArray(value)) value = Array.from(value);
         }
-        out[name] = value;
+        out[entry.name] = value;
       }
       return out;
     },

@@ -20,6 +20,10 @@ export interface WorkerMetrics {
   readonly publishDuration: Histogram<'connector' | 'destination'>;
   readonly publishRetries: Counter<'connector' | 'destination'>;
   readonly consumerLag: Gauge<'connector'>;
+  readonly batchSize: Histogram<'connector' | 'backend' | 'model'>;
+  readonly concurrencyLimit: Gauge<'connector' | 'backend' | 'model'>;
+  readonly fallbackUsed: Counter<'connector' | 'backend' | 'model'>;
+  readonly shadowRequests: Counter<'connector' | 'backend' | 'model' | 'outcome'>;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -93,5 +97,30 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       registers,
     }),
     consumerLag: new Gauge({ name: 'modelbridge_consumer_lag', help: 'Messages waiting in the source, where it reports it.', labelNames: ['connector'], registers }),
+    batchSize: new Histogram({
+      name: 'modelbridge_batch_size',
+      help: 'Events per inference request (micro-batching).',
+      labelNames: ['connector', 'backend', 'model'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers,
+    }),
+    concurrencyLimit: new Gauge({
+      name: 'modelbridge_concurrency_limit',
+      help: 'Current limit on concurrent model calls (adaptive when enabled).',
+      labelNames: ['connector', 'backend', 'model'],
+      registers,
+    }),
+    fallbackUsed: new Counter({
+      name: 'modelbridge_fallback_requests_total',
+      help: 'Events answered by the fallback backend while the primary was down.',
+      labelNames: ['connector', 'backend', 'model'],
+      registers,
+    }),
+    shadowRequests: new Counter({
+      name: 'modelbridge_shadow_requests_total',
+      help: 'Shadow backend requests by outcome: agree, disagree (with the primary), error, skipped.',
+      labelNames: ['connector', 'backend', 'model', 'outcome'],
+      registers,
+    }),
   };
 }

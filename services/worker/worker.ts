@@ -43,6 +43,8 @@ export function createWorker(options: WorkerOptions): Worker {
       deadLetter: registry.createSink(config.deadLetter, child),
       decoder: registry.createDecoder(config.decode),
       client: registry.createInferenceClient(config.inference.backend, child),
+      fallbackClient: config.inference.fallback ? registry.createInferenceClient(config.inference.fallback.backend, child) : undefined,
+      shadowClient: config.inference.shadow ? registry.createInferenceClient(config.inference.shadow.backend, child) : undefined,
       logger,
       metrics,
     });

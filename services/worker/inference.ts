@@ -1,0 +1,262 @@
+/**
+ * Everything between a decoded event and its mapped output: request mapping, the primary backend behind
+ * its breaker and retries (optionally micro-batched and under an adaptive concurrency limit), the
+ * fallback backend while the primary is down, response mapping, and the shadow backend on the side.
+ */
+import type { Logger } from 'pino';
+import { ModelbridgeError, toModelbridgeError } from '../../connectors/errors.ts';
+import type { InferenceClient, InferenceRequest, InferenceResponse } from '../../connectors/types.ts';
+import type { BackendConfig, InferenceConfig } from '../../schemas/connector-config.ts';
+import type { CanonicalEvent, Provenance } from '../../schemas/event.ts';
+import { createBatcher, splitOutputs, stackInputs } from './batcher.ts';
+import type { Batcher } from './batcher.ts';
+import { createGuardedBackend } from './guarded-backend.ts';
+import type { BreakerState, GuardedBackend, InferOutcome } from './guarded-backend.ts';
+import { createConcurrencyLimiter } from './limiter.ts';
+import { compileMapping } from './mapping.ts';
+import type { CompiledMapping } from './mapping.ts';
+import type { WorkerMetrics } from './metrics.ts';
+
+export type InferenceResult =
+  | { readonly ok: true; readonly output: Record<string, unknown>; readonly provenance: Provenance }
+  | { readonly ok: false; readonly error: ModelbridgeError; readonly attempts: number; readonly firstFailureAt?: number; readonly lastFailureAt?: number };
+
+export interface InferenceClients {
+  readonly primary: InferenceClient;
+  readonly fallback?: InferenceClient | undefined;
+  readonly shadow?: InferenceClient | undefined;
+}
+
+export interface InferenceDeps {
+  readonly connector: string;
+  readonly clients: InferenceClients;
+  readonly lifecycle: AbortSignal;
+  readonly metrics: WorkerMetrics;
+  readonly logger: Logger;
+  /** Intake should pause (true) or may resume (false): no backend can answer. */
+  readonly onAvailability: (down: boolean) => void;
+}
+
+export interface Inference {
+  run(event: CanonicalEvent): Promise<InferenceResult>;
+  /** Breaker state of the primary. */
+  readonly state: BreakerState;
+  /** True when the primary or the fallback can answer. */
+  readonly available: boolean;
+  /** Readiness of the primary, or else of the fallback. */
+  ready(signal: AbortSignal): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+interface Route {
+  readonly config: BackendConfig;
+  readonly client: InferenceClient;
+  readonly guard: GuardedBackend;
+  readonly request: CompiledMapping;
+  readonly response: CompiledMapping;
+}
+
+const SHADOW_MAX_IN_FLIGHT = 64;
+
+export function createInference(config: InferenceConfig, deps: InferenceDeps): Inference {
+  const { connector, clients, lifecycle, metrics, logger } = deps;
+  const parameters = config.request.parameters;
+
+  function route(backend: BackendConfig, client: InferenceClient, request: Record<string, string>, response: Record<string, string>, role: string): Route {
+    const labels = { connector, backend: backend.kind, model: backend.model };
+    const attemptOk = metrics.inferenceDuration.labels({ ...labels, outcome: 'ok' });
+    const attemptError = metrics.inferenceDuration.labels({ ...labels, outcome: 'error' });
+    const limiter = config.concurrency.adaptive
+      ? createConcurrencyLimiter({ min: config.concurrency.min, max: config.concurrency.max, onChange: (limit) => metrics.concurrencyLimit.set(labels, limit) })
+      : undefined;
+    metrics.concurrencyLimit.set(labels, limiter?.limit ?? config.concurrency.max);
+    metrics.breakerState.set(labels, 0);
+    const guard = createGuardedBackend(client, config, lifecycle, {
+      onStateChange(state) {
+        metrics.breakerState.set(labels, state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0);
+        metrics.breakerTransitions.inc({ ...labels, state });
+        logger.warn({ breaker: state, backend: backend.kind, model: backend.model, role }, `circuit breaker ${state}`);
+        deps.onAvailability(!available());
+      },
+      onAttempt(durationMs, error) {
+        (error ? attemptError : attemptOk).observe(durationMs / 1000);
+      },
+      onRetry(error) {
+        metrics.retries.inc({ ...labels, code: error.code });
+      },
+      onProbeFailed(error) {
+        logger.warn({ err: error, role }, 'half-open readiness probe failed');
+      },
+    }, limiter);
+    return { config: backend, client, guard, request: compileMapping(request), response: compileMapping(response) };
+  }
+
+  const primary = route(config.backend, clients.primary, config.request.inputs, config.response, 'primary');
+  const fallback = config.fallback && clients.fallback
+    ? route(config.fallback.backend, clients.fallback, config.fallback.request?.inputs ?? config.request.inputs, config.fallback.response ?? config.response, 'fallback')
+    : undefined;
+  const shadow = config.shadow && clients.shadow
+    ? route(config.shadow.backend, clients.shadow, config.shadow.request?.inputs ?? config.request.inputs, config.shadow.response ?? config.response, 'shadow')
+    : undefined;
+  const batchLabels = { connector, backend: config.backend.kind, model: config.backend.model };
+  const batcher: Batcher<BatchItem, InferOutcome> | undefined =
+    config.batch.maxSize > 1 ? createBatcher(config.batch.maxSize, config.batch.maxWait, (items) => runBatch(items)) : undefined;
+  let shadowInFlight = 0;
+
+  function available(): boolean {
+    return primary.guard.state === 'closed' || (fallback !== undefined && fallback.guard.state === 'closed');
+  }
+
+  async function mapRequest(target: Route, event: CanonicalEvent): Promise<InferenceRequest> {
+    const inputs = target.request.async ? await target.request.applyAsync(event, 'request') : target.request.apply(event, 'request');
+    return { id: event.id, inputs, parameters };
+  }
+
+  async function mapResponse(target: Route, response: InferenceResponse): Promise<Record<string, unknown>> {
+    const root = { outputs: response.outputs, model_name: response.modelName, model_version: response.modelVersion };
+    return target.response.async ? target.response.applyAsync(root, 'response') : target.response.apply(root, 'response');
+  }
+
+  interface BatchItem {
+    readonly request: InferenceRequest;
+    readonly traceparent: string | undefined;
+  }
+
+  /** One merged request; a non-retryable failure is split in halves until the bad event(s) stand alone. */
+  async function runBatch(items: BatchItem[]): Promise<InferOutcome[]> {
+    metrics.batchSize.observe(batchLabels, items.length);
+    const hold = fallback === undefined;
+    if (items.length === 1) return [await primary.guard.infer(items[0]!.request, items[0]!.traceparent, { hold })];
+    const merged: InferenceRequest = {
+      id: `batch:${items[0]!.request.id}:${items.length}`,
+      inputs: stackInputs(items.map((item) => item.request.inputs)),
+      parameters,
+    };
+    const outcome = await primary.guard.infer(merged, items[0]!.traceparent, { hold });
+    if (outcome.ok) {
+      const rows = splitOutputs(outcome.response.outputs, items.length);
+      if (!rows) {
+        const error = new ModelbridgeError('INFERENCE_BAD_RESPONSE', `batched response does not split into ${items.length} rows`);
+        return items.map(() => ({ ok: false, error, attempts: outcome.attempts, firstFailureAt: Date.now(), lastFailureAt: Date.now() }));
+      }
+      return rows.map((outputs) => ({ ...outcome, response: { ...outcome.response, outputs } }));
+    }
+    const splittable = !outcome.error.retryable && outcome.error.code !== 'MODEL_NOT_FOUND' && outcome.error.code !== 'ABORTED';
+    if (!splittable) return items.map(() => outcome);
+    const half = Math.ceil(items.length / 2);
+    const [left, right] = await Promise.all([runBatch(items.slice(0, half)), runBatch(items.slice(half))]);
+    return [...left, ...right];
+  }
+
+  async function call(target: Route, event: CanonicalEvent, hold: boolean): Promise<InferOutcome | ModelbridgeError> {
+    let request: InferenceRequest;
+    try {
+      request = await mapRequest(target, event);
+    } catch (thrown) {
+      return toModelbridgeError(thrown, 'map');
+    }
+    if (target === primary && batcher) return batcher.submit({ request, traceparent: event.traceparent });
+    return target.guard.infer(request, event.traceparent, { hold });
+  }
+
+  async function answer(target: Route, outcome: InferOutcome, usedFallback: boolean): Promise<InferenceResult> {
+    if (!outcome.ok) return outcome;
+    let output: Record<string, unknown>;
+    try {
+      output = await mapResponse(target, outcome.response);
+    } catch (thrown) {
+      return { ok: false, error: toModelbridgeError(thrown, 'map'), attempts: outcome.attempts };
+    }
+    const response = outcome.response;
+    const provenance: Provenance = {
+      connector,
+      backend: target.config.kind,
+      model: response.modelName || target.config.model,
+      modelVersion: response.modelVersion,
+      latencyMs: Math.round(outcome.latencyMs * 100) / 100,
+      attempts: outcome.attempts,
+      usage: response.usage,
+      ...(usedFallback ? { fallback: true } : {}),
+    };
+    return { ok: true, output, provenance };
+  }
+
+  async function run(event: CanonicalEvent): Promise<InferenceResult> {
+    let target = primary;
+    if (fallback && primary.guard.state !== 'closed') target = fallback;
+    let outcome = await call(target, event, fallback === undefined || target === fallback);
+    if (outcome instanceof ModelbridgeError) return { ok: false, error: outcome, attempts: 0 };
+    if (!outcome.ok && outcome.error.code === 'BREAKER_OPEN' && fallback && target === primary) {
+      target = fallback;
+      const second = await call(fallback, event, true);
+      if (second instanceof ModelbridgeError) return { ok: false, error: second, attempts: outcome.attempts };
+      outcome = second;
+    }
+    if (target === fallback) metrics.fallbackUsed.inc({ connector, backend: fallback.config.kind, model: fallback.config.model });
+    const result = await answer(target, outcome, target === fallback);
+    if (shadow && result.ok && target === primary && Math.random() < (config.shadow?.share ?? 0)) runShadow(shadow, event, result.output);
+    return result;
+  }
+
+  /** Fire and forget, bounded: never delays or changes the primary's answer. */
+  function runShadow(target: Route, event: CanonicalEvent, primaryOutput: Record<string, unknown>): void {
+    const labels = { connector, backend: target.config.kind, model: target.config.model };
+    if (shadowInFlight >= SHADOW_MAX_IN_FLIGHT || target.guard.state !== 'closed') {
+      metrics.shadowRequests.inc({ ...labels, outcome: 'skipped' });
+      return;
+    }
+    shadowInFlight++;
+    void (async () => {
+      try {
+        const outcome = await call(target, event, false);
+        const result = outcome instanceof ModelbridgeError ? undefined : await answer(target, outcome, false);
+        if (!result?.ok) {
+          metrics.shadowRequests.inc({ ...labels, outcome: 'error' });
+          return;
+        }
+        const fields = config.shadow?.compare ?? Object.keys(primaryOutput);
+        const agree = fields.every((field) => sameValue(primaryOutput[field], result.output[field]));
+        metrics.shadowRequests.inc({ ...labels, outcome: agree ? 'agree' : 'disagree' });
+      } catch (error) {
+        metrics.shadowRequests.inc({ ...labels, outcome: 'error' });
+        logger.debug({ err: error }, 'shadow request failed');
+      } finally {
+        shadowInFlight--;
+      }
+    })();
+  }
+
+  return {
+    run,
+    get state() {
+      return primary.guard.state;
+    },
+    get available() {
+      return available();
+    },
+    async ready(signal) {
+      if (await primary.client.ready(signal)) return true;
+      return fallback ? fallback.client.ready(signal) : false;
+    },
+    async close() {
+      batcher?.flush();
+      const failures: unknown[] = [];
+      for (const target of [primary, fallback, shadow]) {
+        if (!target) continue;
+        target.guard.close();
+        try {
+          await target.client.close();
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      if (failures.length > 0) throw new AggregateError(failures, 'closing inference clients failed');
+    },
+  };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) < 1e-6;
+  return JSON.stringify(a) === JSON.stringify(b);
+}

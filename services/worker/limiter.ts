@@ -1,0 +1,98 @@
+/**
+ * Adaptive concurrency (AIMD, in the spirit of Netflix concurrency-limits): the limit on concurrent model
+ * calls grows by one per window of successes while latency stays within twice the best recent latency,
+ * and halves on overload signals (timeouts, 429, 503, RESOURCE_EXHAUSTED).
+ */
+export interface ConcurrencyLimiter {
+  readonly limit: number;
+  readonly inFlight: number;
+  /** Waits for a permit; rejects with the signal's reason when it aborts first. */
+  acquire(signal: AbortSignal): Promise<void>;
+  /** Returns a permit with what happened: `overload` halves the limit. */
+  release(latencyMs: number, outcome: 'ok' | 'overload' | 'error'): void;
+}
+
+export interface LimiterOptions {
+  readonly min: number;
+  readonly max: number;
+  readonly initial?: number;
+  readonly onChange?: (limit: number) => void;
+}
+
+export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLimiter {
+  const { min, max } = options;
+  let limit = Math.min(max, Math.max(min, options.initial ?? Math.min(max, 16)));
+  let inFlight = 0;
+  let successes = 0;
+  let bestLatency = Number.POSITIVE_INFINITY;
+  let lastDecrease = 0;
+  const queue: Array<{ resolve: () => void; signal: AbortSignal; onAbort: () => void }> = [];
+
+  function setLimit(next: number): void {
+    const bounded = Math.min(max, Math.max(min, Math.round(next)));
+    if (bounded === limit) return;
+    limit = bounded;
+    options.onChange?.(limit);
+    grant();
+  }
+
+  function grant(): void {
+    while (inFlight < limit && queue.length > 0) {
+      const next = queue.shift()!;
+      next.signal.removeEventListener('abort', next.onAbort);
+      inFlight++;
+      next.resolve();
+    }
+  }
+
+  return {
+    get limit() {
+      return limit;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    acquire(signal) {
+      if (inFlight < limit && queue.length === 0) {
+        inFlight++;
+        return Promise.resolve();
+      }
+      if (signal.aborted) return Promise.reject(signal.reason);
+      return new Promise((resolve, reject) => {
+        const entry = {
+          resolve,
+          signal,
+          onAbort: () => {
+            const index = queue.indexOf(entry);
+            if (index !== -1) queue.splice(index, 1);
+            reject(signal.reason);
+          },
+        };
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+        queue.push(entry);
+      });
+    },
+    release(latencyMs, outcome) {
+      inFlight--;
+      // The best latency decays slowly so that a permanently slower model resets the baseline.
+      bestLatency = Math.min(bestLatency * 1.01, latencyMs);
+      if (outcome === 'overload') {
+        const now = performance.now();
+        // One halving per latency window: a burst of failures from one overload is one signal.
+        if (now - lastDecrease > Math.max(bestLatency, 10)) {
+          lastDecrease = now;
+          successes = 0;
+          setLimit(limit / 2);
+        }
+      } else if (outcome === 'ok') {
+        if (latencyMs > bestLatency * 2 + 1) {
+          successes = 0;
+        } else if (++successes >= limit) {
+          successes = 0;
+          if (inFlight + 1 >= limit) setLimit(limit + 1);
+        }
+      }
+      grant();
+    },
+  };
+}
