@@ -26,6 +26,8 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
   let successes = 0;
   let bestLatency = Number.POSITIVE_INFINITY;
   let lastDecrease = 0;
+  // Whether the limit was reached during the current growth window: an unused limit never grows.
+  let saturated = false;
   const queue: Array<{ resolve: () => void; signal: AbortSignal; onAbort: () => void }> = [];
 
   function setLimit(next: number): void {
@@ -41,6 +43,7 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
       const next = queue.shift()!;
       next.signal.removeEventListener('abort', next.onAbort);
       inFlight++;
+      if (inFlight >= limit) saturated = true;
       next.resolve();
     }
   }
@@ -55,8 +58,10 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
     acquire(signal) {
       if (inFlight < limit && queue.length === 0) {
         inFlight++;
+        if (inFlight >= limit) saturated = true;
         return Promise.resolve();
       }
+      saturated = true;
       if (signal.aborted) return Promise.reject(signal.reason);
       return new Promise((resolve, reject) => {
         const entry = {
@@ -89,7 +94,8 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
           successes = 0;
         } else if (++successes >= limit) {
           successes = 0;
-          if (inFlight + 1 >= limit) setLimit(limit + 1);
+          if (saturated) setLimit(limit + 1);
+          saturated = false;
         }
       }
       grant();

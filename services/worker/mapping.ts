@@ -32,6 +32,12 @@ export function compilePath(path: string): CompiledPath {
       for (let i = 0; i < segments.length; i++) {
         if (current === null || typeof current !== 'object') return undefined;
         const segment = segments[i]!;
+        if (typeof segment === 'string' && Array.isArray(current)) {
+          // JSONata semantics: a field step over an array maps over its elements.
+          current = mapOver(current, segment);
+          if (current === undefined) return undefined;
+          continue;
+        }
         // Own properties only: a path must never reach Object.prototype.
         if (!Object.hasOwn(current, segment)) return undefined;
         current = (current as Record<Segment, unknown>)[segment];
@@ -39,6 +45,19 @@ export function compilePath(path: string): CompiledPath {
       return current;
     },
   };
+}
+
+/** The field of every element (arrays flattened one level); a single result is unwrapped, none is undefined. */
+function mapOver(items: readonly unknown[], field: string): unknown {
+  const out: unknown[] = [];
+  for (const item of items) {
+    if (item === null || typeof item !== 'object' || !Object.hasOwn(item, field)) continue;
+    const value = (item as Record<string, unknown>)[field];
+    if (Array.isArray(value)) out.push(...(value as unknown[]));
+    else if (value !== undefined) out.push(value);
+  }
+  if (out.length === 0) return undefined;
+  return out.length === 1 ? out[0] : out;
 }
 
 /** True when `expression` is a plain path (evaluated without jsonata). */
