@@ -162,7 +162,8 @@ export function createGuardedBackend(
   async function infer(request: InferenceRequest, traceparent: string | undefined, options?: GuardedInferOptions): Promise<InferOutcome> {
     const started = performance.now();
     const hold = options?.hold ?? true;
-    if (!hold && state !== 'closed') return refuse(new ModelbridgeError('BREAKER_OPEN', 'circuit breaker is open'));
+    // Half-open lets the call through: it may be the trial that closes the breaker.
+    if (!hold && state === 'open') return refuse(new ModelbridgeError('BREAKER_OPEN', 'circuit breaker is open'));
     // Fast path: one attempt with no retry machinery allocated.
     try {
       const response = await attempt(request, traceparent);

@@ -182,19 +182,49 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
   }
 
   async function run(event: CanonicalEvent): Promise<InferenceResult> {
-    let target = primary;
-    if (fallback && primary.guard.state !== 'closed') target = fallback;
-    let outcome = await call(target, event, fallback === undefined || target === fallback);
-    if (outcome instanceof ModelbridgeError) return { ok: false, error: outcome, attempts: 0 };
-    if (!outcome.ok && outcome.error.code === 'BREAKER_OPEN' && fallback && target === primary) {
-      target = fallback;
-      const second = await call(fallback, event, true);
-      if (second instanceof ModelbridgeError) return { ok: false, error: second, attempts: outcome.attempts };
-      outcome = second;
+    if (!fallback) {
+      const outcome = await call(primary, event, true);
+      if (outcome instanceof ModelbridgeError) return { ok: false, error: outcome, attempts: 0 };
+      return withShadow(event, await answer(primary, outcome, false));
     }
-    if (target === fallback) metrics.fallbackUsed.inc({ connector, backend: fallback.config.kind, model: fallback.config.model });
-    const result = await answer(target, outcome, target === fallback);
-    if (shadow && result.ok && target === primary && Math.random() < (config.shadow?.share ?? 0)) runShadow(shadow, event, result.output);
+    // With a fallback: whichever backend is up answers; when both are down, wait for either to recover.
+    const refused = new Set<Route>();
+    for (;;) {
+      const target = primary.guard.state !== 'open' && !refused.has(primary) ? primary : fallback.guard.state !== 'open' && !refused.has(fallback) ? fallback : undefined;
+      if (!target) {
+        refused.clear();
+        try {
+          await eitherRecovers(primary.guard, fallback.guard);
+        } catch {
+          return { ok: false, error: new ModelbridgeError('ABORTED', 'worker is shutting down'), attempts: 0 };
+        }
+        continue;
+      }
+      const outcome = await call(target, event, false);
+      if (outcome instanceof ModelbridgeError) return { ok: false, error: outcome, attempts: 0 };
+      if (!outcome.ok && outcome.error.code === 'BREAKER_OPEN') {
+        refused.add(target);
+        continue;
+      }
+      if (target === fallback) metrics.fallbackUsed.inc({ connector, backend: fallback.config.kind, model: fallback.config.model });
+      const result = await answer(target, outcome, target === fallback);
+      return target === primary ? withShadow(event, result) : result;
+    }
+  }
+
+  /** Resolves when either breaker closes (or hands this caller the half-open trial); the other wait is withdrawn. */
+  async function eitherRecovers(a: GuardedBackend, b: GuardedBackend): Promise<void> {
+    const withdraw = new AbortController();
+    const signal = AbortSignal.any([lifecycle, withdraw.signal]);
+    try {
+      await Promise.race([a.whenClosed(signal), b.whenClosed(signal)]);
+    } finally {
+      withdraw.abort();
+    }
+  }
+
+  function withShadow(event: CanonicalEvent, result: InferenceResult): InferenceResult {
+    if (shadow && result.ok && Math.random() < (config.shadow?.share ?? 0)) runShadow(shadow, event, result.output);
     return result;
   }
 
