@@ -5,22 +5,26 @@
 import type { KserveHttpBackendConfig } from '../../schemas/connector-config.ts';
 import { ModelbridgeError } from '../errors.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';
-import { classifyStatus, classifyThrown } from './classify.ts';
-import { buildInferRequest, parseInferResponse } from './protocol.ts';
-import { isDatatype } from './tensors.ts';
-import type { Datatype } from './tensors.ts';
+import { badResponse, classifyStatus, classifyThrown } from './classify.ts';
+import type { CallLabel } from './classify.ts';
+import { createPreflight, readInputMetadata } from './preflight.ts';
+import type { InputMetadata, Preflight } from './preflight.ts';
+import { inferBody, parseInferResponse } from './protocol.ts';
+import { checkDatatypes, toWireTensors } from './tensors.ts';
+import { tritonParameters } from './triton.ts';
 
 /** Injectable collaborators, for tests. */
 export interface KserveHttpClientDeps {
   /** Default: the global `fetch`. */
   readonly fetch?: typeof globalThis.fetch;
-  /** Clock for `Retry-After` dates. Default `Date.now`. */
+  /** Clock for `Retry-After` dates and Triton's `timeout`. Default `Date.now`. */
   readonly now?: () => number;
 }
 
 /**
  * Creates a client of one model. Throws `CONFIG_INVALID` for an unknown datatype in `config.datatypes`.
- * Failures of `infer` are classified by {@link classifyStatus} and {@link classifyThrown}.
+ * Failures of `infer` are classified by {@link classifyStatus} and {@link classifyThrown}. Unless
+ * `preflight: false`, requests are checked against the model's metadata first (see `preflight.ts`).
  */
 export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: KserveHttpClientDeps = {}): InferenceClient {
   const fetch = deps.fetch ?? globalThis.fetch;
@@ -37,6 +41,14 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
   const readyHeaders = { ...custom, accept: 'application/json' };
   const inferHeaders = { ...readyHeaders, 'content-type': 'application/json' };
   let closed = false;
+  const preflight: Preflight | undefined = config.preflight
+    ? createPreflight({
+        label,
+        configured: new Set(Object.keys(datatypes)),
+        now,
+        fetchInputs: (signal) => fetchInputs(fetch, label, modelUrl, readyHeaders, signal, now),
+      })
+    : undefined;
 
   return {
     kind: 'kserve-http',
@@ -45,8 +57,11 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
 
     async infer(request: InferenceRequest, options: InferOptions): Promise<InferenceResponse> {
       if (closed) throw new ModelbridgeError('ABORTED', `${label}: client closed`);
-      const { signal, traceparent } = options;
-      const body = JSON.stringify(buildInferRequest(request, datatypes));
+      const { signal, traceparent, deadline } = options;
+      let tensors = toWireTensors(request.inputs, datatypes);
+      if (preflight) tensors = (await preflight.check(tensors, signal)) as typeof tensors;
+      const parameters = tritonParameters(request.parameters, config.triton, deadline, now());
+      const body = JSON.stringify(inferBody(request.id, tensors, parameters));
       const headers = traceparent === undefined ? inferHeaders : { ...inferHeaders, traceparent };
       let response: Response;
       let text: string;
@@ -59,7 +74,9 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
         throw classifyThrown(label, error, signal);
       }
       if (response.status < 200 || response.status > 299) {
-        throw classifyStatus(label, response.status, text, response.headers.get('retry-after'), now());
+        const error = classifyStatus(label, response.status, text, response.headers.get('retry-after'), now());
+        if (error.code === 'MODEL_NOT_FOUND') preflight?.invalidate();
+        throw error;
       }
       return parseInferResponse(label, response.status, text, config.model);
     },
@@ -86,15 +103,30 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
   };
 }
 
-function checkDatatypes(datatypes: Readonly<Record<string, string>>): Readonly<Record<string, Datatype>> {
-  // A null prototype, so that an input named like an Object.prototype member finds nothing.
-  const checked = Object.create(null) as Record<string, Datatype>;
-  for (const [input, datatype] of Object.entries(datatypes)) {
-    const upper = datatype.toUpperCase();
-    if (!isDatatype(upper)) {
-      throw new ModelbridgeError('CONFIG_INVALID', `backend.datatypes.${input}: unknown datatype ${datatype}`);
-    }
-    checked[input] = upper;
+/** The model's declared inputs, from `GET /v2/models/{model}[/versions/{v}]`. */
+async function fetchInputs(
+  fetch: typeof globalThis.fetch,
+  label: CallLabel,
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  now: () => number,
+): Promise<InputMetadata[]> {
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(url, { headers, signal, redirect: 'manual' });
+    text = await response.text();
+  } catch (error) {
+    throw classifyThrown(label, error, signal);
   }
-  return checked;
+  if (response.status !== 200) throw classifyStatus(label, response.status, text, response.headers.get('retry-after'), now());
+  let inputs: InputMetadata[] | undefined;
+  try {
+    inputs = readInputMetadata(JSON.parse(text));
+  } catch (error) {
+    throw badResponse(label, response.status, 'model metadata is not JSON', error);
+  }
+  if (!inputs) throw badResponse(label, response.status, 'model metadata lacks an "inputs" array');
+  return inputs;
 }

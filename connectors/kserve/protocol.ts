@@ -1,23 +1,24 @@
 /** The Open Inference Protocol v2 REST envelope: the inference request body and the response parser. */
 import type { InferenceRequest, InferenceResponse } from '../types.ts';
 import { badResponse } from './classify.ts';
-import { flattenData, toWireTensor } from './tensors.ts';
+import { flattenData, toWireTensors } from './tensors.ts';
 import type { Datatype, WireTensor } from './tensors.ts';
 
 /** `$inference_request` as sent. */
 export interface WireInferRequest {
   readonly id: string;
   readonly parameters?: Readonly<Record<string, string | number | boolean>>;
-  readonly inputs: WireTensor[];
+  readonly inputs: readonly WireTensor[];
 }
 
 /** Builds the request body; throws `MAPPING_FAILED` for inputs that are no tensor. */
 export function buildInferRequest(request: InferenceRequest, datatypes: Readonly<Record<string, Datatype>>): WireInferRequest {
-  const inputs: WireTensor[] = [];
-  for (const name in request.inputs) inputs.push(toWireTensor(name, request.inputs[name], datatypes[name]));
-  return request.parameters === undefined
-    ? { id: request.id, inputs }
-    : { id: request.id, parameters: request.parameters, inputs };
+  return inferBody(request.id, toWireTensors(request.inputs, datatypes), request.parameters);
+}
+
+/** The request body of already built tensors. */
+export function inferBody(id: string, inputs: readonly WireTensor[], parameters: InferenceRequest['parameters']): WireInferRequest {
+  return parameters === undefined ? { id, inputs } : { id, parameters, inputs };
 }
 
 /**

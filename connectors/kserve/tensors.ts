@@ -60,6 +60,29 @@ export function toWireTensor(name: string, value: unknown, datatype?: Datatype):
   return { name, datatype: leaf === undefined ? datatype! : resolveDatatype(name, leaf, datatype), shape, data };
 }
 
+/** The wire tensors of a request's named inputs, in their order (see {@link toWireTensor}). */
+export function toWireTensors(inputs: Readonly<Record<string, unknown>>, datatypes: Readonly<Record<string, Datatype>>): WireTensor[] {
+  const tensors: WireTensor[] = [];
+  for (const name in inputs) tensors.push(toWireTensor(name, inputs[name], datatypes[name]));
+  return tensors;
+}
+
+/**
+ * Checks a configuration's `datatypes` (case-insensitive) into a lookup with a null prototype, so that
+ * an input named like an Object.prototype member finds nothing. Unknown datatype → `CONFIG_INVALID`.
+ */
+export function checkDatatypes(datatypes: Readonly<Record<string, string>>): Readonly<Record<string, Datatype>> {
+  const checked = Object.create(null) as Record<string, Datatype>;
+  for (const [input, datatype] of Object.entries(datatypes)) {
+    const upper = datatype.toUpperCase();
+    if (!isDatatype(upper)) {
+      throw new ModelbridgeError('CONFIG_INVALID', `backend.datatypes.${input}: unknown datatype ${datatype}`);
+    }
+    checked[input] = upper;
+  }
+  return checked;
+}
+
 /** Flattens the data of one response output (OIP allows nested or flat row-major data). */
 export function flattenData(data: readonly unknown[]): readonly unknown[] {
   for (let i = 0; i < data.length; i++) if (Array.isArray(data[i])) return data.flat(Infinity);

@@ -95,7 +95,7 @@ describe('kserve-http client: happy path', () => {
       });
     });
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    const c = createKserveHttpClient(config({ url: `${raw.url}/`, model: 'm', version: '2', headers: { 'X-Api-Key': 'k' } }));
+    const c = createKserveHttpClient(config({ preflight: false, url: `${raw.url}/`, model: 'm', version: '2', headers: { 'X-Api-Key': 'k' } }));
     await c.infer({ id: 'evt-7', inputs: { A: 1.5 }, parameters: { priority: 1 } }, { ...live(), traceparent });
     expect(seen.url).toBe('/v2/models/m/versions/2/infer');
     expect(seen.headers).toMatchObject({ traceparent, 'x-api-key': 'k', 'content-type': 'application/json' });
@@ -111,7 +111,7 @@ describe('kserve-http client: happy path', () => {
       req.resume();
       req.on('end', () => res.writeHead(200).end('{"model_name":"m","outputs":[{"name":"Y","data":[1]}]}'));
     });
-    const c = createKserveHttpClient(config({ url: raw.url, model: 'm' }));
+    const c = createKserveHttpClient(config({ preflight: false, url: raw.url, model: 'm' }));
     for (let i = 0; i < 20; i++) await c.infer({ id: String(i), inputs: { X: i } }, live());
     // fetch's pool may open a second socket while the first is being released; never one per call.
     expect(raw.connections()).toBeLessThanOrEqual(2);
@@ -177,7 +177,7 @@ describe('kserve-http client: error classes', () => {
       res.write('{"outputs":');
       setImmediate(() => req.socket.destroy());
     });
-    const error = await failure(createKserveHttpClient(config({ url: raw.url })).infer(texts('a'), live()));
+    const error = await failure(createKserveHttpClient(config({ preflight: false, url: raw.url })).infer(texts('a'), live()));
     expect(error).toMatchObject({ code: 'INFERENCE_UNAVAILABLE', retryable: true });
   });
 
@@ -191,7 +191,7 @@ describe('kserve-http client: error classes', () => {
       req.resume();
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     });
-    const error = await failure(createKserveHttpClient(config({ url: raw.url })).infer(texts('a'), live()));
+    const error = await failure(createKserveHttpClient(config({ preflight: false, url: raw.url })).infer(texts('a'), live()));
     expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', retryable: false, upstreamStatus: 200 });
   });
 
@@ -200,7 +200,7 @@ describe('kserve-http client: error classes', () => {
       req.resume();
       res.writeHead(302, { location: '/elsewhere' }).end();
     });
-    const error = await failure(createKserveHttpClient(config({ url: raw.url })).infer(texts('a'), live()));
+    const error = await failure(createKserveHttpClient(config({ preflight: false, url: raw.url })).infer(texts('a'), live()));
     expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', retryable: false });
   });
 
@@ -246,6 +246,6 @@ describe('kserve-http client: ready()', () => {
     ['a 200 that is not JSON', 200, 'yes', false],
   ])('reads %s', async (_, status, body, expected) => {
     const raw = await rawServer((req, res) => res.writeHead(status).end(body));
-    expect(await createKserveHttpClient(config({ url: raw.url })).ready(AbortSignal.timeout(5000))).toBe(expected);
+    expect(await createKserveHttpClient(config({ preflight: false, url: raw.url })).ready(AbortSignal.timeout(5000))).toBe(expected);
   });
 });
