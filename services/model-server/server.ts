@@ -15,8 +15,10 @@ import { HttpError } from './http-error.ts';
 import { sendError } from './http-io.ts';
 import { createEchoModel } from './models/echo.ts';
 import type { Model } from './models/model.ts';
+import { createOrderRiskModel } from './models/order-risk.ts';
 import { createSentimentModel } from './models/sentiment.ts';
 import { handleOip } from './oip-routes.ts';
+import { handleRest } from './rest-routes.ts';
 import { createServerStats } from './stats.ts';
 import type { ServerStats } from './stats.ts';
 
@@ -26,7 +28,7 @@ export interface ModelServerOptions {
   port?: number;
   /** Interface to listen on (default `127.0.0.1`). */
   host?: string;
-  /** Models to serve (default: `sentiment` and `echo`). */
+  /** Models to serve (default: `sentiment`, `echo` and `order-risk`). */
   models?: readonly Model[];
   /** Largest accepted request body in bytes (default 8 MiB); larger ones get 413. */
   maxBodyBytes?: number;
@@ -59,7 +61,7 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   const host = options.host ?? '127.0.0.1';
   const now = options.now ?? Date.now;
   const closing = new AbortController();
-  const models = new Map((options.models ?? [createSentimentModel(), createEchoModel()]).map((m) => [m.name, m]));
+  const models = new Map((options.models ?? [createSentimentModel(), createEchoModel(), createOrderRiskModel()]).map((m) => [m.name, m]));
   const ctx: ServerContext = {
     models,
     faults: createFaultRegistry(now),
@@ -119,6 +121,7 @@ function route(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): v
     const segments = (query === -1 ? url : url.slice(0, query)).split('/').filter(Boolean).map(decodeURIComponent);
     if (segments[0] === 'v2') handleOip(ctx, req, res, segments.slice(1));
     else if (segments[0] === 'admin') handleAdmin(ctx, req, res, segments.slice(1));
+    else if (segments[0] === 'rest') handleRest(ctx, req, res, segments.slice(1));
     else throw new HttpError(404, 'not found');
   } catch (error) {
     sendError(res, error instanceof URIError ? new HttpError(400, 'malformed URL') : error);

@@ -1,0 +1,109 @@
+/**
+ * What every fetch-based inference client shares: classification of thrown errors (network failures
+ * by error `code`, aborts by the signal's reason), `Retry-After` parsing and bounded body reading.
+ * The HTTP status tables stay in each client's own `classify.ts`: their meaning differs per protocol.
+ */
+import { ModelbridgeError } from './errors.ts';
+import type { ErrorCode } from './errors.ts';
+
+/**
+ * Network failures by `code` (Node system errors and undici's `UND_ERR_*`). Any other error carrying
+ * a system `syscall` is also treated as the backend being unreachable.
+ */
+const BY_NETWORK_CODE: Readonly<Record<string, ErrorCode>> = {
+  ECONNREFUSED: 'INFERENCE_UNAVAILABLE',
+  ECONNRESET: 'INFERENCE_UNAVAILABLE',
+  ECONNABORTED: 'INFERENCE_UNAVAILABLE',
+  EPIPE: 'INFERENCE_UNAVAILABLE',
+  ETIMEDOUT: 'INFERENCE_UNAVAILABLE',
+  EHOSTUNREACH: 'INFERENCE_UNAVAILABLE',
+  ENETUNREACH: 'INFERENCE_UNAVAILABLE',
+  ENETDOWN: 'INFERENCE_UNAVAILABLE',
+  ENOTFOUND: 'INFERENCE_UNAVAILABLE',
+  EAI_AGAIN: 'INFERENCE_UNAVAILABLE',
+  UND_ERR_SOCKET: 'INFERENCE_UNAVAILABLE',
+  UND_ERR_CLOSED: 'INFERENCE_UNAVAILABLE',
+  UND_ERR_CONNECT_TIMEOUT: 'INFERENCE_UNAVAILABLE',
+  UND_ERR_HEADERS_TIMEOUT: 'INFERENCE_TIMEOUT',
+  UND_ERR_BODY_TIMEOUT: 'INFERENCE_TIMEOUT',
+};
+
+/**
+ * A thrown error from fetch or from reading the body, `label` prefixing the message. When `signal`
+ * aborted, its reason decides: a `DOMException` named `TimeoutError` (what `AbortSignal.timeout()`
+ * produces; the worker's per-attempt timeout aborts with such a reason) → `INFERENCE_TIMEOUT`; any
+ * other reason (shutdown) → `ABORTED`. Network errors by code; anything else is a bug → `INTERNAL`.
+ */
+export function classifyThrown(label: string, error: unknown, signal: AbortSignal): ModelbridgeError {
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof DOMException && reason.name === 'TimeoutError') {
+      return new ModelbridgeError('INFERENCE_TIMEOUT', `${label}: timed out`, { cause: reason });
+    }
+    return new ModelbridgeError('ABORTED', `${label}: aborted`, { cause: reason });
+  }
+  const networkCode = findNetworkCode(error);
+  if (networkCode !== undefined) {
+    const code = BY_NETWORK_CODE[networkCode] ?? 'INFERENCE_UNAVAILABLE';
+    return new ModelbridgeError(code, `${label}: ${networkCode}`, { cause: error, upstreamStatus: networkCode });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ModelbridgeError('INTERNAL', `${label}: ${message}`, { cause: error });
+}
+
+/** `Retry-After` as milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or invalid. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Every HTTP-date form starts with a day name; Date.parse alone would read "-5" as a year.
+  if (!/^[A-Za-z]{3}/.test(trimmed)) return undefined;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * The body of `response` as UTF-8 text, or `undefined` when it is larger than `limit` bytes (by
+ * `content-length` or while streaming); the rest is then cancelled, which closes that connection.
+ * Otherwise the body is read to its end, so that the connection goes back to the keep-alive pool.
+ * Rejects like fetch does when the connection fails mid-body.
+ */
+export async function readBoundedText(response: Response, limit: number): Promise<string | undefined> {
+  const body = response.body;
+  if (body === null) return '';
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > limit) {
+    await body.cancel().catch(() => undefined);
+    return undefined;
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    // Leaving a for-await early cancels the stream.
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  if (chunks.length === 1) return Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength).toString('utf8');
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** `text` trimmed and cut to `max` characters, with an ellipsis when cut. */
+export function truncate(text: string, max: number): string {
+  const trimmed = text.trim();
+  return trimmed.length > max ? `${trimmed.slice(0, max)}…` : trimmed;
+}
+
+/** The first network error code in the `cause` chain (and in `AggregateError`s, from dual-stack connects). */
+function findNetworkCode(error: unknown, depth = 0): string | undefined {
+  if (depth > 8 || typeof error !== 'object' || error === null) return undefined;
+  const { code, syscall, cause } = error as { code?: unknown; syscall?: unknown; cause?: unknown };
+  if (typeof code === 'string' && (Object.hasOwn(BY_NETWORK_CODE, code) || typeof syscall === 'string')) return code;
+  if (error instanceof AggregateError) {
+    for (const inner of error.errors) {
+      const found = findNetworkCode(inner, depth + 1);
+      if (found !== undefined) return found;
+    }
+  }
+  return findNetworkCode(cause, depth + 1);
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { classifyThrown, parseRetryAfter, readBoundedText, truncate } from '../../connectors/http-common.ts';
+
+const NOW = Date.parse('2026-01-01T00:00:00Z');
+
+describe('parseRetryAfter', () => {
+  it.each([
+    [null, undefined],
+    [undefined, undefined],
+    ['0', 0],
+    [' 120 ', 120_000],
+    ['Thu, 01 Jan 2026 00:01:00 GMT', 60_000],
+    ['Wed, 31 Dec 2025 23:59:00 GMT', 0],
+    ['soon', undefined],
+    ['-5', undefined],
+    ['1.5', undefined],
+  ] as const)('%j → %j', (value, ms) => {
+    expect(parseRetryAfter(value, NOW)).toBe(ms);
+  });
+});
+
+describe('classifyThrown', () => {
+  const live = new AbortController().signal;
+  const networkError = (code: string, syscall?: string) =>
+    new TypeError('fetch failed', { cause: Object.assign(new Error('boom'), { code, ...(syscall ? { syscall } : {}) }) });
+
+  it.each([
+    ['ECONNREFUSED', 'INFERENCE_UNAVAILABLE'],
+    ['ECONNRESET', 'INFERENCE_UNAVAILABLE'],
+    ['ENOTFOUND', 'INFERENCE_UNAVAILABLE'],
+    ['UND_ERR_SOCKET', 'INFERENCE_UNAVAILABLE'],
+    ['UND_ERR_HEADERS_TIMEOUT', 'INFERENCE_TIMEOUT'],
+    ['UND_ERR_BODY_TIMEOUT', 'INFERENCE_TIMEOUT'],
+  ])('a fetch failure caused by %s → %s', (code, expected) => {
+    expect(classifyThrown('rest m', networkError(code), live)).toMatchObject({
+      code: expected,
+      retryable: true,
+      upstreamStatus: code,
+      message: `rest m: ${code}`,
+    });
+  });
+
+  it('finds the code inside an AggregateError (dual-stack connect) and in any system error', () => {
+    const aggregate = new TypeError('fetch failed', {
+      cause: new AggregateError([new Error('plain'), Object.assign(new Error('a'), { code: 'ECONNREFUSED', syscall: 'connect' })]),
+    });
+    expect(classifyThrown('m', aggregate, live).code).toBe('INFERENCE_UNAVAILABLE');
+    expect(classifyThrown('m', networkError('EWHATEVER', 'read'), live).code).toBe('INFERENCE_UNAVAILABLE');
+  });
+
+  it('treats anything else as a non-retryable INTERNAL error, whatever its message says', () => {
+    expect(classifyThrown('m', new TypeError('ECONNREFUSED'), live)).toMatchObject({ code: 'INTERNAL', retryable: false });
+    expect(classifyThrown('m', networkError('EWHATEVER'), live).code).toBe('INTERNAL');
+  });
+
+  it('decides by the abort reason once the signal aborted: TimeoutError → INFERENCE_TIMEOUT, else ABORTED', () => {
+    const timedOut = AbortSignal.abort(new DOMException('t', 'TimeoutError'));
+    expect(classifyThrown('m', networkError('ECONNRESET'), timedOut)).toMatchObject({ code: 'INFERENCE_TIMEOUT', retryable: true });
+    expect(classifyThrown('m', new Error('x'), AbortSignal.abort())).toMatchObject({ code: 'ABORTED', retryable: false });
+    expect(classifyThrown('m', new Error('x'), AbortSignal.abort(new Error('shutdown'))).code).toBe('ABORTED');
+  });
+});
+
+/** A response streaming `chunks`; with `length`, a declared content-length. */
+function streamed(chunks: (string | Uint8Array)[], length?: number): { response: Response; cancelled: () => boolean } {
+  let cancelled = false;
+  let next = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const chunk = chunks[next++];
+      if (chunk === undefined) controller.close();
+      else controller.enqueue(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  const headers = length === undefined ? undefined : { 'content-length': String(length) };
+  return { response: new Response(body, { headers }), cancelled: () => cancelled };
+}
+
+describe('readBoundedText', () => {
+  it('reads a body up to and including the limit, joining chunks and split UTF-8 sequences', async () => {
+    const euro = new TextEncoder().encode('€');
+    const { response } = streamed(['{"a":"', euro.slice(0, 1), euro.slice(1), '"}']);
+    expect(await readBoundedText(response, 11)).toBe('{"a":"€"}');
+    expect(await readBoundedText(streamed(['12345']).response, 5)).toBe('12345');
+  });
+
+  it('is undefined past the limit while streaming, cancelling the rest', async () => {
+    const body = streamed(['1234', '5678', '9']);
+    expect(await readBoundedText(body.response, 5)).toBeUndefined();
+    expect(body.cancelled()).toBe(true);
+  });
+
+  it('is undefined at once when content-length says too large, cancelling the body unread', async () => {
+    const body = streamed(['x'.repeat(10)], 10);
+    expect(await readBoundedText(body.response, 9)).toBeUndefined();
+    expect(body.cancelled()).toBe(true);
+  });
+
+  it('reads an absent body as empty', async () => {
+    expect(await readBoundedText(new Response(null, { status: 204 }), 10)).toBe('');
+  });
+});
+
+describe('truncate', () => {
+  it('trims, and cuts with an ellipsis only when longer than max', () => {
+    expect(truncate('  abc  ', 3)).toBe('abc');
+    expect(truncate('abcd', 3)).toBe('abc…');
+  });
+});
