@@ -4,3 +4,8 @@ export type { KserveHttpClientDeps } from './client-http.ts';
 export { classifyStatus, classifyThrown, parseRetryAfter } from './classify.ts';
 export { DATATYPES, isDatatype, toWireTensor } from './tensors.ts';
 export type { Datatype, WireTensor } from './tensors.ts';
+export { createKserveGrpcClient } from './client-grpc.ts';
+export type { KserveGrpcClientDeps } from './client-grpc.ts';
+export { classifyGrpcError, grpcCodeName } from './classify-grpc.ts';
+export { createPreflight, readInputMetadata } from './preflight.ts';
+export type { InputMetadata, Preflight, PreflightOptions } from './preflight.ts';

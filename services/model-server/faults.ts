@@ -3,11 +3,16 @@
  * (`/admin/faults/{model}`), so tests in another process can drive a worker through outages.
  */
 import { z } from 'zod';
+import { GRPC_CODE_NAMES } from './grpc-status.ts';
 
 /** What a fault does; every field is optional and they combine. */
 export const faultSpecSchema = z
   .object({
-    /** Added latency before answering: fixed milliseconds, or uniform in [min, max]. */
+    /**
+     * Added latency: fixed milliseconds, uniform in [min, max], or lognormal with the given median and
+     * 99th percentile (a realistic long tail). Per request before answering; for a model with a
+     * scheduler (queue, batching), the execution time of each batch, so that requests queue behind it.
+     */
     latencyMs: z
       .union([
         z.number().min(0),
@@ -15,6 +20,10 @@ export const faultSpecSchema = z
           .object({ min: z.number().min(0), max: z.number().min(0) })
           .strict()
           .refine((r) => r.min <= r.max, 'min must not exceed max'),
+        z
+          .object({ p50: z.number().positive(), p99: z.number().positive() })
+          .strict()
+          .refine((r) => r.p50 <= r.p99, 'p50 must not exceed p99'),
       ])
       .optional(),
     /** Probability (0..1) that an infer call fails with `errorStatus`. */
@@ -23,7 +32,13 @@ export const faultSpecSchema = z
     failNext: z.number().int().min(0).optional(),
     /** Status of injected errors (default 500). */
     errorStatus: z.number().int().min(400).max(599).default(500),
-    /** `Retry-After` seconds sent with injected 429 and 503 answers. */
+    /**
+     * gRPC status of injected errors on the gRPC endpoint (a code name such as `RESOURCE_EXHAUSTED`);
+     * by default `errorStatus` is mapped (400 INVALID_ARGUMENT, 404 NOT_FOUND, 429 RESOURCE_EXHAUSTED,
+     * 500 INTERNAL, 503 UNAVAILABLE, 504 DEADLINE_EXCEEDED, …).
+     */
+    grpcCode: z.enum(GRPC_CODE_NAMES).optional(),
+    /** `Retry-After` seconds sent with injected 429 and 503 answers (gRPC: a `retry-after` trailer). */
     retryAfterSeconds: z.number().int().min(0).optional(),
     /** Model not ready (ready false, infer 503) until cleared. */
     notReady: z.boolean().optional(),
@@ -90,12 +105,19 @@ export function notReadyForMs(fault: ActiveFault | undefined, now: number): numb
   return fault.notReadyUntil === undefined ? 0 : Math.max(0, fault.notReadyUntil - now);
 }
 
-/** The latency to add to one call. */
+// The 99th percentile of the standard normal distribution.
+const Z99 = 2.326_347_874;
+
+/** The latency to add to one call (or one batch execution). */
 export function latencyFor(fault: ActiveFault | undefined, random: () => number): number {
   const latency = fault?.latencyMs;
   if (latency === undefined) return 0;
   if (typeof latency === 'number') return latency;
-  return latency.min + random() * (latency.max - latency.min);
+  if ('min' in latency) return latency.min + random() * (latency.max - latency.min);
+  // Lognormal: median p50, and p99 at z = 2.326 standard deviations of the log; Box–Muller for z.
+  const sigma = Math.log(latency.p99 / latency.p50) / Z99;
+  const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  return latency.p50 * Math.exp(sigma * z);
 }
 
 /** Whether this call takes an injected error; consumes one `failNext` failure. */

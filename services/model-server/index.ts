@@ -1,6 +1,9 @@
-/** The reference model server: OIP v2 HTTP, sentiment and echo models, fault injection, stats. */
+/** The reference model server: OIP v2 HTTP and gRPC, sentiment and echo models, fault injection, stats. */
 export { createModelServer } from './server.ts';
 export type { ModelServer, ModelServerOptions } from './server.ts';
+export type { SchedulingOptions } from './scheduler.ts';
+export type { GrpcTlsOptions } from './grpc-server.ts';
+export { GRPC_CODE_NAMES, grpcCodeForHttp } from './grpc-status.ts';
 export { createFaultRegistry, faultSpecSchema } from './faults.ts';
 export type { ActiveFault, FaultRegistry, FaultSpec, FaultSpecInput } from './faults.ts';
 export type { ModelStats, ServerStats } from './stats.ts';

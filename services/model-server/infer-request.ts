@@ -51,7 +51,8 @@ function parseTensor(input: unknown): Tensor {
   return { name, datatype, shape, data: flat };
 }
 
-function checkElements(name: string, datatype: string, data: readonly unknown[]): void {
+/** Checks that every element of `data` is a valid value of `datatype`; 400 otherwise. */
+export function checkElements(name: string, datatype: string, data: readonly unknown[]): void {
   const range = INTEGER_RANGES[datatype];
   let ok: (v: unknown) => boolean;
   if (datatype === 'BYTES') ok = (v) => typeof v === 'string';
@@ -64,7 +65,8 @@ function checkElements(name: string, datatype: string, data: readonly unknown[])
   }
 }
 
-function checkAgainstMetadata(tensors: ReadonlyMap<string, Tensor>, declared: readonly TensorMetadata[]): void {
+/** Checks the inputs' names, datatypes and shapes against the model's declared inputs; 400 otherwise. */
+export function checkAgainstMetadata(tensors: ReadonlyMap<string, Tensor>, declared: readonly TensorMetadata[]): void {
   for (const name of tensors.keys()) {
     if (!declared.some((d) => d.name === name)) throw bad(`unexpected input ${name}`);
   }
@@ -82,7 +84,8 @@ function checkAgainstMetadata(tensors: ReadonlyMap<string, Tensor>, declared: re
   }
 }
 
-function parseRequestedOutputs(outputs: unknown, model: Model): string[] | undefined {
+/** The requested output names (undefined: all); 400 for unknown ones. */
+export function parseRequestedOutputs(outputs: unknown, model: Model): string[] | undefined {
   if (outputs === undefined) return undefined;
   if (!Array.isArray(outputs)) throw bad('"outputs" must be an array');
   return outputs.map((output: unknown) => {

@@ -10,6 +10,8 @@ import { ModelbridgeError } from '../../connectors/errors.ts';
 import { handleAdmin } from './admin-routes.ts';
 import type { ServerContext } from './context.ts';
 import { createFaultRegistry } from './faults.ts';
+import { createGrpcEndpoint } from './grpc-server.ts';
+import type { GrpcTlsOptions } from './grpc-server.ts';
 import type { FaultRegistry } from './faults.ts';
 import { HttpError } from './http-error.ts';
 import { sendError } from './http-io.ts';
@@ -19,6 +21,8 @@ import { createOrderRiskModel } from './models/order-risk.ts';
 import { createSentimentModel } from './models/sentiment.ts';
 import { handleOip } from './oip-routes.ts';
 import { handleRest } from './rest-routes.ts';
+import { createScheduler } from './scheduler.ts';
+import type { Scheduler, SchedulingOptions } from './scheduler.ts';
 import { createServerStats } from './stats.ts';
 import type { ServerStats } from './stats.ts';
 
@@ -40,6 +44,12 @@ export interface ModelServerOptions {
   now?: () => number;
   /** Latency injection (default: a timer that aborts with `signal`). */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Port of the OIP v2 gRPC endpoint on the same host; 0 (default) picks a free one, `false` disables it. */
+  grpcPort?: number | false;
+  /** TLS (and, with `clientCa`, mutual TLS) of the gRPC endpoint; plaintext when absent. */
+  grpcTls?: GrpcTlsOptions;
+  /** Per-model queue and dynamic batching (like Triton's), by model name; absent: run at once, unbounded. */
+  scheduling?: Readonly<Record<string, SchedulingOptions>>;
 }
 
 /** A running (or startable) reference model server. */
@@ -48,6 +58,8 @@ export interface ModelServer {
   readonly url: string;
   /** The bound port, once started. */
   readonly port: number;
+  /** `host:port` of the gRPC endpoint, once started (throws when it is disabled). */
+  readonly grpcUrl: string;
   /** Listens; resolves once bound. */
   start(): Promise<void>;
   /** Stops listening and destroys every connection, hanging ones included. Idempotent. */
@@ -61,6 +73,7 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   const host = options.host ?? '127.0.0.1';
   const now = options.now ?? Date.now;
   const closing = new AbortController();
+  const schedulers = new Map<string, Scheduler>();
   const models = new Map((options.models ?? [createSentimentModel(), createEchoModel(), createOrderRiskModel()]).map((m) => [m.name, m]));
   const ctx: ServerContext = {
     models,
@@ -71,7 +84,15 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
     now,
     sleep: options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })),
     closing: closing.signal,
+    schedulers,
   };
+  for (const [name, scheduling] of Object.entries(options.scheduling ?? {})) {
+    const model = models.get(name);
+    if (!model) throw new ModelbridgeError('CONFIG_INVALID', `scheduling: no model ${name}`);
+    schedulers.set(name, createScheduler(model, scheduling, ctx));
+  }
+  const grpc = options.grpcPort === false ? undefined : createGrpcEndpoint(ctx, options.grpcTls);
+  let grpcPort: number | undefined;
   const server = createServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000 }, (req, res) => route(ctx, req, res));
   let address: AddressInfo | undefined;
   let closed: Promise<void> | undefined;
@@ -89,6 +110,11 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
     get port() {
       return bound().port;
     },
+    get grpcUrl() {
+      if (grpcPort === undefined) throw new ModelbridgeError('INTERNAL', 'the gRPC endpoint is not started');
+      const ip = bound().address;
+      return `${ip.includes(':') ? `[${ip}]` : ip}:${grpcPort}`;
+    },
     faults: ctx.faults,
     stats: ctx.stats,
     async start() {
@@ -100,10 +126,12 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
         });
       });
       address = server.address() as AddressInfo;
+      if (grpc) grpcPort = await grpc.start(host, options.grpcPort || 0);
     },
     close() {
       closed ??= new Promise<void>((resolve, reject) => {
         closing.abort();
+        grpc?.close();
         if (!server.listening) return resolve();
         server.close((error) => (error ? reject(error) : resolve()));
         // close() alone waits for in-flight (and hanging) requests; tests must end.

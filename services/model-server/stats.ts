@@ -4,18 +4,28 @@
 export interface ModelStats {
   /** Infer calls received. */
   requests: number;
-  /** Infer answers by HTTP status (`"200"`, `"503"`, …); `"aborted"` when the connection closed first. */
+  /**
+   * Infer answers by HTTP status (`"200"`, `"503"`, …) or, on the gRPC endpoint, by status code name
+   * (`"OK"`, `"UNAVAILABLE"`, …); `"aborted"` when the client went away first.
+   */
   byStatus: Record<string, number>;
   /** Infer calls being served right now. */
   inFlight: number;
   /** Most infer calls ever served at the same time (evidence of client-side concurrency). */
   maxConcurrent: number;
+  /**
+   * Model executions (compute runs). Equal to the successful calls without batching; with server-side
+   * dynamic batching one execution serves several calls.
+   */
+  executions: number;
 }
 
 /** The counters of one server; `model()` and `snapshot()` return copies. */
 export interface ServerStats {
   recordRequest(model: string): void;
-  recordOutcome(model: string, outcome: number | 'aborted'): void;
+  recordOutcome(model: string, outcome: number | string): void;
+  /** One execution of the model's compute. */
+  recordExecution(model: string): void;
   /** Counts of one model (zeros when it has none). */
   model(model: string): ModelStats;
   /** Most infer calls of `model` served at once since the last reset. */
@@ -30,7 +40,7 @@ export function createServerStats(): ServerStats {
   const entry = (model: string): ModelStats => {
     let stats = models.get(model);
     if (!stats) {
-      stats = { requests: 0, byStatus: {}, inFlight: 0, maxConcurrent: 0 };
+      stats = empty();
       models.set(model, stats);
     }
     return stats;
@@ -48,11 +58,18 @@ export function createServerStats(): ServerStats {
       const byStatus = stats.byStatus;
       byStatus[outcome] = (byStatus[outcome] ?? 0) + 1;
     },
-    model: (model) => structuredClone(models.get(model) ?? { requests: 0, byStatus: {}, inFlight: 0, maxConcurrent: 0 }),
+    recordExecution(model) {
+      entry(model).executions++;
+    },
+    model: (model) => structuredClone(models.get(model) ?? empty()),
     maxConcurrent: (model) => models.get(model)?.maxConcurrent ?? 0,
     snapshot: () => structuredClone(Object.fromEntries(models)),
     reset() {
       models.clear();
     },
   };
+}
+
+function empty(): ModelStats {
+  return { requests: 0, byStatus: {}, inFlight: 0, maxConcurrent: 0, executions: 0 };
 }

@@ -164,7 +164,7 @@ describe('admin HTTP API', () => {
     await fetch(`${server.url}/v2/models/sentiment/ready`).then((r) => r.text());
     expect(await admin(server, 'GET', 'stats')).toEqual({
       status: 200,
-      body: { models: { sentiment: { requests: 2, byStatus: { 200: 1, 400: 1 }, inFlight: 0, maxConcurrent: 1 } } },
+      body: { models: { sentiment: { requests: 2, byStatus: { 200: 1, 400: 1 }, inFlight: 0, maxConcurrent: 1, executions: 1 } } },
     });
     expect((await admin(server, 'DELETE', 'stats')).status).toBe(204);
     expect((await admin(server, 'GET', 'stats')).body).toEqual({ models: {} });

@@ -12,7 +12,7 @@ afterEach(() => {
 
 describe('model server main', () => {
   it('serves on the given host and port, and exits 0 on SIGTERM even with a hanging call', async () => {
-    const child = spawn(process.execPath, [MAIN, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [MAIN, '--port', '0', '--grpc-port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,0 +1,65 @@
+/** Helpers of the kserve gRPC tests: a bare grpc-js server for answers the reference server never gives. */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { Metadata, sendUnaryData, ServerUnaryCall, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { findModelbridgeError } from '../../../connectors/errors.ts';
+import type { ModelbridgeError } from '../../../connectors/errors.ts';
+import { INFERENCE_SERVICE } from '../../../connectors/kserve/grpc-proto.ts';
+import type { WireModelInferRequest } from '../../../connectors/kserve/grpc-proto.ts';
+
+/** What a bare server saw of the last ModelInfer call. */
+export interface Seen {
+  request?: WireModelInferRequest;
+  metadata?: Metadata;
+  deadline?: Date | number;
+}
+
+/**
+ * Starts a bare server answering ModelInfer with `answer` (an object to serialize, or raw bytes when
+ * `rawResponse`), and ModelMetadata as a model declaring no inputs. Returns its `host:port`.
+ */
+export async function bareServer(
+  servers: Server[],
+  answer: unknown,
+  options: { rawResponse?: boolean; seen?: Seen } = {},
+): Promise<string> {
+  const server = new Server();
+  const service: ServiceDefinition = options.rawResponse
+    ? { ...INFERENCE_SERVICE, ModelInfer: { ...INFERENCE_SERVICE.ModelInfer!, responseSerialize: (value: Buffer) => value } }
+    : INFERENCE_SERVICE;
+  const implementation: UntypedServiceImplementation = {
+    ModelMetadata: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) =>
+      callback(null, { name: 'm', versions: [], platform: '', inputs: [], outputs: [] }),
+    ModelInfer: (call: ServerUnaryCall<WireModelInferRequest, unknown>, callback: sendUnaryData<unknown>) => {
+      if (options.seen) Object.assign(options.seen, { request: call.request, metadata: call.metadata, deadline: call.getDeadline() });
+      callback(null, answer);
+    },
+  };
+  server.addService(service, implementation);
+  servers.push(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return `127.0.0.1:${port}`;
+}
+
+/** A `host:port` nothing listens on. */
+export async function closedPort(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return `127.0.0.1:${port}`;
+}
+
+/** The `ModelbridgeError` a promise rejects with. */
+export async function failure(promise: Promise<unknown>): Promise<ModelbridgeError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const found = findModelbridgeError(error);
+  if (!found) throw new Error('expected a ModelbridgeError', { cause: error });
+  return found;
+}
