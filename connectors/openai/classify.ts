@@ -1,0 +1,100 @@
+/**
+ * The one place where non-2xx answers of OpenAI-compatible servers become `ModelbridgeError`s. Network
+ * failures and aborts are classified by the kserve client's `classifyThrown` (same fetch, same rules).
+ *
+ * Error envelopes read (for the message and the envelope code, never classified by text):
+ * - OpenAI, vLLM ≥ 0.10.1, Ollama: `{"error": {"message", "type", "param", "code"}}`
+ * - older vLLM: `{"object": "error", "message", "type", "param", "code"}`
+ * - TGI: `{"error": "…", "error_type": "…"}`, and the flat `{"error": "…"}` of many proxies
+ */
+import { ERROR_CODES, ModelbridgeError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
+import { parseRetryAfter } from '../kserve/classify.ts';
+
+/**
+ * Status (or `status:envelope-code`, looked up first) → code. Decisions worth stating:
+ * - 401/403 → INFERENCE_UNAVAILABLE, retryable: a bad or rotated API key is not a property of the event;
+ *   dead-lettering every event until someone fixes the secret would be wrong. The breaker opens and
+ *   `ready()` (which gets the same 401) holds intake, as for an outage.
+ * - 400 `context_length_exceeded` → INFERENCE_REJECTED, never retried: the same prompt cannot fit later.
+ * - 424 (TGI GenerationError) → INFERENCE_FAILED, retryable like a 500.
+ * Unlisted statuses fall back by class: other 4xx rejected, other 5xx failed.
+ */
+const BY_STATUS: Readonly<Record<string, ErrorCode>> = {
+  '400': 'INFERENCE_REJECTED',
+  '400:context_length_exceeded': 'INFERENCE_REJECTED',
+  '401': 'INFERENCE_UNAVAILABLE',
+  '403': 'INFERENCE_UNAVAILABLE',
+  '404': 'MODEL_NOT_FOUND',
+  '408': 'INFERENCE_TIMEOUT',
+  '413': 'INFERENCE_REJECTED',
+  '422': 'INFERENCE_REJECTED',
+  '424': 'INFERENCE_FAILED',
+  '429': 'INFERENCE_RATE_LIMITED',
+  '500': 'INFERENCE_FAILED',
+  '502': 'INFERENCE_UNAVAILABLE',
+  '503': 'INFERENCE_UNAVAILABLE',
+  '504': 'INFERENCE_TIMEOUT',
+};
+
+const MAX_SERVER_TEXT = 200;
+
+/** What an error body says, whichever envelope it uses. */
+export interface ErrorEnvelope {
+  readonly message: string | undefined;
+  readonly type: string | undefined;
+  /** OpenAI's string code (`context_length_exceeded`); vLLM's numeric code (the status) is dropped. */
+  readonly code: string | undefined;
+}
+
+/** Response headers that carry a retry hint. */
+export interface RetryHeaders {
+  readonly retryAfter: string | null;
+  /** OpenAI's `retry-after-ms`, more precise than `retry-after` when both are present. */
+  readonly retryAfterMs: string | null;
+}
+
+/** A non-2xx answer. `body` is the raw response text. */
+export function classifyStatus(label: string, status: number, body: string, headers: RetryHeaders, now = Date.now()): ModelbridgeError {
+  const envelope = parseErrorEnvelope(body);
+  const code: ErrorCode =
+    (envelope.code === undefined ? undefined : BY_STATUS[`${status}:${envelope.code}`]) ??
+    BY_STATUS[status] ??
+    (status >= 500 ? 'INFERENCE_FAILED' : status >= 400 ? 'INFERENCE_REJECTED' : 'INFERENCE_BAD_RESPONSE');
+  let text = envelope.message ?? body.trim();
+  if (text.length > MAX_SERVER_TEXT) text = `${text.slice(0, MAX_SERVER_TEXT)}…`;
+  const kind = envelope.code ?? envelope.type;
+  const message = `${label}: HTTP ${status}${kind ? ` ${kind}` : ''}${text ? `: ${text}` : ''}`;
+  const retryAfterMs = ERROR_CODES[code].retryable ? retryDelay(headers, now) : undefined;
+  return new ModelbridgeError(code, message, { upstreamStatus: status, retryAfterMs });
+}
+
+/** Reads any of the known error envelopes; fields absent (or the body not JSON) are undefined. */
+export function parseErrorEnvelope(body: string): ErrorEnvelope {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { message: undefined, type: undefined, code: undefined };
+  }
+  if (!isObject(parsed)) return { message: undefined, type: undefined, code: undefined };
+  const nested = parsed.error;
+  if (isObject(nested)) return { message: str(nested.message), type: str(nested.type), code: str(nested.code) };
+  if (typeof nested === 'string') return { message: nested, type: str(parsed.error_type), code: undefined };
+  return { message: str(parsed.message), type: str(parsed.type), code: str(parsed.code) };
+}
+
+/** `retry-after-ms` (milliseconds) when valid, else `Retry-After` (seconds or an HTTP date). */
+function retryDelay(headers: RetryHeaders, now: number): number | undefined {
+  const ms = headers.retryAfterMs === null ? Number.NaN : Number(headers.retryAfterMs.trim());
+  if (headers.retryAfterMs !== null && headers.retryAfterMs.trim() !== '' && Number.isFinite(ms) && ms >= 0) return ms;
+  return parseRetryAfter(headers.retryAfter, now);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

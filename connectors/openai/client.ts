@@ -1,0 +1,104 @@
+/**
+ * `openai`: a client of one model on an OpenAI-compatible server (vLLM, TGI's Messages API, Ollama,
+ * OpenAI itself) on the platform's fetch; connections are kept alive by fetch's global dispatcher.
+ * Statuses are classified by `./classify.ts`; network failures and aborts as the kserve client does
+ * (abort reason `TimeoutError` → INFERENCE_TIMEOUT, any other abort → ABORTED).
+ */
+import type { OpenaiBackendConfig } from '../../schemas/backend-config.ts';
+import { isModelbridgeError, ModelbridgeError } from '../errors.ts';
+import { classifyThrown } from '../kserve/classify.ts';
+import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';
+import { classifyStatus } from './classify.ts';
+import { buildCall, parseAnswer } from './protocol.ts';
+import { createStructuredOutput } from './structured-output.ts';
+import { createTokenBudget } from './token-budget.ts';
+import type { TokenBudget } from './token-budget.ts';
+
+/** Injectable collaborators, for tests. */
+export interface OpenaiClientDeps {
+  /** Default: the global `fetch`. */
+  readonly fetch?: typeof globalThis.fetch;
+  /** Clock for `Retry-After` dates and the token budget. Default `Date.now`. */
+  readonly now?: () => number;
+  /** The token budget's wait (default: a timer that rejects when the signal aborts). */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/**
+ * Creates a client of `config.model` at `config.url` (which includes `/v1`). Throws `CONFIG_INVALID`
+ * when `responseFormat.schema` is not a JSON Schema the validator reads.
+ */
+export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClientDeps = {}): InferenceClient {
+  const fetch = deps.fetch ?? globalThis.fetch;
+  const now = deps.now ?? Date.now;
+  const baseUrl = config.url.replace(/\/+$/, '');
+  const label = `openai ${config.model}`;
+  const structured = config.endpoint === 'chat' && config.responseFormat ? createStructuredOutput(config.responseFormat) : undefined;
+  const budget: TokenBudget | undefined =
+    config.tokensPerMinute === undefined ? undefined : createTokenBudget({ tokensPerMinute: config.tokensPerMinute, label, now, sleep: deps.sleep });
+  const custom = Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const readyHeaders: Record<string, string> = { ...custom, accept: 'application/json' };
+  if (config.apiKey !== undefined) readyHeaders.authorization = `Bearer ${config.apiKey}`;
+  const postHeaders = { ...readyHeaders, 'content-type': 'application/json' };
+  let closed = false;
+
+  async function send(path: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ response: Response; text: string }> {
+    try {
+      // redirect 'manual': a redirected POST would silently turn into a GET.
+      const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers, body, signal, redirect: 'manual' });
+      // The body is always read to the end so that the connection goes back to the pool.
+      return { response, text: await response.text() };
+    } catch (error) {
+      throw classifyThrown(label, error, signal);
+    }
+  }
+
+  return {
+    kind: 'openai',
+    model: config.model,
+    version: undefined,
+
+    async infer(request: InferenceRequest, options: InferOptions): Promise<InferenceResponse> {
+      if (closed) throw new ModelbridgeError('ABORTED', `${label}: client closed`);
+      const { signal, traceparent, deadline } = options;
+      const call = buildCall(config, structured, request);
+      let reserved = 0;
+      if (budget) {
+        try {
+          reserved = await budget.acquire(call.estimate, signal, deadline);
+        } catch (error) {
+          throw isModelbridgeError(error) ? error : classifyThrown(label, error, signal);
+        }
+      }
+      // vLLM and most gateways log X-Request-Id, so a server log line can be found from the event id.
+      const headers = { ...postHeaders, 'x-request-id': request.id, ...(traceparent === undefined ? undefined : { traceparent }) };
+      const { response, text } = await send(call.path, call.body, headers, signal);
+      if (response.status < 200 || response.status > 299) {
+        const retry = { retryAfter: response.headers.get('retry-after'), retryAfterMs: response.headers.get('retry-after-ms') };
+        throw classifyStatus(label, response.status, text, retry, now());
+      }
+      const answer = parseAnswer(config, structured, call, label, response.status, text);
+      if (budget && answer.usage) budget.settle(reserved, answer.usage.promptTokens + answer.usage.completionTokens);
+      return answer;
+    },
+
+    /** Ready when `GET {url}/models` lists the model (vLLM, OpenAI, Ollama). */
+    async ready(signal: AbortSignal): Promise<boolean> {
+      if (closed) return false;
+      try {
+        const response = await fetch(`${baseUrl}/models`, { headers: readyHeaders, signal, redirect: 'manual' });
+        const text = await response.text();
+        if (response.status !== 200) return false;
+        const parsed = JSON.parse(text) as { data?: unknown };
+        return Array.isArray(parsed.data) && parsed.data.some((m: unknown) => (m as { id?: unknown } | null)?.id === config.model);
+      } catch {
+        return false;
+      }
+    },
+
+    close(): Promise<void> {
+      closed = true;
+      return Promise.resolve();
+    },
+  };
+}
