@@ -59,6 +59,13 @@ describe('sap-event decoder', () => {
     expect(fromAmqp).toMatchObject({ id: json.id, source: json.source, partitionkey: '4800' });
   });
 
+  it('reads the older cloudEvents: AMQP prefix and a binary-mode event without data (tombstone, quirks §7.5/§7.6)', () => {
+    const headers = { 'cloudEvents:specversion': '1.0', 'cloudEvents:id': 'c-1', 'cloudEvents:source': '/default/sap.s4.beh/S4HCLNT100', 'cloudEvents:type': 'sap.s4.beh.salesorder.v1.SalesOrder.Deleted.v1' };
+    const event = decoder.decode(message({ value: null, headers, key: Buffer.from('4800'), origin: AMQP_ORIGIN }));
+    expect(event).toMatchObject({ id: 'c-1', partitionkey: '4800' });
+    expect(event).not.toHaveProperty('data');
+  });
+
   it.each([
     ['an empty message', message(), 'EMPTY_MESSAGE'],
     ['not JSON', message({ value: Buffer.from('{"type":') }), 'MALFORMED_PAYLOAD'],
