@@ -21,6 +21,7 @@ import { createOrderRiskModel } from './models/order-risk.ts';
 import { createSentimentModel } from './models/sentiment.ts';
 import { handleOip } from './oip-routes.ts';
 import { handleRest } from './rest-routes.ts';
+import { handleOpenai } from './openai-routes.ts';
 import { createScheduler } from './scheduler.ts';
 import type { Scheduler, SchedulingOptions } from './scheduler.ts';
 import { createServerStats } from './stats.ts';
@@ -150,6 +151,7 @@ function route(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): v
     if (segments[0] === 'v2') handleOip(ctx, req, res, segments.slice(1));
     else if (segments[0] === 'admin') handleAdmin(ctx, req, res, segments.slice(1));
     else if (segments[0] === 'rest') handleRest(ctx, req, res, segments.slice(1));
+    else if (segments[0] === 'v1') handleOpenai(ctx, req, res, segments.slice(1));
     else throw new HttpError(404, 'not found');
   } catch (error) {
     sendError(res, error instanceof URIError ? new HttpError(400, 'malformed URL') : error);
