@@ -106,6 +106,21 @@ describe('kserve-http client: happy path', () => {
     });
   });
 
+  it('sends Triton priority and the remaining attempt time as timeout (µs) with the request parameters', async () => {
+    let body: { parameters?: Record<string, number> } = {};
+    const raw = await rawServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      req.on('end', () => {
+        body = JSON.parse(text) as typeof body;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"model_name":"m","outputs":[]}');
+      });
+    });
+    const c = createKserveHttpClient(config({ preflight: false, url: raw.url, model: 'm', triton: { priority: 3, sendTimeout: true } }), { now: () => 1_000 });
+    await c.infer({ id: 'evt', inputs: { A: 1 }, parameters: { tag: 1 } }, { ...live(), deadline: 1_500 });
+    expect(body.parameters).toEqual({ tag: 1, priority: 3, timeout: 500_000 });
+  });
+
   it('reuses keep-alive connections for sequential calls', async () => {
     const raw = await rawServer((req, res) => {
       req.resume();
