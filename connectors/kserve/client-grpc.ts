@@ -10,7 +10,8 @@ import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions
 import { classifyGrpcError, grpcBadResponse } from './classify-grpc.ts';
 import { buildGrpcRequest, readGrpcResponse } from './grpc-messages.ts';
 import { INFERENCE_SERVICE } from './grpc-proto.ts';
-import type { WireModelInferResponse, WireModelRef } from './grpc-proto.ts';
+import type { WireModelInferRequest, WireModelInferResponse, WireModelRef } from './grpc-proto.ts';
+import { WireFormatError } from './grpc-tensors.ts';
 import { createPreflight, readInputMetadata } from './preflight.ts';
 import { checkDatatypes, toWireTensors } from './tensors.ts';
 import { tritonParameters } from './triton.ts';
@@ -112,7 +113,13 @@ export function createKserveGrpcClient(config: KserveGrpcBackendConfig, deps: Ks
       let tensors = toWireTensors(request.inputs, datatypes);
       if (preflight) tensors = (await preflight.check(tensors, signal)) as typeof tensors;
       const parameters = tritonParameters(request.parameters, config.triton, deadline, now());
-      const message = buildGrpcRequest(model, version, request.id, tensors, parameters, config.raw);
+      let message: WireModelInferRequest;
+      try {
+        message = buildGrpcRequest(model, version, request.id, tensors, parameters, config.raw);
+      } catch (error) {
+        if (!(error instanceof WireFormatError)) throw error;
+        throw new ModelbridgeError('MAPPING_FAILED', `${label}: ${error.message}`, { cause: error });
+      }
       try {
         const response = await call<WireModelInferResponse>(METHODS.ModelInfer, message, signal, deadline, traceparent);
         return readGrpcResponse(label, response, model);

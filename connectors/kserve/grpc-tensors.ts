@@ -76,7 +76,13 @@ export function toRaw(datatype: string, data: readonly unknown[]): Buffer {
   if (size === undefined) throw new WireFormatError(`unknown datatype ${datatype}`);
   const raw = Buffer.allocUnsafe(data.length * size);
   const write = WRITERS[datatype]!;
-  for (let i = 0; i < data.length; i++) write(raw, data[i], i * size);
+  let i = 0;
+  try {
+    for (; i < data.length; i++) write(raw, data[i], i * size);
+  } catch (error) {
+    // Buffer's writers throw RangeError for values that do not fit; BigInt throws for non-integers.
+    throw new WireFormatError(`element ${i} (${String(data[i])}) does not fit ${datatype}`, { cause: error });
+  }
   return raw;
 }
 

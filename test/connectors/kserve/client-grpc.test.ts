@@ -181,6 +181,13 @@ describe('kserve-grpc client: error classes', () => {
     expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', retryable: false });
   });
 
+  it('a value that does not fit its configured raw datatype → MAPPING_FAILED before any request', async () => {
+    const error = await failure(client({ model: 'echo', raw: 'always', preflight: false, datatypes: { A: 'INT8' } }).infer({ id: 'r', inputs: { A: [1, 300] } }, live()));
+    expect(error).toMatchObject({ code: 'MAPPING_FAILED', retryable: false });
+    expect(error.message).toContain('element 1 (300) does not fit INT8');
+    expect(server.stats.model('echo').requests).toBe(0);
+  });
+
   it('refuses calls after close() with ABORTED', async () => {
     const c = client();
     await c.close();

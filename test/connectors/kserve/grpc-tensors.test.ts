@@ -49,6 +49,8 @@ describe('gRPC tensor codecs', () => {
     ['typed contents short of the shape', () => fromContents('INT32', { int_contents: [1] }, 2)],
     ['FP16 as typed contents', () => toContents('FP16', [1])],
     ['an unknown datatype', () => fromRaw('COMPLEX64', Buffer.alloc(8), 1)],
+    ['an INT8 out of range, raw', () => toRaw('INT8', [1, 300])],
+    ['a fraction as raw INT64', () => toRaw('INT64', [1.5])],
   ])('refuses %s with a WireFormatError', (_, decode) => {
     expect(decode).toThrow(WireFormatError);
   });
