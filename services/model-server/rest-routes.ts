@@ -5,19 +5,21 @@
  *   - all scalars (`{"TEXT": "great"}`): one instance → a flat object of outputs (`{"LABEL": …, "SCORE": …}`);
  *   - arrays of one length n (`{"TEXT": ["a", "b"]}`), columns of a batch → `{"predictions": [row, …]}`;
  *   - `{"instances": [{…}, …]}` (KServe v1 / TF Serving), rows of a batch → `{"predictions": [row, …]}`.
- *   A batch in, `predictions` out; one instance in, one object out. Invalid input → 422 with FastAPI's
- *   `{"detail": [{"loc", "msg", "type", "input"}]}`; other errors → `{"detail": "message"}`.
+ *   Each field holds one scalar per instance (models whose inputs are `[n]` vectors, as all served ones).
+ *   A batch in, `predictions` out; one instance in, one object out. Input that does not fit the model's
+ *   declared inputs → 422 with FastAPI's `{"detail": [{"loc", "msg", "type", "input"}]}`; values the
+ *   model itself refuses (ranges) → 400, and other errors, as `{"detail": "message"}`.
  * - `GET /rest/{model}/ready` — 200 `{"name", "ready": true}`, or 503 while the model is not ready.
  *
- * Unknown model → 404. Faults (not ready, hang, latency, injected errors, reject marker) and stats
- * apply as on the OIP infer route.
+ * Unknown model → 404. Faults (not ready, hang, latency, injected errors, reject marker), the model's
+ * scheduler (queue, dynamic batching) and stats apply through the same {@link serveInfer} as OIP calls.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerContext } from './context.ts';
-import { latencyFor, notReadyForMs, takesInjectedError } from './faults.ts';
-import type { ActiveFault } from './faults.ts';
+import { notReadyForMs } from './faults.ts';
 import { HttpError } from './http-error.ts';
 import { readBody, sendJson } from './http-io.ts';
+import { serveInfer } from './infer-core.ts';
 import type { Model, Tensor } from './models/model.ts';
 
 /** One FastAPI / pydantic validation error. */
@@ -47,7 +49,11 @@ export function handleRest(ctx: ServerContext, req: IncomingMessage, res: Server
     if (!model) throw new HttpError(404, `Model ${name} not found`);
     if (action === 'ready') {
       if (req.method !== 'GET') throw new HttpError(405, 'Method Not Allowed', { allow: 'GET' });
-      checkReady(ctx, model, ctx.faults.get(model.name));
+      const notReadyMs = notReadyForMs(ctx.faults.get(model.name), ctx.now());
+      if (notReadyMs > 0) {
+        const headers = Number.isFinite(notReadyMs) ? { 'retry-after': String(Math.ceil(notReadyMs / 1000)) } : undefined;
+        throw new HttpError(503, `model ${model.name} is not ready`, headers);
+      }
       return sendJson(res, 200, { name: model.name, ready: true });
     }
     if (action !== 'predict') throw new HttpError(404, 'Not Found');
@@ -60,23 +66,21 @@ export function handleRest(ctx: ServerContext, req: IncomingMessage, res: Server
 
 async function predict(ctx: ServerContext, model: Model, req: IncomingMessage, res: ServerResponse): Promise<void> {
   ctx.stats.recordRequest(model.name);
-  res.once('close', () => ctx.stats.recordOutcome(model.name, res.writableFinished ? res.statusCode : 'aborted'));
+  const gone = new AbortController();
+  res.once('close', () => {
+    gone.abort();
+    ctx.stats.recordOutcome(model.name, res.writableFinished ? res.statusCode : 'aborted');
+  });
   try {
-    const fault = ctx.faults.get(model.name);
-    checkReady(ctx, model, fault);
-    if (fault?.hang) {
-      req.resume();
-      return; // Never answered: the client aborts, or close() destroys the connection.
-    }
-    const latency = latencyFor(fault, ctx.random);
-    if (latency > 0) await sleepUnlessGone(ctx, res, latency);
-    const body = parseJson(await readBody(req, ctx.maxBodyBytes));
-    const batch = toBatch(body, model);
-    if (takesInjectedError(fault, ctx.random)) throw injectedError(fault!);
-    if (fault?.rejectMarker !== undefined && containsMarker(batch.inputs, fault.rejectMarker)) {
-      throw new HttpError(fault.rejectStatus, `input contains the reject marker ${fault.rejectMarker}`);
-    }
-    sendJson(res, 200, answer(batch, runModel(model, batch)));
+    let batch: RestBatch | undefined;
+    const { outputs } = await serveInfer(ctx, model, gone.signal, {
+      async read() {
+        batch = toBatch(parseJson(await readBody(req, ctx.maxBodyBytes)), model);
+        return { id: undefined, inputs: batch.inputs, outputs: undefined };
+      },
+      discard: () => req.resume(),
+    });
+    sendJson(res, 200, answer(batch!, outputs));
   } catch (error) {
     if (ctx.closing.aborted) res.destroy();
     else if (!res.destroyed) sendDetail(res, error);
@@ -200,18 +204,6 @@ function inferDatatype(data: readonly unknown[]): string {
   return data.every((v) => Number.isSafeInteger(v)) ? 'INT64' : 'FP64';
 }
 
-/** The model's own input checks (ranges, lengths) are validation errors too: 422, as FastAPI would. */
-function runModel(model: Model, batch: RestBatch): Tensor[] {
-  try {
-    return model.infer(batch.inputs);
-  } catch (error) {
-    if (error instanceof HttpError && error.status === 400) {
-      throw new ValidationFailed([{ loc: ['body'], msg: error.message, type: 'value_error' }]);
-    }
-    throw error;
-  }
-}
-
 /** Outputs of shape `[n, …]` → one object per row (an element, or a row slice for wider outputs). */
 function answer(batch: RestBatch, outputs: readonly Tensor[]): unknown {
   const rows = Array.from({ length: batch.n }, (): Record<string, unknown> => ({}));
@@ -220,37 +212,6 @@ function answer(batch: RestBatch, outputs: readonly Tensor[]): unknown {
     for (let i = 0; i < batch.n; i++) rows[i]![name] = width === 1 ? data[i] : data.slice(i * width, (i + 1) * width);
   }
   return batch.single ? rows[0] : { predictions: rows };
-}
-
-function checkReady(ctx: ServerContext, model: Model, fault: ActiveFault | undefined): void {
-  const notReadyMs = notReadyForMs(fault, ctx.now());
-  if (notReadyMs === 0) return;
-  const headers = Number.isFinite(notReadyMs) ? { 'retry-after': String(Math.ceil(notReadyMs / 1000)) } : undefined;
-  throw new HttpError(503, `Model ${model.name} is not ready`, headers);
-}
-
-async function sleepUnlessGone(ctx: ServerContext, res: ServerResponse, ms: number): Promise<void> {
-  const gone = new AbortController();
-  const onClose = (): void => gone.abort();
-  res.once('close', onClose);
-  try {
-    await ctx.sleep(ms, AbortSignal.any([gone.signal, ctx.closing]));
-  } finally {
-    res.off('close', onClose);
-  }
-}
-
-function injectedError(fault: ActiveFault): HttpError {
-  const status = fault.errorStatus;
-  const retryAfter = fault.retryAfterSeconds !== undefined && (status === 429 || status === 503);
-  return new HttpError(status, `injected fault: HTTP ${status}`, retryAfter ? { 'retry-after': String(fault.retryAfterSeconds) } : undefined);
-}
-
-function containsMarker(inputs: ReadonlyMap<string, Tensor>, marker: string): boolean {
-  for (const tensor of inputs.values()) {
-    for (const value of tensor.data) if (typeof value === 'string' && value.includes(marker)) return true;
-  }
-  return false;
 }
 
 /** FastAPI error body: `{"detail": [...]}` for validation, `{"detail": "message"}` otherwise. */

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { scoreSentiment } from '../../../services/model-server/models/sentiment.ts';
 import { createModelServer } from '../../../services/model-server/server.ts';
 import type { ModelServer } from '../../../services/model-server/server.ts';
 import { waitFor } from '../../support/wait-for.ts';
@@ -97,10 +98,10 @@ describe('POST /rest/{model}/predict: FastAPI-style errors', () => {
     ]);
   });
 
-  it("422 with the model's own message for an out-of-range value", async () => {
+  it("400 with the model's own message for a value it refuses (out of range)", async () => {
     const { status, json } = await call('/rest/order-risk/predict', { ...order, COUNTRY_RISK_TIER: 9 });
-    expect(status).toBe(422);
-    expect(json).toEqual({ detail: [{ loc: ['body'], msg: expect.stringContaining('COUNTRY_RISK_TIER'), type: 'value_error' }] });
+    expect(status).toBe(400);
+    expect(json).toEqual({ detail: expect.stringContaining('COUNTRY_RISK_TIER') });
   });
 
   it('422 json_invalid for a body that is not JSON', async () => {
@@ -129,7 +130,7 @@ describe('/rest faults, readiness and stats', () => {
     expect(await call('/rest/sentiment/ready')).toMatchObject({ status: 200, json: { name: 'sentiment', ready: true } });
     server.faults.set('sentiment', { notReadyForMs: 5000 });
     const notReady = await call('/rest/sentiment/ready');
-    expect(notReady).toMatchObject({ status: 503, json: { detail: 'Model sentiment is not ready' } });
+    expect(notReady).toMatchObject({ status: 503, json: { detail: 'model sentiment is not ready' } });
     expect(Number(notReady.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await call('/rest/sentiment/predict', { TEXT: 'a' })).toMatchObject({ status: 503 });
     expect(await call('/rest/nope/ready')).toMatchObject({ status: 404 });
@@ -162,10 +163,29 @@ describe('/rest faults, readiness and stats', () => {
     await waitFor(() => server.stats.model('sentiment').byStatus.aborted === 1, { what: 'the aborted outcome' });
   });
 
+  it("runs through the model's scheduler: four single calls become one dynamic batch", async () => {
+    const batching = createModelServer({ scheduling: { sentiment: { maxBatchSize: 4, batchDelayMs: 60_000 } } });
+    await batching.start();
+    try {
+      const texts = ['great', 'awful', 'order 42', 'not good'];
+      const answers = await Promise.all(
+        texts.map(async (TEXT) => {
+          const response = await fetch(`${batching.url}/rest/sentiment/predict`, { method: 'POST', body: JSON.stringify({ TEXT }), signal: AbortSignal.timeout(10_000) });
+          return response.json() as Promise<{ LABEL: string }>;
+        }),
+      );
+      // Each caller gets its own element of the batch back.
+      expect(answers.map((a) => a.LABEL)).toEqual(texts.map((text) => scoreSentiment(text).label));
+      expect(batching.stats.model('sentiment')).toMatchObject({ requests: 4, executions: 1 });
+    } finally {
+      await batching.close();
+    }
+  });
+
   it('counts calls by status in the shared stats', async () => {
     await call('/rest/sentiment/predict', { TEXT: 'a' });
     await call('/rest/sentiment/predict', { TEXT: 1 });
     await waitFor(() => server.stats.model('sentiment').inFlight === 0, { what: 'both outcomes' });
-    expect(server.stats.model('sentiment')).toMatchObject({ requests: 2, byStatus: { 200: 1, 422: 1 }, inFlight: 0 });
+    expect(server.stats.model('sentiment')).toMatchObject({ requests: 2, byStatus: { 200: 1, 422: 1 }, inFlight: 0, executions: 1 });
   });
 });
