@@ -53,6 +53,7 @@ export interface AmqpConnection {
 export function createAmqpConnection<C extends Channel>(options: AmqpConnectionOptions<C>): AmqpConnection {
   const { logger } = options;
   let closing: Promise<void> | undefined;
+  let current: AmqpSession<C> | undefined;
 
   async function openSession(model: ChannelModel): Promise<void> {
     // recovery attaches its listeners only after setup: without ours, a connection error during setup
@@ -60,6 +61,7 @@ export function createAmqpConnection<C extends Channel>(options: AmqpConnectionO
     model.on('error', (error: Error) => logger.warn({ err: error }, 'amqp connection error'));
     const channel = await options.openChannel(model);
     const session: AmqpSession<C> = { channel, alive: true };
+    current = session;
     const end = (): void => {
       if (!session.alive) return;
       session.alive = false;
@@ -113,7 +115,15 @@ export function createAmqpConnection<C extends Channel>(options: AmqpConnectionO
       }
     },
     close() {
-      closing ??= recovering.then((connection) => connection.close());
+      closing ??= (async () => {
+        const connection = await recovering;
+        // Close the channel first: its close-ok guarantees the broker processed every ack sent on it.
+        // Closing only the connection races the channel's pending frames on the broker side, and the
+        // acks of the last deliveries can be lost (they would be redelivered: duplicates).
+        const session = current;
+        if (session?.alive) await session.channel.close().catch((error: unknown) => logger.debug({ err: error }, 'closing amqp channel'));
+        await connection.close();
+      })();
       return closing;
     },
   };

@@ -194,6 +194,35 @@ export function runWorkerEndToEnd(harness: E2EHarness): void {
       expect(model.stats.maxConcurrent('sentiment')).toBeGreaterThan(1);
     });
 
+    it('SIGTERM drains in-flight events, commits and exits 0: a restarted worker duplicates nothing', async () => {
+      env = await harness.setup({ partitions: harness.name === 'kafka' ? 2 : 1 });
+      const e = env;
+      model.faults.set('sentiment', { latencyMs: { min: 2, max: 8 } });
+      const dir = mkdtempSync(join(tmpdir(), 'mb-term-'));
+      const file = join(dir, 'connector.yaml');
+      const source = e.source.kind === 'kafka' ? { ...e.source, sessionTimeout: '6s' } : e.source;
+      writeFileSync(file, stringify(connectorConfig(e, model.url, { name: 'term-test', source })));
+      const children: ChildProcess[] = [];
+      try {
+        const total = 800;
+        await e.produce(Array.from({ length: total }, (_, i) => event(`t-${i}`, `k${i % 40}`, 'text')));
+        const first = spawnWorker(file, children);
+        await waitFor(() => e.enriched.messages.length >= 100, { timeoutMs: 60_000, what: 'progress before SIGTERM' });
+        const exited = new Promise<number | null>((resolve) => first.once('exit', (code) => resolve(code)));
+        first.kill('SIGTERM');
+        expect(await exited).toBe(0);
+        expect(e.enriched.messages.length).toBeLessThan(total);
+        spawnWorker(file, children);
+        await waitFor(() => e.enriched.messages.length >= total, { timeoutMs: 90_000, intervalMs: 200, what: 'every event enriched' });
+        const ids = e.enriched.messages.map((m) => parseEnriched(m).id);
+        expect(new Set(ids).size).toBe(total);
+        expect(ids.length - new Set(ids).size).toBe(0);
+      } finally {
+        for (const child of children) child.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('loses nothing when the worker process is SIGKILLed mid-stream and restarted', async () => {
       env = await harness.setup({ partitions: harness.name === 'kafka' ? 3 : 1 });
       const e = env;
