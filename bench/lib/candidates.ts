@@ -1,0 +1,96 @@
+/**
+ * The pipelines under test: the Modelbridge worker (as `modelbridge run` with a generated connector
+ * config) and the hand-written kafkajs / amqplib baselines, each in a child process.
+ */
+import { join } from 'node:path';
+import type { Child } from './child.ts';
+import { spawnNode } from './child.ts';
+import type { Candidate } from './measure.ts';
+import type { Destinations } from './transport.ts';
+import { startWorker } from './worker.ts';
+
+/** Where the brokers and the model server are, and how the worker is run. */
+export interface BenchContext {
+  readonly brokers: readonly string[];
+  readonly amqpUrl: string;
+  /** Directory for CPU profiles of the worker; none when not profiling. */
+  readonly profileDir: string | undefined;
+  /** Checkout whose `services/cli/main.ts` runs as the worker (default: this one), to A/B a change. */
+  readonly workerRoot: string | undefined;
+}
+
+/** Overrides of the connector's `inference` section (concurrency, batch, backend…). */
+export type InferenceOverrides = Record<string, unknown>;
+
+export interface WorkerCandidateOptions {
+  readonly transport: 'kafka' | 'rabbitmq';
+  readonly modelUrl: string;
+  /** A label for the profile file. */
+  readonly label: string;
+  readonly inference?: InferenceOverrides;
+  readonly ordering?: 'key' | 'partition' | 'none';
+}
+
+/** The Modelbridge worker, echo model over OIP v2 HTTP unless `inference.backend` overrides it. */
+export function workerCandidate(ctx: BenchContext, options: WorkerCandidateOptions): Candidate {
+  return {
+    name: 'modelbridge',
+    async start(d) {
+      const config = {
+        name: 'bench',
+        ...endpoints(ctx, options.transport, d),
+        decode: { format: 'json', idPath: 'id', keyPath: 'key', type: 'com.example.bench' },
+        ordering: options.ordering ?? 'key',
+        inference: {
+          backend: { kind: 'kserve-http', url: options.modelUrl, model: 'echo' },
+          request: { inputs: { TEXT: 'data.text' } },
+          response: { echo: 'outputs.TEXT[0]' },
+          ...options.inference,
+        },
+      };
+      const nodeArgs = ctx.profileDir
+        ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${options.label}.cpuprofile`]
+        : [];
+      return startWorker({ config, nodeArgs, root: ctx.workerRoot });
+    },
+  };
+}
+
+function endpoints(ctx: BenchContext, transport: 'kafka' | 'rabbitmq', d: Destinations): Record<string, unknown> {
+  if (transport === 'kafka') {
+    const brokers = [...ctx.brokers];
+    return {
+      source: { kind: 'kafka', brokers, topic: d.input, group: `${d.input}.worker` },
+      sink: { kind: 'kafka', brokers, topic: d.output },
+      deadLetter: { kind: 'kafka', brokers, topic: d.deadLetter },
+    };
+  }
+  return {
+    source: { kind: 'rabbitmq', url: ctx.amqpUrl, queue: d.input },
+    sink: { kind: 'rabbitmq', url: ctx.amqpUrl, exchange: '', routingKey: d.output },
+    deadLetter: { kind: 'rabbitmq', url: ctx.amqpUrl, exchange: '', routingKey: d.deadLetter },
+  };
+}
+
+/** A hand-written baseline: `pipe` (no model call, the ceiling) or `naive` (one awaited HTTP call per message). */
+export function baselineCandidate(ctx: BenchContext, transport: 'kafka' | 'rabbitmq', mode: 'pipe' | 'naive', modelUrl: string): Candidate {
+  const name = `${transport === 'kafka' ? 'kafkajs' : 'amqplib'}-${mode === 'pipe' ? 'raw-pipe' : 'naive'}`;
+  return {
+    name,
+    async start(d): Promise<Child> {
+      const args =
+        transport === 'kafka'
+          ? [join('bench', 'procs', 'kafka-baseline.ts'), '--brokers', ctx.brokers.join(','), '--group', `${d.input}.${mode}`, '--partitions', String(d.partitions)]
+          : [join('bench', 'procs', 'amqp-baseline.ts'), '--url', ctx.amqpUrl];
+      args.push('--mode', mode, '--input', d.input, '--output', d.output, '--model-url', modelUrl);
+      const child = spawnNode({ name, args });
+      try {
+        await child.waitForLine((line) => line.ready === true, 60_000);
+      } catch (error) {
+        await child.stop(1000);
+        throw error;
+      }
+      return child;
+    },
+  };
+}

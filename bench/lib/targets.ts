@@ -1,0 +1,43 @@
+/** The design goals the benchmark reports on (goals, not assertions: a miss does not fail the run). */
+import type { ScenarioResult } from '../scenarios/scenario.ts';
+
+export interface TargetCheck {
+  readonly target: string;
+  /** The measured value, or undefined when the scenario did not run or is not available. */
+  readonly value: number | undefined;
+  readonly met: boolean | undefined;
+  readonly detail: string;
+}
+
+interface Target {
+  readonly target: string;
+  readonly scenario: string;
+  read(s: ScenarioResult): number | undefined;
+  ok(value: number): boolean;
+  unit: string;
+}
+
+const TARGETS: readonly Target[] = [
+  { target: 'overhead-kafka 8 partitions ≥ 0.7 × raw pipe', scenario: 'overhead-kafka-8p', read: (s) => s.ratios['kafkajs-raw-pipe'], ok: (v) => v >= 0.7, unit: '×' },
+  { target: 'slow-model ≥ 20 × naive', scenario: 'slow-model', read: (s) => s.ratios['kafkajs-naive'], ok: (v) => v >= 20, unit: '×' },
+  { target: 'latency added p99 ≤ 10 ms at 1,000 events/s', scenario: 'latency', read: (s) => numberOf(s.modelbridge?.extra?.added_p99_ms), ok: (v) => v <= 10, unit: ' ms' },
+  { target: 'backlog-memory peak RSS ≤ 300 MB', scenario: 'backlog-memory', read: (s) => s.modelbridge?.peak_rss_mb, ok: (v) => v <= 300, unit: ' MB' },
+  { target: 'batching ≥ 3 × unbatched', scenario: 'batching', read: (s) => s.ratios['modelbridge-unbatched'], ok: (v) => v >= 3, unit: '×' },
+];
+
+/** Checks every target against the scenarios that ran. */
+export function checkTargets(scenarios: readonly ScenarioResult[]): TargetCheck[] {
+  return TARGETS.map((t) => {
+    const s = scenarios.find((x) => x.name === t.scenario);
+    if (!s) return { target: t.target, value: undefined, met: undefined, detail: 'not run' };
+    if (!s.available) return { target: t.target, value: undefined, met: undefined, detail: `not available: ${s.reason ?? ''}` };
+    const value = t.read(s);
+    if (value === undefined || !Number.isFinite(value)) return { target: t.target, value: undefined, met: undefined, detail: 'no value' };
+    const met = t.ok(value);
+    return { target: t.target, value, met, detail: `${value}${t.unit} → ${met ? 'met' : 'missed'}` };
+  });
+}
+
+function numberOf(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}

@@ -1,0 +1,64 @@
+/**
+ * latency: a fixed arrival rate (1,000 events/s) well below saturation, model latency 5 ms. Reports
+ * end-to-end percentiles and what the worker adds on top of the model: e2e − the model's configured
+ * latency (includes two broker hops and the HTTP call), and e2e − the call latency the worker itself
+ * measured (provenance.latencyMs). The raw pipe at the same rate is the broker-hop floor.
+ */
+import { baselineCandidate, workerCandidate } from '../lib/candidates.ts';
+import { measure } from '../lib/measure.ts';
+import { startModelServer } from '../lib/model-server.ts';
+import { percentiles, round } from '../lib/stats.ts';
+import type { Scenario, ScenarioResult } from './scenario.ts';
+import { ratios } from './scenario.ts';
+
+const MODEL_LATENCY_MS = 5;
+const RATE = 1000;
+
+export const latencyScenario: Scenario = {
+  name: 'latency',
+  async run(env): Promise<ScenarioResult[]> {
+    const durationMs = env.quick ? 10_000 : 30_000;
+    const transport = await env.kafka();
+    const model = await startModelServer({ latencyMs: MODEL_LATENCY_MS });
+    try {
+      const base = { transport, prefix: 'bench-latency', partitions: 1, load: 'live' as const, log: env.log, timeBoundMs: durationMs + 60_000 };
+      const runId = `latency-${Date.now()}`;
+      const produce = { mode: 'rate' as const, perSecond: RATE, durationMs, keys: 1000 };
+      const worker = await measure(workerCandidate(env.ctx, { transport: 'kafka', modelUrl: model.url, label: 'latency' }), {
+        ...base,
+        produce: { ...produce, runId: `${runId}-mb` },
+      });
+      const pipe = await measure(baselineCandidate(env.ctx, 'kafka', 'pipe', model.url), { ...base, produce: { ...produce, runId: `${runId}-pipe` } });
+      const added = percentiles(worker.collector.addedMs);
+      const call = percentiles(worker.collector.modelMs);
+      worker.result.extra = {
+        model_latency_ms: MODEL_LATENCY_MS,
+        added_p50_ms: round(worker.result.p50_ms - MODEL_LATENCY_MS, 2),
+        added_p95_ms: round(worker.result.p95_ms - MODEL_LATENCY_MS, 2),
+        added_p99_ms: round(worker.result.p99_ms - MODEL_LATENCY_MS, 2),
+        call_p50_ms: round(call.p50, 2),
+        call_p99_ms: round(call.p99, 2),
+        added_excl_call_p50_ms: round(added.p50, 2),
+        added_excl_call_p99_ms: round(added.p99, 2),
+        broker_floor_p99_ms: pipe.result.p99_ms,
+      };
+      const baselines = { 'kafkajs-raw-pipe': pipe.result };
+      return [
+        {
+          name: 'latency',
+          events: RATE * (durationMs / 1000),
+          modelbridge: worker.result,
+          baselines,
+          ratios: ratios(worker.result, baselines),
+          available: true,
+          notes: [
+            `${RATE} events/s for ${durationMs / 1000} s, 1 partition, model latency ${MODEL_LATENCY_MS} ms.`,
+            'added_pXX = e2e pXX − model latency (includes 2 broker hops + the HTTP call); added_excl_call = per event e2e − the call latency the worker measured; broker_floor = raw pipe p99 at the same rate.',
+          ],
+        },
+      ];
+    } finally {
+      await model.stop();
+    }
+  },
+};

@@ -1,0 +1,63 @@
+/**
+ * overhead-kafka / overhead-rabbitmq: the `echo` model (no compute), so what is measured is the
+ * pipeline's own cost. Modelbridge against the raw consume→produce pipe (the ceiling: no model call at
+ * all) and the naive consumer (one awaited HTTP call and one awaited send per message).
+ */
+import { baselineCandidate, workerCandidate } from '../lib/candidates.ts';
+import { measure } from '../lib/measure.ts';
+import { startModelServer } from '../lib/model-server.ts';
+import type { Scenario, ScenarioResult } from './scenario.ts';
+import { ratios } from './scenario.ts';
+
+/** The overhead scenario for one transport and partition count. */
+export function overheadScenario(transportKind: 'kafka' | 'rabbitmq', partitions: number): Scenario {
+  const name = transportKind === 'kafka' ? `overhead-kafka-${partitions}p` : 'overhead-rabbitmq';
+  return {
+    name,
+    async run(env): Promise<ScenarioResult[]> {
+      const events = env.quick ? 20_000 : 100_000;
+      const transport = transportKind === 'kafka' ? await env.kafka() : await env.amqp();
+      const model = await startModelServer();
+      try {
+        const base = { transport, prefix: `bench-${name}`, partitions, load: 'live' as const, log: env.log };
+        const produce = { mode: 'fast' as const, runId: `${name}-${Date.now()}`, events, keys: 10_000 };
+        const bound = env.quick ? 90_000 : 300_000;
+        const naiveBound = env.quick ? 15_000 : 45_000;
+        const worker = await measure(workerCandidate(env.ctx, { transport: transportKind, modelUrl: model.url, label: name }), {
+          ...base,
+          produce: { ...produce, runId: `${produce.runId}-mb` },
+          timeBoundMs: bound,
+        });
+        const pipe = await measure(baselineCandidate(env.ctx, transportKind, 'pipe', model.url), {
+          ...base,
+          produce: { ...produce, runId: `${produce.runId}-pipe` },
+          timeBoundMs: bound,
+        });
+        const naive = await measure(baselineCandidate(env.ctx, transportKind, 'naive', model.url), {
+          ...base,
+          produce: { ...produce, runId: `${produce.runId}-naive` },
+          timeBoundMs: naiveBound,
+        });
+        const pipeName = transportKind === 'kafka' ? 'kafkajs-raw-pipe' : 'amqplib-raw-pipe';
+        const naiveName = transportKind === 'kafka' ? 'kafkajs-naive' : 'amqplib-naive';
+        const baselines = { [pipeName]: pipe.result, [naiveName]: naive.result };
+        return [
+          {
+            name,
+            events,
+            modelbridge: worker.result,
+            baselines,
+            ratios: ratios(worker.result, baselines),
+            available: true,
+            notes: [
+              'echo model over OIP v2 HTTP; events produced while the candidate runs; latency includes queueing behind the backlog at saturation.',
+              `the naive consumer is bounded to ${naiveBound / 1000} s; its rate is what it finished in that time.`,
+            ],
+          },
+        ];
+      } finally {
+        await model.stop();
+      }
+    },
+  };
+}
