@@ -7,11 +7,14 @@ import type { BackendConfig, ConnectorConfig, SinkConfig, SourceConfig } from '.
 import { createCloudEventsDecoder } from './cloudevents/index.ts';
 import { createJsonDecoder } from './json/index.ts';
 import { createKafkaSink, createKafkaSource } from './kafka/index.ts';
-import { createKserveHttpClient } from './kserve/index.ts';
+import { createRestClient } from './http/index.ts';
+import { createKserveGrpcClient, createKserveHttpClient } from './kserve/index.ts';
 import { createMemorySink, createMemorySource } from './memory/index.ts';
+import { createOpenaiClient } from './openai/index.ts';
+import { createSalesforceCdcDecoder, createSalesforcePlatformEventDecoder } from './salesforce/index.ts';
+import { createIdocDecoder, createSapEventDecoder } from './sap/index.ts';
 import type { MemoryBroker } from './memory/index.ts';
 import { createRabbitmqSink, createRabbitmqSource } from './rabbitmq/index.ts';
-import { ModelbridgeError } from './errors.ts';
 import type { Decoder, InferenceClient, Sink, Source } from './types.ts';
 
 export interface ConnectorRegistry {
@@ -58,16 +61,26 @@ export function createRegistry(options: RegistryOptions = {}): ConnectorRegistry
           return createJsonDecoder(config);
         case 'cloudevents':
           return createCloudEventsDecoder(config);
-        default:
-          throw new ModelbridgeError('CONFIG_INVALID', `decode format ${config.format} is not available yet`);
+        case 'sap-event':
+          return createSapEventDecoder(config);
+        case 'sap-idoc':
+          return createIdocDecoder(config, { maxElements: config.idoc?.maxElements });
+        case 'salesforce-cdc':
+          return createSalesforceCdcDecoder(config, { org: config.salesforce?.org });
+        case 'salesforce-platform-event':
+          return createSalesforcePlatformEventDecoder(config, { org: config.salesforce?.org });
       }
     },
     createInferenceClient(config) {
       switch (config.kind) {
         case 'kserve-http':
           return createKserveHttpClient(config);
-        default:
-          throw new ModelbridgeError('CONFIG_INVALID', `backend kind ${config.kind} is not available yet`);
+        case 'kserve-grpc':
+          return createKserveGrpcClient(config);
+        case 'openai':
+          return createOpenaiClient(config);
+        case 'rest':
+          return createRestClient(config);
       }
     },
   };

@@ -116,7 +116,7 @@ export const decodeSchema = z
     format: z.enum(DECODE_FORMATS).default('cloudevents'),
     /** json: path of the event id in the payload (default: a CloudEvent-ish `id`, else transport key + position). */
     idPath: z.string().min(1).optional(),
-    /** json: path of the partition key in the payload. */
+    /** json, sap-idoc, salesforce-platform-event: path of the partition key in the payload (overrides the built-in rule). */
     keyPath: z.string().min(1).optional(),
     /** json: CloudEvent `type` to give the events. */
     type: z.string().min(1).default('com.modelbridge.json'),
@@ -125,6 +125,8 @@ export const decodeSchema = z
       .object({
         /** Deepest element nesting accepted. */
         maxDepth: z.number().int().min(4).max(256).default(32),
+        /** Most elements in one IDoc (a 1 MB IDoc has well under 100,000). */
+        maxElements: z.number().int().min(100).max(10_000_000).default(200_000),
         /** Fields typed on request, by field name: zero-padded numbers, `YYYYMMDD` dates, `HHMMSS` times. */
         typedFields: z.record(z.string(), z.enum(['number', 'date', 'time'])).default({}),
       })
@@ -133,6 +135,8 @@ export const decodeSchema = z
     /** salesforce-cdc: what to do with gap and overflow events (they carry no field values). */
     salesforce: z
       .object({
+        /** Org id or My Domain name used in the CloudEvent `source` (`/salesforce/<org>/…`); events do not carry it. */
+        org: z.string().min(1).optional(),
         gapEvents: z.enum(['dead-letter', 'pass-through']).default('dead-letter'),
         overflowEvents: z.enum(['dead-letter', 'pass-through']).default('dead-letter'),
       })

@@ -144,15 +144,16 @@ program
 
 program
   .command('model-server')
-  .description('run the reference inference server (Open Inference Protocol v2 over HTTP)')
-  .option('-p, --port <port>', 'port', portOption, 8000)
+  .description('run the reference inference server: Open Inference Protocol v2 over HTTP and gRPC, an OpenAI-compatible subset, REST')
+  .option('-p, --port <port>', 'HTTP port', portOption, 8000)
+  .option('--grpc-port <port>', 'gRPC port, or "off"', (v) => (v === 'off' ? false : portOption(v)), 8001 as number | false)
   .option('--host <host>', 'interface', '127.0.0.1')
-  .action(async (options: { port: number; host: string }) => {
+  .action(async (options: { port: number; grpcPort: number | false; host: string }) => {
     const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
-    const server = createModelServer({ port: options.port, host: options.host });
+    const server = createModelServer({ port: options.port, grpcPort: options.grpcPort, host: options.host });
     onShutdownSignal(logger, 10_000, () => server.close());
     await server.start();
-    logger.info({ url: server.url }, 'model server listening');
+    logger.info({ url: server.url, grpc: options.grpcPort === false ? undefined : server.grpcUrl }, 'model server listening');
   });
 
 await program.parseAsync(process.argv);

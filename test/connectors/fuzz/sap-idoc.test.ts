@@ -5,7 +5,7 @@ import { fuzzDecoder } from './fuzz-support.ts';
 
 describe('fuzz: sap-idoc decoder', () => {
   fuzzDecoder({
-    decoder: createIdocDecoder({ format: 'sap-idoc', type: 'unused', idoc: { maxDepth: 12, typedFields: { MENGE: 'number', DATUM: 'date', UZEIT: 'time', UMSAV: 'number' } } }, { maxElements: 2000 }),
+    decoder: createIdocDecoder({ format: 'sap-idoc', type: 'unused', idoc: { maxDepth: 12, maxElements: 2000, typedFields: { MENGE: 'number', DATUM: 'date', UZEIT: 'time', UMSAV: 'number' } } }, { maxElements: 2000 }),
     syntax: 'xml',
     seeds: [...IDOC_FIXTURES.map((name) => ({ value: sapFixture(name) })), { value: sapFixture('orders05.xml'), contentType: 'application/xml' }],
   });

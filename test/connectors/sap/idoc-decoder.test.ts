@@ -58,14 +58,14 @@ describe('sap-idoc decoder, DEBMAS07', () => {
   });
 
   it('types fields on request: zero-padded numbers, trailing-minus amounts, YYYYMMDD and initial dates, HHMMSS', () => {
-    const typed = createIdocDecoder(config({ maxDepth: 32, typedFields: { UMSAV: 'number', DATLZ: 'date', ABTNR: 'number', 'E1KNA1M.UMJAH': 'number' } }));
+    const typed = createIdocDecoder(config({ maxDepth: 32, maxElements: 200_000, typedFields: { UMSAV: 'number', DATLZ: 'date', ABTNR: 'number', 'E1KNA1M.UMJAH': 'number' } }));
     const customer = (typed.decode(message({ value: sapFixture('debmas07.xml') })).data as { segments: { E1KNA1M: Record<string, unknown>[] } }).segments.E1KNA1M[0]!;
     expect(customer.UMJAH).toBe(0);
     expect((customer.E1KNB1M as Record<string, unknown>[])[0]).toMatchObject({ UMSAV: -1234.56, DATLZ: null, AKONT: '0000140000' });
     expect((customer.E1KNVKM as Record<string, unknown>[])[0]!.ABTNR).toBe(2);
     expect((customer.E1KNVKM as Record<string, unknown>[])[1]).not.toHaveProperty('ABTNR');
 
-    const orders = createIdocDecoder(config({ maxDepth: 32, typedFields: { DATUM: 'date', UZEIT: 'time', MENGE: 'number' } }));
+    const orders = createIdocDecoder(config({ maxDepth: 32, maxElements: 200_000, typedFields: { DATUM: 'date', UZEIT: 'time', MENGE: 'number' } }));
     const segments = (orders.decode(message({ value: sapFixture('orders05.xml') })).data as { segments: Record<string, Record<string, unknown>[]> }).segments;
     expect(segments.E1EDK02![0]).toMatchObject({ DATUM: '2014-08-05', UZEIT: '14:33:20', BELNR: '4700000325' });
     expect(segments.E1EDP01![0]!.MENGE).toBe(5602.8);
@@ -78,7 +78,7 @@ describe('sap-idoc decoder, DEBMAS07', () => {
     [{ DATUM: 'date' }, '<DATUM>20140231</DATUM>'],
     [{ UZEIT: 'time' }, '<UZEIT>250000</UZEIT>'],
   ] as const)('refuses a typed field %j that does not fit: %s', (typedFields, field) => {
-    const typed = createIdocDecoder(config({ maxDepth: 32, typedFields }));
+    const typed = createIdocDecoder(config({ maxDepth: 32, maxElements: 200_000, typedFields }));
     expectFailure(() => typed.decode(xml(idoc(`<Z1SEG SEGMENT="1">${field}</Z1SEG>`))), 'INVALID_EVENT');
   });
 });
@@ -152,7 +152,7 @@ describe('sap-idoc decoder, hostile XML', () => {
 
   it('bounds nesting depth by decode.idoc.maxDepth', () => {
     const nested = (depth: number) => idoc(`${'<Z1A SEGMENT="1">'.repeat(depth)}<F>1</F>${'</Z1A>'.repeat(depth)}`);
-    const shallow = createIdocDecoder(config({ maxDepth: 8, typedFields: {} }));
+    const shallow = createIdocDecoder(config({ maxDepth: 8, maxElements: 200_000, typedFields: {} }));
     expect(() => shallow.decode(xml(nested(4)))).not.toThrow();
     expect(expectFailure(() => shallow.decode(xml(nested(6))), 'UNSAFE_PAYLOAD')).toMatch(/deeper than 8/);
     expectFailure(() => decoder.decode(xml(nested(100_000))), 'UNSAFE_PAYLOAD');

@@ -42,13 +42,22 @@ interface EnrichedEvent {
 
 export const parseEnriched = (message: Received): EnrichedEvent => JSON.parse(message.value.toString('utf8')) as EnrichedEvent;
 
-export function connectorConfig(env: E2EEnvironment, modelUrl: string, overrides: Partial<ConnectorConfigInput> = {}): ConnectorConfigInput {
+export type Protocol = 'kserve-http' | 'kserve-grpc';
+
+/** The backend section for the reference server over the given protocol. */
+export function sentimentBackend(server: ModelServer, protocol: Protocol = 'kserve-http'): ConnectorConfigInput['inference']['backend'] {
+  return protocol === 'kserve-grpc'
+    ? { kind: 'kserve-grpc', url: server.grpcUrl, model: 'sentiment' }
+    : { kind: 'kserve-http', url: server.url, model: 'sentiment' };
+}
+
+export function connectorConfig(env: E2EEnvironment, modelUrl: string, overrides: Partial<ConnectorConfigInput> = {}, backend?: ConnectorConfigInput['inference']['backend']): ConnectorConfigInput {
   return {
     name: 'e2e-sentiment',
     source: env.source,
     decode: { format: 'json', idPath: 'id', keyPath: 'key', type: 'com.example.feedback' },
     inference: {
-      backend: { kind: 'kserve-http', url: modelUrl, model: 'sentiment' },
+      backend: backend ?? { kind: 'kserve-http', url: modelUrl, model: 'sentiment' },
       request: { inputs: { TEXT: 'data.text' } },
       response: { sentiment: 'outputs.LABEL[0]', score: 'outputs.SCORE[0]' },
       timeout: '2s',
@@ -62,8 +71,8 @@ export function connectorConfig(env: E2EEnvironment, modelUrl: string, overrides
   };
 }
 
-export function runWorkerEndToEnd(harness: E2EHarness): void {
-  describe(`worker end to end over ${harness.name}`, () => {
+export function runWorkerEndToEnd(harness: E2EHarness, protocol: Protocol = 'kserve-http'): void {
+  describe(`worker end to end over ${harness.name}, model over ${protocol}`, () => {
     let model: ModelServer;
     let env: E2EEnvironment | undefined;
     let worker: Worker | undefined;
@@ -89,7 +98,7 @@ export function runWorkerEndToEnd(harness: E2EHarness): void {
       env = await harness.setup(setup);
       metrics = new Registry();
       worker = createWorker({
-        connectors: [connectorConfigSchema.parse(connectorConfig(env, model.url, overrides(env)))],
+        connectors: [connectorConfigSchema.parse(connectorConfig(env, model.url, overrides(env), sentimentBackend(model, protocol)))],
         registry: createRegistry(),
         logger: pino({ level: 'silent' }),
         metricsRegistry: metrics,
@@ -110,7 +119,7 @@ export function runWorkerEndToEnd(harness: E2EHarness): void {
         expect(message.key).toBe(out.data.input.key);
         expect(out.partitionkey).toBe(out.data.input.key);
         expect(out.data.output.sentiment).toBe(scoreSentiment(out.data.input.text).label);
-        expect(out.data.provenance).toMatchObject({ connector: 'e2e-sentiment', backend: 'kserve-http', model: 'sentiment', attempts: 1 });
+        expect(out.data.provenance).toMatchObject({ connector: 'e2e-sentiment', backend: protocol, model: 'sentiment', attempts: 1 });
       }
       expect(e.deadLetters.messages).toHaveLength(0);
       expect(model.stats.model('sentiment').requests).toBeGreaterThanOrEqual(300);
@@ -157,7 +166,8 @@ export function runWorkerEndToEnd(harness: E2EHarness): void {
       await waitFor(() => e.enriched.messages.length >= 60, { timeoutMs: 60_000, what: '60 enriched after recovery' });
       expect(new Set(e.enriched.messages.map((m) => parseEnriched(m).id)).size).toBe(60);
       expect(e.deadLetters.messages).toHaveLength(0);
-      expect(model.stats.model('sentiment').byStatus['503']).toBeGreaterThan(0);
+      const byStatus = model.stats.model('sentiment').byStatus;
+      expect(byStatus[protocol === 'kserve-grpc' ? 'UNAVAILABLE' : '503']).toBeGreaterThan(0);
       expect(await metrics.getSingleMetricAsString('modelbridge_intake_pauses_total')).toMatch(/reason="breaker"} [1-9]/);
       expect(await metrics.getSingleMetricAsString('modelbridge_events_dead_lettered_total')).not.toMatch(/} [1-9]/);
     });
@@ -171,7 +181,7 @@ export function runWorkerEndToEnd(harness: E2EHarness): void {
       expect(e.deadLetters.messages).toHaveLength(1);
       const letter = e.deadLetters.messages[0]!;
       expect(headerString(letter.headers, DLQ_HEADERS.code)).toBe('INFERENCE_REJECTED');
-      expect(headerString(letter.headers, DLQ_HEADERS.upstreamStatus)).toBe('400');
+      expect(headerString(letter.headers, DLQ_HEADERS.upstreamStatus)).toBe(protocol === 'kserve-grpc' ? 'INVALID_ARGUMENT' : '400');
       expect(headerString(letter.headers, DLQ_HEADERS.eventId)).toBe('p-7');
       expect(headerString(letter.headers, DLQ_HEADERS.stage)).toBe('infer');
       expect(JSON.parse(letter.value.toString()).id).toBe('p-7');
@@ -201,7 +211,7 @@ export function runWorkerEndToEnd(harness: E2EHarness): void {
       const dir = mkdtempSync(join(tmpdir(), 'mb-term-'));
       const file = join(dir, 'connector.yaml');
       const source = e.source.kind === 'kafka' ? { ...e.source, sessionTimeout: '6s' } : e.source;
-      writeFileSync(file, stringify(connectorConfig(e, model.url, { name: 'term-test', source })));
+      writeFileSync(file, stringify(connectorConfig(e, model.url, { name: 'term-test', source }, sentimentBackend(model, protocol))));
       const children: ChildProcess[] = [];
       try {
         const total = 800;
@@ -231,7 +241,7 @@ export function runWorkerEndToEnd(harness: E2EHarness): void {
       const file = join(dir, 'connector.yaml');
       // A short session timeout lets the restarted worker take over the dead member's partitions quickly.
       const source = e.source.kind === 'kafka' ? { ...e.source, sessionTimeout: '6s' } : e.source;
-      writeFileSync(file, stringify(connectorConfig(e, model.url, { name: 'crash-test', source })));
+      writeFileSync(file, stringify(connectorConfig(e, model.url, { name: 'crash-test', source }, sentimentBackend(model, protocol))));
       const children: ChildProcess[] = [];
       try {
         const total = 1500;
