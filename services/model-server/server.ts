@@ -16,6 +16,7 @@ import type { FaultRegistry } from './faults.ts';
 import { HttpError } from './http-error.ts';
 import { sendError } from './http-io.ts';
 import { createEchoModel } from './models/echo.ts';
+import { createItemCategoryModel } from './models/item-category.ts';
 import type { Model } from './models/model.ts';
 import { createOrderRiskModel } from './models/order-risk.ts';
 import { createSentimentModel } from './models/sentiment.ts';
@@ -33,7 +34,7 @@ export interface ModelServerOptions {
   port?: number;
   /** Interface to listen on (default `127.0.0.1`). */
   host?: string;
-  /** Models to serve (default: `sentiment`, `echo` and `order-risk`). */
+  /** Models to serve (default: `sentiment`, `echo`, `order-risk` and `item-category`). */
   models?: readonly Model[];
   /** Largest accepted request body in bytes (default 8 MiB); larger ones get 413. */
   maxBodyBytes?: number;
@@ -75,7 +76,7 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   const now = options.now ?? Date.now;
   const closing = new AbortController();
   const schedulers = new Map<string, Scheduler>();
-  const models = new Map((options.models ?? [createSentimentModel(), createEchoModel(), createOrderRiskModel()]).map((m) => [m.name, m]));
+  const models = new Map((options.models ?? [createSentimentModel(), createEchoModel(), createOrderRiskModel(), createItemCategoryModel()]).map((m) => [m.name, m]));
   const ctx: ServerContext = {
     models,
     faults: createFaultRegistry(now),
