@@ -3,9 +3,11 @@
  * rules with promtool, and docker-compose.yml's references to files and configs of this repository.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { connectorConfigSchema } from '../../schemas/connector-config.ts';
 import { loadConnectorConfig } from '../../schemas/load-config.ts';
 
@@ -33,6 +35,39 @@ describe('deploy/prometheus', () => {
     const used = readFileSync('deploy/prometheus/alerts.yml', 'utf8').match(/modelbridge_[a-z_]+/g) ?? [];
     expect(used.length).toBeGreaterThan(0);
     for (const metric of used) expect(exported, metric).toContain(metric);
+  });
+});
+
+describe('deploy/grafana', () => {
+  const dashboard = JSON.parse(readFileSync('deploy/grafana/dashboards/modelbridge.json', 'utf8')) as {
+    panels: { title: string; targets: { expr: string }[] }[];
+  };
+
+  it('every dashboard query uses metrics the worker exports', () => {
+    const exported = new Set(readFileSync('services/worker/metrics.ts', 'utf8').match(/modelbridge_[a-z_]+/g) ?? []);
+    const histogramSuffix = /_(bucket|sum|count)$/;
+    expect(dashboard.panels.length).toBeGreaterThan(5);
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets) {
+        const used = target.expr.match(/modelbridge_[a-z_]+/g) ?? [];
+        expect(used.length, panel.title).toBeGreaterThan(0);
+        for (const metric of used) expect(exported.has(metric.replace(histogramSuffix, '')), `${panel.title}: ${metric}`).toBe(true);
+      }
+    }
+  });
+
+  it('every dashboard query parses as PromQL (as recording rules checked by promtool)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mb-promql-'));
+    try {
+      const rules = dashboard.panels.flatMap((panel, i) => panel.targets.map((target, j) => ({ record: `dashboard:panel${i}_${j}`, expr: target.expr })));
+      const file = join(dir, 'dashboard-rules.yml');
+      writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules }] }));
+      const { status, output } = promtool('check', 'rules', file);
+      expect(output).toContain(`SUCCESS: ${rules.length} rules found`);
+      expect(status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
