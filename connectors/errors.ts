@@ -28,6 +28,12 @@ export const ERROR_CODES = {
   MAPPING_FAILED: { retryable: false, stage: 'map' },
   /** Backend rejected the request as invalid (HTTP 400/422, gRPC INVALID_ARGUMENT). */
   INFERENCE_REJECTED: { retryable: false, stage: 'infer' },
+  /**
+   * The backend refused our credentials (HTTP 401/403, gRPC UNAUTHENTICATED/PERMISSION_DENIED): not the
+   * event's fault — treated like an outage: the breaker opens, intake pauses, events are held, not
+   * dead-lettered.
+   */
+  INFERENCE_UNAUTHORIZED: { retryable: true, stage: 'infer' },
   /** Model or version unknown to the backend (HTTP 404, gRPC NOT_FOUND). */
   MODEL_NOT_FOUND: { retryable: false, stage: 'infer' },
   /** Backend answered with a body that does not match the protocol. */

@@ -1,10 +1,39 @@
 /**
- * What every fetch-based inference client shares: classification of thrown errors (network failures
- * by error `code`, aborts by the signal's reason), `Retry-After` parsing and bounded body reading.
- * The HTTP status tables stay in each client's own `classify.ts`: their meaning differs per protocol.
+ * What every fetch-based inference client shares: the statuses every HTTP protocol means alike,
+ * classification of thrown errors (network failures by error `code`, aborts by the signal's reason),
+ * `Retry-After` parsing and bounded body reading. Each client's own `classify.ts` adds what its
+ * protocol means differently (and reads its error bodies).
  */
 import { ModelbridgeError } from './errors.ts';
 import type { ErrorCode } from './errors.ts';
+
+/**
+ * HTTP statuses with the same meaning for every protocol; {@link codeForStatus} falls back by class.
+ * 401/403 → INFERENCE_UNAUTHORIZED (retryable): refused credentials are not a property of the event.
+ * Dead-lettering every event until someone fixes the secret would be wrong; instead the breaker opens
+ * and `ready()` (refused alike) keeps it open, so intake pauses and events are held, as in an outage.
+ */
+export const HTTP_STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
+  400: 'INFERENCE_REJECTED',
+  401: 'INFERENCE_UNAUTHORIZED',
+  403: 'INFERENCE_UNAUTHORIZED',
+  404: 'MODEL_NOT_FOUND',
+  408: 'INFERENCE_TIMEOUT',
+  422: 'INFERENCE_REJECTED',
+  429: 'INFERENCE_RATE_LIMITED',
+  500: 'INFERENCE_FAILED',
+  502: 'INFERENCE_UNAVAILABLE',
+  503: 'INFERENCE_UNAVAILABLE',
+  504: 'INFERENCE_TIMEOUT',
+};
+
+/**
+ * The code of a non-2xx `status`: from `table` (default {@link HTTP_STATUS_CODES}), else by class —
+ * other 4xx rejected, other 5xx failed, anything else (a redirect, never followed) a bad response.
+ */
+export function codeForStatus(status: number, table: Readonly<Record<number, ErrorCode>> = HTTP_STATUS_CODES): ErrorCode {
+  return table[status] ?? (status >= 500 ? 'INFERENCE_FAILED' : status >= 400 ? 'INFERENCE_REJECTED' : 'INFERENCE_BAD_RESPONSE');
+}
 
 /**
  * Network failures by `code` (Node system errors and undici's `UND_ERR_*`). Any other error carrying
@@ -49,6 +78,11 @@ export function classifyThrown(label: string, error: unknown, signal: AbortSigna
   }
   const message = error instanceof Error ? error.message : String(error);
   return new ModelbridgeError('INTERNAL', `${label}: ${message}`, { cause: error });
+}
+
+/** A 2xx answer whose body does not follow the protocol (too large, not JSON, wrong shape). */
+export function badResponse(label: string, status: number, detail: string, cause?: unknown): ModelbridgeError {
+  return new ModelbridgeError('INFERENCE_BAD_RESPONSE', `${label}: ${detail}`, { upstreamStatus: status, cause });
 }
 
 /** `Retry-After` as milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or invalid. */

@@ -72,11 +72,13 @@ export function createRestClient(config: RestBackendConfig, deps: RestClientDeps
 
     async ready(signal: AbortSignal): Promise<boolean> {
       if (closed) return false;
+      // Nothing to ask: the half-open trial (one held event per reset period) finds out instead.
       if (readyUrl === undefined) return true;
       try {
         const response = await fetch(readyUrl, { headers: readyHeaders, signal, redirect: 'manual' });
         // Drained (bounded) so that the connection goes back to the pool.
         await readBoundedText(response, maxBytes);
+        // Only a 2xx is ready; 401/403 are not, so that refused credentials keep the breaker open.
         return response.status >= 200 && response.status <= 299;
       } catch {
         return false;

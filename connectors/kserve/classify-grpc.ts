@@ -5,13 +5,14 @@
 import { Metadata, status as Status } from '@grpc/grpc-js';
 import { ModelbridgeError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
-import { parseRetryAfter } from './classify.ts';
+import { parseRetryAfter, truncate } from '../http-common.ts';
 
 /**
  * Every non-OK status. Decisions beyond the obvious:
  * - UNIMPLEMENTED → INFERENCE_REJECTED: Triton maps its UNSUPPORTED (a feature or datatype the model's
  *   backend lacks) to it, and a wrong endpoint cannot succeed on retry either; the model may well exist.
- * - UNAUTHENTICATED / PERMISSION_DENIED → INFERENCE_REJECTED (not retryable), as HTTP 401/403 are.
+ * - UNAUTHENTICATED / PERMISSION_DENIED → INFERENCE_UNAUTHORIZED (retryable), as HTTP 401/403 are: refused
+ *   credentials are not the event's fault; the breaker opens and `ready()` (refused alike) keeps it open.
  * - ABORTED (a server-side conflict) and CANCELLED not caused by our signal → retryable, as UNAVAILABLE.
  */
 const BY_CODE: Readonly<Record<number, ErrorCode>> = {
@@ -21,7 +22,7 @@ const BY_CODE: Readonly<Record<number, ErrorCode>> = {
   [Status.DEADLINE_EXCEEDED]: 'INFERENCE_TIMEOUT',
   [Status.NOT_FOUND]: 'MODEL_NOT_FOUND',
   [Status.ALREADY_EXISTS]: 'INFERENCE_REJECTED',
-  [Status.PERMISSION_DENIED]: 'INFERENCE_REJECTED',
+  [Status.PERMISSION_DENIED]: 'INFERENCE_UNAUTHORIZED',
   [Status.RESOURCE_EXHAUSTED]: 'INFERENCE_RATE_LIMITED',
   [Status.FAILED_PRECONDITION]: 'INFERENCE_REJECTED',
   [Status.ABORTED]: 'INFERENCE_UNAVAILABLE',
@@ -30,7 +31,7 @@ const BY_CODE: Readonly<Record<number, ErrorCode>> = {
   [Status.INTERNAL]: 'INFERENCE_FAILED',
   [Status.UNAVAILABLE]: 'INFERENCE_UNAVAILABLE',
   [Status.DATA_LOSS]: 'INFERENCE_FAILED',
-  [Status.UNAUTHENTICATED]: 'INFERENCE_REJECTED',
+  [Status.UNAUTHENTICATED]: 'INFERENCE_UNAUTHORIZED',
 };
 
 const CODE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
@@ -65,7 +66,7 @@ export function classifyGrpcError(label: string, error: unknown, signal: AbortSi
   }
   const name = grpcCodeName(code);
   const errorCode = BY_CODE[code] ?? 'INFERENCE_FAILED';
-  const text = typeof details === 'string' ? truncate(details.trim()) : '';
+  const text = typeof details === 'string' ? truncate(details, MAX_SERVER_TEXT) : '';
   const retryAfterMs =
     errorCode === 'INFERENCE_RATE_LIMITED' || errorCode === 'INFERENCE_UNAVAILABLE' ? retryDelay(metadata, now) : undefined;
   return new ModelbridgeError(errorCode, `${label}: gRPC ${name}${text ? `: ${text}` : ''}`, {
@@ -90,8 +91,4 @@ function retryDelay(metadata: unknown, now: number): number | undefined {
 function first(metadata: Metadata, key: string): string | undefined {
   const value = metadata.get(key)[0];
   return typeof value === 'string' ? value : value?.toString('utf8');
-}
-
-function truncate(text: string): string {
-  return text.length > MAX_SERVER_TEXT ? `${text.slice(0, MAX_SERVER_TEXT)}…` : text;
 }

@@ -131,6 +131,8 @@ export function createKserveGrpcClient(config: KserveGrpcBackendConfig, deps: Ks
 
     async ready(signal: AbortSignal): Promise<boolean> {
       if (closed) return false;
+      // Any failure is not ready, UNAUTHENTICATED/PERMISSION_DENIED included: refused credentials keep
+      // the breaker open until they work.
       try {
         return (await call<{ ready?: boolean }>(METHODS.ModelReady, ref, signal)).ready === true;
       } catch {

@@ -4,6 +4,7 @@
  */
 import type { KserveHttpBackendConfig } from '../../schemas/connector-config.ts';
 import { ModelbridgeError } from '../errors.ts';
+import { readBoundedText } from '../http-common.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';
 import { badResponse, classifyStatus, classifyThrown } from './classify.ts';
 import type { CallLabel } from './classify.ts';
@@ -13,12 +14,20 @@ import { inferBody, parseInferResponse } from './protocol.ts';
 import { checkDatatypes, toWireTensors } from './tensors.ts';
 import { tritonParameters } from './triton.ts';
 
-/** Injectable collaborators, for tests. */
+/** Default largest response body read, as gRPC's default `grpc.max_receive_message_length` here. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** Injectable collaborators and limits. */
 export interface KserveHttpClientDeps {
   /** Default: the global `fetch`. */
   readonly fetch?: typeof globalThis.fetch;
   /** Clock for `Retry-After` dates and Triton's `timeout`. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Larger response bodies (infer answers, model metadata) fail with `INFERENCE_BAD_RESPONSE`, and the
+   * connection is closed rather than read on. Default {@link DEFAULT_MAX_RESPONSE_BYTES}.
+   */
+  readonly maxResponseBytes?: number;
 }
 
 /**
@@ -29,6 +38,7 @@ export interface KserveHttpClientDeps {
 export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: KserveHttpClientDeps = {}): InferenceClient {
   const fetch = deps.fetch ?? globalThis.fetch;
   const now = deps.now ?? Date.now;
+  const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const datatypes = checkDatatypes(config.datatypes);
   const version = config.version;
   const modelUrl =
@@ -46,7 +56,7 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
         label,
         configured: new Set(Object.keys(datatypes)),
         now,
-        fetchInputs: (signal) => fetchInputs(fetch, label, modelUrl, readyHeaders, signal, now),
+        fetchInputs: (signal) => fetchInputs({ fetch, label, url: modelUrl, headers: readyHeaders, now, maxBytes }, signal),
       })
     : undefined;
 
@@ -64,12 +74,12 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
       const body = JSON.stringify(inferBody(request.id, tensors, parameters));
       const headers = traceparent === undefined ? inferHeaders : { ...inferHeaders, traceparent };
       let response: Response;
-      let text: string;
+      let text: string | undefined;
       try {
         // redirect 'manual': a redirected POST would silently turn into a GET.
         response = await fetch(inferUrl, { method: 'POST', headers, body, signal, redirect: 'manual' });
-        // The body is always read to the end so that the connection goes back to the pool.
-        text = await response.text();
+        // Read to the end (bounded) so that the connection goes back to the pool.
+        text = await readBoundedText(response, maxBytes);
       } catch (error) {
         throw classifyThrown(label, error, signal);
       }
@@ -78,6 +88,7 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
         if (error.code === 'MODEL_NOT_FOUND') preflight?.invalidate();
         throw error;
       }
+      if (text === undefined) throw badResponse(label, response.status, `response body exceeds ${maxBytes} bytes`);
       return parseInferResponse(label, response.status, text, config.model);
     },
 
@@ -85,8 +96,10 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
       if (closed) return false;
       try {
         const response = await fetch(readyUrl, { headers: readyHeaders, signal, redirect: 'manual' });
-        const text = await response.text();
-        if (response.status !== 200) return false;
+        const text = await readBoundedText(response, maxBytes);
+        // Anything but 200 is not ready: 503, 404, and 401/403 too, so that refused credentials keep
+        // the breaker open until they work.
+        if (response.status !== 200 || text === undefined) return false;
         // Triton answers a bare 200 when ready; KServe and OIP servers send {"name", "ready"}.
         if (text.trim() === '') return true;
         const parsed: unknown = JSON.parse(text);
@@ -103,24 +116,29 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
   };
 }
 
+/** What the metadata request needs of its client. */
+interface MetadataCall {
+  readonly fetch: typeof globalThis.fetch;
+  readonly label: CallLabel;
+  /** The model URL: `GET` answers its metadata. */
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly now: () => number;
+  readonly maxBytes: number;
+}
+
 /** The model's declared inputs, from `GET /v2/models/{model}[/versions/{v}]`. */
-async function fetchInputs(
-  fetch: typeof globalThis.fetch,
-  label: CallLabel,
-  url: string,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-  now: () => number,
-): Promise<InputMetadata[]> {
+async function fetchInputs({ fetch, label, url, headers, now, maxBytes }: MetadataCall, signal: AbortSignal): Promise<InputMetadata[]> {
   let response: Response;
-  let text: string;
+  let text: string | undefined;
   try {
     response = await fetch(url, { headers, signal, redirect: 'manual' });
-    text = await response.text();
+    text = await readBoundedText(response, maxBytes);
   } catch (error) {
     throw classifyThrown(label, error, signal);
   }
   if (response.status !== 200) throw classifyStatus(label, response.status, text, response.headers.get('retry-after'), now());
+  if (text === undefined) throw badResponse(label, response.status, `model metadata exceeds ${maxBytes} bytes`);
   let inputs: InputMetadata[] | undefined;
   try {
     inputs = readInputMetadata(JSON.parse(text));

@@ -1,6 +1,7 @@
 /**
  * The one place where non-2xx answers of OpenAI-compatible servers become `ModelbridgeError`s. Network
- * failures and aborts are classified by the kserve client's `classifyThrown` (same fetch, same rules).
+ * failures and aborts are classified by the shared `classifyThrown` of `http-common.ts` (same fetch,
+ * same rules).
  *
  * Error envelopes read (for the message and the envelope code, never classified by text):
  * - OpenAI, vLLM ≥ 0.10.1, Ollama: `{"error": {"message", "type", "param", "code"}}`
@@ -9,32 +10,22 @@
  */
 import { ERROR_CODES, ModelbridgeError } from '../errors.ts';
 import type { ErrorCode } from '../errors.ts';
-import { parseRetryAfter } from '../kserve/classify.ts';
+import { codeForStatus, HTTP_STATUS_CODES, parseRetryAfter } from '../http-common.ts';
 
 /**
- * Status (or `status:envelope-code`, looked up first) → code. Decisions worth stating:
- * - 401/403 → INFERENCE_UNAVAILABLE, retryable: a bad or rotated API key is not a property of the event;
- *   dead-lettering every event until someone fixes the secret would be wrong. The breaker opens and
- *   `ready()` (which gets the same 401) holds intake, as for an outage.
+ * Where OpenAI-compatible servers differ from `HTTP_STATUS_CODES` (in `http-common.ts`, which all HTTP
+ * clients share: 401/403 → INFERENCE_UNAUTHORIZED, held like an outage, since a bad or rotated API key
+ * is not a property of the event). `status:envelope-code` keys are looked up first. Decisions:
  * - 400 `context_length_exceeded` → INFERENCE_REJECTED, never retried: the same prompt cannot fit later.
+ * - 413 → INFERENCE_REJECTED: the request is too large, and will be again.
  * - 424 (TGI GenerationError) → INFERENCE_FAILED, retryable like a 500.
  * Unlisted statuses fall back by class: other 4xx rejected, other 5xx failed.
  */
 const BY_STATUS: Readonly<Record<string, ErrorCode>> = {
-  '400': 'INFERENCE_REJECTED',
+  ...HTTP_STATUS_CODES,
   '400:context_length_exceeded': 'INFERENCE_REJECTED',
-  '401': 'INFERENCE_UNAVAILABLE',
-  '403': 'INFERENCE_UNAVAILABLE',
-  '404': 'MODEL_NOT_FOUND',
-  '408': 'INFERENCE_TIMEOUT',
   '413': 'INFERENCE_REJECTED',
-  '422': 'INFERENCE_REJECTED',
   '424': 'INFERENCE_FAILED',
-  '429': 'INFERENCE_RATE_LIMITED',
-  '500': 'INFERENCE_FAILED',
-  '502': 'INFERENCE_UNAVAILABLE',
-  '503': 'INFERENCE_UNAVAILABLE',
-  '504': 'INFERENCE_TIMEOUT',
 };
 
 const MAX_SERVER_TEXT = 200;
@@ -57,10 +48,7 @@ export interface RetryHeaders {
 /** A non-2xx answer. `body` is the raw response text. */
 export function classifyStatus(label: string, status: number, body: string, headers: RetryHeaders, now = Date.now()): ModelbridgeError {
   const envelope = parseErrorEnvelope(body);
-  const code: ErrorCode =
-    (envelope.code === undefined ? undefined : BY_STATUS[`${status}:${envelope.code}`]) ??
-    BY_STATUS[status] ??
-    (status >= 500 ? 'INFERENCE_FAILED' : status >= 400 ? 'INFERENCE_REJECTED' : 'INFERENCE_BAD_RESPONSE');
+  const code: ErrorCode = (envelope.code === undefined ? undefined : BY_STATUS[`${status}:${envelope.code}`]) ?? codeForStatus(status, BY_STATUS);
   let text = envelope.message ?? body.trim();
   if (text.length > MAX_SERVER_TEXT) text = `${text.slice(0, MAX_SERVER_TEXT)}…`;
   const kind = envelope.code ?? envelope.type;

@@ -1,12 +1,12 @@
 /**
  * `openai`: a client of one model on an OpenAI-compatible server (vLLM, TGI's Messages API, Ollama,
  * OpenAI itself) on the platform's fetch; connections are kept alive by fetch's global dispatcher.
- * Statuses are classified by `./classify.ts`; network failures and aborts as the kserve client does
+ * Statuses are classified by `./classify.ts`; network failures and aborts by the shared `classifyThrown`
  * (abort reason `TimeoutError` → INFERENCE_TIMEOUT, any other abort → ABORTED).
  */
 import type { OpenaiBackendConfig } from '../../schemas/backend-config.ts';
 import { isModelbridgeError, ModelbridgeError } from '../errors.ts';
-import { classifyThrown } from '../kserve/classify.ts';
+import { badResponse, classifyThrown, readBoundedText } from '../http-common.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';
 import { classifyStatus } from './classify.ts';
 import { buildCall, parseAnswer } from './protocol.ts';
@@ -22,7 +22,12 @@ export interface OpenaiClientDeps {
   readonly now?: () => number;
   /** The token budget's wait (default: a timer that rejects when the signal aborts). */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Larger response bodies fail with `INFERENCE_BAD_RESPONSE`. Default {@link DEFAULT_MAX_RESPONSE_BYTES}. */
+  readonly maxResponseBytes?: number;
 }
+
+/** Default largest response body read (a batch of embeddings is the largest answer expected). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Creates a client of `config.model` at `config.url` (which includes `/v1`). Throws `CONFIG_INVALID`
@@ -31,6 +36,7 @@ export interface OpenaiClientDeps {
 export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClientDeps = {}): InferenceClient {
   const fetch = deps.fetch ?? globalThis.fetch;
   const now = deps.now ?? Date.now;
+  const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const baseUrl = config.url.replace(/\/+$/, '');
   const label = `openai ${config.model}`;
   const structured = config.endpoint === 'chat' && config.responseFormat ? createStructuredOutput(config.responseFormat) : undefined;
@@ -42,12 +48,12 @@ export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClie
   const postHeaders = { ...readyHeaders, 'content-type': 'application/json' };
   let closed = false;
 
-  async function send(path: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ response: Response; text: string }> {
+  async function send(path: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ response: Response; text: string | undefined }> {
     try {
       // redirect 'manual': a redirected POST would silently turn into a GET.
       const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers, body, signal, redirect: 'manual' });
-      // The body is always read to the end so that the connection goes back to the pool.
-      return { response, text: await response.text() };
+      // Read to the end (bounded) so that the connection goes back to the pool.
+      return { response, text: await readBoundedText(response, maxBytes) };
     } catch (error) {
       throw classifyThrown(label, error, signal);
     }
@@ -75,8 +81,9 @@ export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClie
       const { response, text } = await send(call.path, call.body, headers, signal);
       if (response.status < 200 || response.status > 299) {
         const retry = { retryAfter: response.headers.get('retry-after'), retryAfterMs: response.headers.get('retry-after-ms') };
-        throw classifyStatus(label, response.status, text, retry, now());
+        throw classifyStatus(label, response.status, text ?? '', retry, now());
       }
+      if (text === undefined) throw badResponse(label, response.status, `response body exceeds ${maxBytes} bytes`);
       const answer = parseAnswer(config, structured, call, label, response.status, text);
       if (budget && answer.usage) budget.settle(reserved, answer.usage.promptTokens + answer.usage.completionTokens);
       return answer;
@@ -87,8 +94,9 @@ export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClie
       if (closed) return false;
       try {
         const response = await fetch(`${baseUrl}/models`, { headers: readyHeaders, signal, redirect: 'manual' });
-        const text = await response.text();
-        if (response.status !== 200) return false;
+        const text = await readBoundedText(response, maxBytes);
+        // Anything but 200 is not ready, 401/403 included: refused credentials keep the breaker open.
+        if (response.status !== 200 || text === undefined) return false;
         const parsed = JSON.parse(text) as { data?: unknown };
         return Array.isArray(parsed.data) && parsed.data.some((m: unknown) => (m as { id?: unknown } | null)?.id === config.model);
       } catch {

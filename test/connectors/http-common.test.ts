@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { classifyThrown, parseRetryAfter, readBoundedText, truncate } from '../../connectors/http-common.ts';
+import { classifyThrown, codeForStatus, parseRetryAfter, readBoundedText, truncate } from '../../connectors/http-common.ts';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
+
+describe('codeForStatus', () => {
+  it.each([
+    [401, undefined, 'INFERENCE_UNAUTHORIZED'],
+    [403, undefined, 'INFERENCE_UNAUTHORIZED'],
+    [409, undefined, 'INFERENCE_REJECTED'],
+    [507, undefined, 'INFERENCE_FAILED'],
+    [304, undefined, 'INFERENCE_BAD_RESPONSE'],
+    [424, { 424: 'INFERENCE_FAILED' }, 'INFERENCE_FAILED'],
+    [424, undefined, 'INFERENCE_REJECTED'],
+  ] as const)('HTTP %i with table %j → %s', (status, table, code) => {
+    expect(codeForStatus(status, table)).toBe(code);
+  });
+});
 
 describe('parseRetryAfter', () => {
   it.each([

@@ -6,8 +6,8 @@ const NOW = Date.parse('2026-01-01T00:00:00Z');
 describe('classifyStatus (rest)', () => {
   it.each([
     [400, 'INFERENCE_REJECTED', false],
-    [401, 'INFERENCE_REJECTED', false],
-    [403, 'INFERENCE_REJECTED', false],
+    [401, 'INFERENCE_UNAUTHORIZED', true],
+    [403, 'INFERENCE_UNAUTHORIZED', true],
     [404, 'MODEL_NOT_FOUND', false],
     [408, 'INFERENCE_TIMEOUT', true],
     [413, 'INFERENCE_REJECTED', false],

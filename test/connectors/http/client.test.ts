@@ -12,6 +12,7 @@ import type { RestBackendConfig } from '../../../schemas/backend-config.ts';
 import { createModelServer } from '../../../services/model-server/server.ts';
 import type { ModelServer } from '../../../services/model-server/server.ts';
 import { waitFor } from '../../support/wait-for.ts';
+import { authGate, GOOD_AUTHORIZATION } from '../auth-gate.ts';
 
 let server: ModelServer;
 const rawServers: Server[] = [];
@@ -177,8 +178,8 @@ describe('rest client: every error class', () => {
   });
 
   it.each([
-    [401, 'INFERENCE_REJECTED', false],
-    [403, 'INFERENCE_REJECTED', false],
+    [401, 'INFERENCE_UNAUTHORIZED', true],
+    [403, 'INFERENCE_UNAUTHORIZED', true],
     [408, 'INFERENCE_TIMEOUT', true],
     [409, 'INFERENCE_REJECTED', false],
     [501, 'INFERENCE_FAILED', true],
@@ -304,5 +305,34 @@ describe('rest client: ready()', () => {
   it('takes any 2xx as ready, whatever the body', async () => {
     const raw = await answering(204, '');
     expect(await client({ readyUrl: raw.url }).ready(probe())).toBe(true);
+  });
+});
+
+describe('rest client: refused credentials are an outage, not a poison message', () => {
+  const gated = async (headers: Record<string, string>) => {
+    const raw = await rawServer(
+      authGate((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"score":1}');
+      }),
+    );
+    return client({ url: raw.url, readyUrl: raw.url.replace(/predict$/, 'ready'), headers });
+  };
+
+  it.each([
+    ['no credentials', {}, 401],
+    ['credentials without the permission', { authorization: 'Bearer other-key' }, 403],
+  ] as const)('%s: infer → INFERENCE_UNAUTHORIZED (retryable) and ready() is false', async (_, headers, status) => {
+    const c = await gated(headers);
+    const error = await failure(c.infer({ id: 'e', inputs: {} }, live()));
+    expect(error).toMatchObject({ code: 'INFERENCE_UNAUTHORIZED', retryable: true, upstreamStatus: status });
+    expect(error.message).toContain('credentials refused');
+    expect(await c.ready(AbortSignal.timeout(5000))).toBe(false);
+  });
+
+  it('with the accepted credentials, ready() is true and infer answers', async () => {
+    const c = await gated({ authorization: GOOD_AUTHORIZATION });
+    expect(await c.ready(AbortSignal.timeout(5000))).toBe(true);
+    expect((await c.infer({ id: 'e', inputs: {} }, live())).outputs).toEqual({ score: 1 });
   });
 });

@@ -121,7 +121,8 @@ describe('kserve-grpc client: error classes', () => {
     ['INTERNAL', { failNext: 1, errorStatus: 500 }, 'INFERENCE_FAILED', 'INTERNAL', true, undefined],
     ['DEADLINE_EXCEEDED sent by the server', { failNext: 1, errorStatus: 504 }, 'INFERENCE_TIMEOUT', 'DEADLINE_EXCEEDED', true, undefined],
     ['a grpcCode override (DATA_LOSS)', { failNext: 1, errorStatus: 500, grpcCode: 'DATA_LOSS' }, 'INFERENCE_FAILED', 'DATA_LOSS', true, undefined],
-    ['a grpcCode override (PERMISSION_DENIED)', { failNext: 1, grpcCode: 'PERMISSION_DENIED' }, 'INFERENCE_REJECTED', 'PERMISSION_DENIED', false, undefined],
+    ['a grpcCode override (PERMISSION_DENIED)', { failNext: 1, grpcCode: 'PERMISSION_DENIED' }, 'INFERENCE_UNAUTHORIZED', 'PERMISSION_DENIED', true, undefined],
+    ['a grpcCode override (UNAUTHENTICATED)', { failNext: 1, grpcCode: 'UNAUTHENTICATED' }, 'INFERENCE_UNAUTHORIZED', 'UNAUTHENTICATED', true, undefined],
   ] as const)('%s', async (_, fault, code, upstream, retryable, retryAfterMs) => {
     server.faults.set('sentiment', fault);
     const error = await failure(client().infer(texts('a POISON text'), live()));
@@ -210,5 +211,26 @@ describe('kserve-grpc client: ready()', () => {
     expect(await client({ model: 'nope' }).ready(AbortSignal.timeout(5000))).toBe(false);
     expect(await client({ url: await closedPort() }).ready(AbortSignal.timeout(5000))).toBe(false);
     expect(await client().ready(AbortSignal.abort())).toBe(false);
+  });
+});
+
+describe('kserve-grpc client: refused credentials are an outage, not a poison message', () => {
+  const answer = { model_name: 'm', outputs: [{ name: 'Y', datatype: 'BOOL', shape: [1], contents: { bool_contents: [true] } }] };
+  const gatedClient = async (headers: Record<string, string>) =>
+    client({ url: await bareServer(bare, answer, { authorization: 'Bearer good-key' }), model: 'm', preflight: false, headers });
+
+  it.each([
+    ['no credentials', {}, 'UNAUTHENTICATED'],
+    ['credentials without the permission', { authorization: 'Bearer other-key' }, 'PERMISSION_DENIED'],
+  ] as const)('%s: infer → INFERENCE_UNAUTHORIZED (retryable) and ready() is false', async (_, headers, upstream) => {
+    const c = await gatedClient(headers);
+    expect(await failure(c.infer(texts('a'), live()))).toMatchObject({ code: 'INFERENCE_UNAUTHORIZED', retryable: true, upstreamStatus: upstream });
+    expect(await c.ready(AbortSignal.timeout(5000))).toBe(false);
+  });
+
+  it('with the accepted credentials, ready() is true and infer answers', async () => {
+    const c = await gatedClient({ authorization: 'Bearer good-key' });
+    expect(await c.ready(AbortSignal.timeout(5000))).toBe(true);
+    expect((await c.infer(texts('a'), live())).outputs).toEqual({ Y: [true] });
   });
 });

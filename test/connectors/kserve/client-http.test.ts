@@ -5,12 +5,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findModelbridgeError } from '../../../connectors/errors.ts';
 import type { ModelbridgeError } from '../../../connectors/errors.ts';
 import { createKserveHttpClient } from '../../../connectors/kserve/client-http.ts';
+import type { KserveHttpClientDeps } from '../../../connectors/kserve/client-http.ts';
 import type { InferenceClient, InferenceRequest } from '../../../connectors/types.ts';
 import { kserveHttpBackendSchema } from '../../../schemas/connector-config.ts';
 import type { KserveHttpBackendConfig } from '../../../schemas/connector-config.ts';
 import { createModelServer } from '../../../services/model-server/server.ts';
 import type { ModelServer } from '../../../services/model-server/server.ts';
 import { waitFor } from '../../support/wait-for.ts';
+import { authGate, GOOD_AUTHORIZATION } from '../auth-gate.ts';
 
 let server: ModelServer;
 const rawServers: Server[] = [];
@@ -30,8 +32,8 @@ function config(overrides: Partial<KserveHttpBackendConfig> = {}): KserveHttpBac
   return kserveHttpBackendSchema.parse({ kind: 'kserve-http', url: server.url, model: 'sentiment', ...overrides });
 }
 
-function client(overrides: Partial<KserveHttpBackendConfig> = {}): InferenceClient {
-  return createKserveHttpClient(config(overrides));
+function client(overrides: Partial<KserveHttpBackendConfig> = {}, deps?: KserveHttpClientDeps): InferenceClient {
+  return createKserveHttpClient(config(overrides), deps);
 }
 
 /** A bare node:http server for answers the model server never gives; closed after each test. */
@@ -262,5 +264,67 @@ describe('kserve-http client: ready()', () => {
   ])('reads %s', async (_, status, body, expected) => {
     const raw = await rawServer((req, res) => res.writeHead(status).end(body));
     expect(await createKserveHttpClient(config({ preflight: false, url: raw.url })).ready(AbortSignal.timeout(5000))).toBe(expected);
+  });
+});
+
+describe('kserve-http client: refused credentials are an outage, not a poison message', () => {
+  const answer = JSON.stringify({ model_name: 'm', outputs: [{ name: 'Y', datatype: 'BOOL', shape: [1], data: [true] }] });
+  const gated = async (headers: Record<string, string>) => {
+    const raw = await rawServer(
+      authGate((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'application/json' }).end(req.method === 'GET' ? '{"name":"m","ready":true}' : answer);
+      }),
+    );
+    return client({ url: raw.url, model: 'm', preflight: false, headers });
+  };
+
+  it.each([
+    ['no credentials', {}, 401],
+    ['credentials without the permission', { authorization: 'Bearer other-key' }, 403],
+  ] as const)('%s: infer → INFERENCE_UNAUTHORIZED (retryable) and ready() is false', async (_, headers, status) => {
+    const c = await gated(headers);
+    expect(await failure(c.infer(texts('a'), live()))).toMatchObject({ code: 'INFERENCE_UNAUTHORIZED', retryable: true, upstreamStatus: status });
+    expect(await c.ready(AbortSignal.timeout(5000))).toBe(false);
+  });
+
+  it('with the accepted credentials, ready() is true and infer answers', async () => {
+    const c = await gated({ authorization: GOOD_AUTHORIZATION });
+    expect(await c.ready(AbortSignal.timeout(5000))).toBe(true);
+    expect((await c.infer(texts('a'), live())).outputs).toEqual({ Y: [true] });
+  });
+});
+
+describe('kserve-http client: bounded response bodies', () => {
+  const deps = { maxResponseBytes: 1000 };
+  const pad = 'x'.repeat(2000);
+
+  it.each([
+    ['by content-length', true],
+    ['streamed without a length', false],
+  ])('an infer answer over the limit (%s) → INFERENCE_BAD_RESPONSE', async (_, withLength) => {
+    const raw = await rawServer((req, res) => {
+      req.resume();
+      res.on('error', () => undefined);
+      const body = JSON.stringify({ model_name: 'm', outputs: [], pad });
+      res.writeHead(200, withLength ? { 'content-length': Buffer.byteLength(body) } : {});
+      res.end(body);
+    });
+    const error = await failure(client({ url: raw.url, model: 'm', preflight: false }, deps).infer(texts('a'), live()));
+    expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', upstreamStatus: 200, retryable: false });
+    expect(error.message).toContain('exceeds 1000 bytes');
+  });
+
+  it('an oversized error body keeps its status and Retry-After; oversized metadata and readiness fail too', async () => {
+    const raw = await rawServer((req, res) => {
+      req.resume();
+      if (req.method === 'POST') res.writeHead(503, { 'retry-after': '2' }).end(pad);
+      else res.writeHead(200).end(JSON.stringify({ name: 'm', ready: true, inputs: [], pad }));
+    });
+    const bare = client({ url: raw.url, model: 'm', preflight: false }, deps);
+    expect(await failure(bare.infer(texts('a'), live()))).toMatchObject({ code: 'INFERENCE_UNAVAILABLE', upstreamStatus: 503, retryAfterMs: 2000 });
+    expect(await bare.ready(AbortSignal.timeout(5000))).toBe(false);
+    const checked = client({ url: raw.url, model: 'm', preflight: true }, deps);
+    expect(await failure(checked.infer(texts('a'), live()))).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', message: expect.stringContaining('model metadata exceeds 1000 bytes') });
   });
 });

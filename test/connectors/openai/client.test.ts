@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOpenaiClient } from '../../../connectors/openai/client.ts';
 import { createModelServer } from '../../../services/model-server/server.ts';
 import type { ModelServer } from '../../../services/model-server/server.ts';
+import { authGate } from '../auth-gate.ts';
 import { closedPortUrl, createRawServers, failure, live, openaiConfig } from './helpers.ts';
 
 let server: ModelServer;
@@ -139,5 +140,33 @@ describe('openai client readiness', () => {
     expect(await createOpenaiClient(openaiConfig(garbage)).ready(signal())).toBe(false);
     const unauthorized = await raw.start((_req, res) => res.writeHead(401).end('{"error":{"message":"bad key"}}'));
     expect(await createOpenaiClient(openaiConfig(unauthorized)).ready(signal())).toBe(false);
+  });
+});
+
+describe('openai client: refused credentials are an outage, not a poison message', () => {
+  const gated = async (apiKey: string | undefined) => {
+    const url = await raw.start(
+      authGate((req, res) => {
+        req.resume();
+        const body = req.method === 'GET' ? { object: 'list', data: [{ id: 'text-generator', object: 'model' }] } : { model: 'text-generator', choices: [{ message: { content: 'ok' } }] };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      }),
+    );
+    return createOpenaiClient(openaiConfig(url, apiKey === undefined ? {} : { apiKey }));
+  };
+
+  it.each([
+    ['no API key', undefined, 401],
+    ['a key without the permission', 'other-key', 403],
+  ] as const)('%s: infer → INFERENCE_UNAUTHORIZED (retryable) and ready() is false', async (_, apiKey, status) => {
+    const c = await gated(apiKey);
+    expect(await failure(c.infer({ id: 'e', inputs: { user: 'x' } }, live()))).toMatchObject({ code: 'INFERENCE_UNAUTHORIZED', retryable: true, upstreamStatus: status });
+    expect(await c.ready(AbortSignal.timeout(5_000))).toBe(false);
+  });
+
+  it('with the accepted key, ready() is true and infer answers', async () => {
+    const c = await gated('good-key');
+    expect(await c.ready(AbortSignal.timeout(5_000))).toBe(true);
+    expect((await c.infer({ id: 'e', inputs: { user: 'x' } }, live())).outputs).toMatchObject({ content: 'ok' });
   });
 });

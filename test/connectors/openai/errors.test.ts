@@ -90,8 +90,8 @@ describe('openai client: answers of other servers', () => {
     ['TGI validation', json(422, { error: 'Input validation error', error_type: 'validation' }), { code: 'INFERENCE_REJECTED', retryable: false }],
     ['TGI generation error (424)', json(424, { error: 'CUDA error', error_type: 'generation' }), { code: 'INFERENCE_FAILED', retryable: true }],
     ['flat {"error": string}', json(500, { error: 'boom' }), { code: 'INFERENCE_FAILED', retryable: true }, /HTTP 500: boom/],
-    ['401 (bad API key): held like an outage', json(401, { error: { message: 'Incorrect API key', type: 'invalid_request_error', code: 'invalid_api_key' } }), { code: 'INFERENCE_UNAVAILABLE', retryable: true, upstreamStatus: 401 }],
-    ['403', json(403, {}), { code: 'INFERENCE_UNAVAILABLE', retryable: true, upstreamStatus: 403 }],
+    ['401 (bad API key): held like an outage', json(401, { error: { message: 'Incorrect API key', type: 'invalid_request_error', code: 'invalid_api_key' } }), { code: 'INFERENCE_UNAUTHORIZED', retryable: true, upstreamStatus: 401 }],
+    ['403', json(403, {}), { code: 'INFERENCE_UNAUTHORIZED', retryable: true, upstreamStatus: 403 }],
     ['408', json(408, ''), { code: 'INFERENCE_TIMEOUT', retryable: true }],
     ['502 from a proxy, HTML body', json(502, '<html>Bad Gateway</html>'), { code: 'INFERENCE_UNAVAILABLE', retryable: true }, /HTTP 502: <html>Bad Gateway/],
     ['504', json(504, ''), { code: 'INFERENCE_TIMEOUT', retryable: true }],
@@ -111,6 +111,16 @@ describe('openai client: answers of other servers', () => {
     const error = await failure(createOpenaiClient(openaiConfig(url), { now }).infer(ask, live()));
     expect(error).toMatchObject(expected);
     if (message) expect(error.message).toMatch(message);
+  });
+
+  it('an answer over maxResponseBytes → INFERENCE_BAD_RESPONSE; an oversized error body keeps its status', async () => {
+    const pad = 'x'.repeat(2000);
+    const big = await raw.start(json(200, { model: 'm', choices: [{ message: { content: pad } }] }));
+    const error = await failure(createOpenaiClient(openaiConfig(big), { maxResponseBytes: 1000 }).infer(ask, live()));
+    expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', upstreamStatus: 200, message: expect.stringContaining('exceeds 1000 bytes') });
+    const bigError = await raw.start(json(503, { error: { message: pad } }, { 'retry-after': '2' }));
+    const unavailable = await failure(createOpenaiClient(openaiConfig(bigError), { maxResponseBytes: 1000, now: () => 0 }).infer(ask, live()));
+    expect(unavailable).toMatchObject({ code: 'INFERENCE_UNAVAILABLE', upstreamStatus: 503, retryAfterMs: 2000 });
   });
 
   it('truncates long server messages', async () => {
