@@ -1,0 +1,148 @@
+/**
+ * What the use-case tests share: the example YAML loaded as an operator would (interpolated from an
+ * environment that points at the test brokers and the in-process reference model server), its
+ * destinations swapped for unique ones (tests share one broker), a worker running it in-process, and
+ * RabbitMQ destinations with collectors. Kafka destinations come from the worker suite's harness.
+ */
+import { readFileSync } from 'node:fs';
+import { connect } from 'amqplib';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { inject } from 'vitest';
+import { createRegistry } from '../../../connectors/registry.ts';
+import type { Headers } from '../../../connectors/types.ts';
+import type { ConnectorConfig, SinkConfig, SourceConfig } from '../../../schemas/connector-config.ts';
+import { DLQ_HEADERS } from '../../../schemas/dead-letter.ts';
+import { loadConnectorConfig } from '../../../schemas/load-config.ts';
+import type { ModelServer } from '../../../services/model-server/index.ts';
+import { createWorker } from '../../../services/worker/worker.ts';
+import type { Worker } from '../../../services/worker/worker.ts';
+import { publishRaw } from '../../support/rabbitmq.ts';
+import { uniqueName } from '../../support/wait-for.ts';
+import { headerString } from '../worker/harness.ts';
+import type { Collector, Received } from '../worker/harness.ts';
+
+const USE_CASES = new URL('../../../config/use-cases/', import.meta.url);
+const EXAMPLE_FIXTURES = new URL('../../fixtures/examples/', import.meta.url);
+
+/** The environment a deployment would set, pointing at the test brokers and the model server. */
+export function exampleEnv(model: ModelServer): Record<string, string> {
+  return {
+    KAFKA_BROKERS: inject('kafkaBrokers')[0]!,
+    AMQP_URL: inject('amqpUrl'),
+    MODEL_URL: model.url,
+    MODEL_GRPC: model.grpcUrl,
+  };
+}
+
+/** Loads `config/use-cases/<file>` exactly as `modelbridge run` does. */
+export function loadUseCase(file: string, env: Readonly<Record<string, string>>): ConnectorConfig {
+  const path = new URL(file, USE_CASES);
+  return loadConnectorConfig(readFileSync(path, 'utf8'), { file: path.pathname, env, readFile: (p) => readFileSync(p, 'utf8') });
+}
+
+/** The raw bytes of a fixture under test/fixtures/examples. */
+export function exampleFixture(name: string): Buffer {
+  return readFileSync(new URL(name, EXAMPLE_FIXTURES));
+}
+
+/** The same connector reading from and writing to other destinations (everything else as configured). */
+export function redirect(config: ConnectorConfig, to: { source: Partial<SourceConfig>; sink: Partial<SinkConfig>; deadLetter: Partial<SinkConfig> }): ConnectorConfig {
+  return {
+    ...config,
+    source: { ...config.source, ...to.source } as SourceConfig,
+    sink: { ...config.sink, ...to.sink } as SinkConfig,
+    deadLetter: { ...config.deadLetter, ...to.deadLetter } as SinkConfig,
+  };
+}
+
+/** Starts a worker running `config`; close it with `close(grace)`. */
+export async function startWorker(config: ConnectorConfig): Promise<Worker> {
+  const worker = createWorker({ connectors: [config], registry: createRegistry(), logger: pino({ level: 'silent' }), metricsRegistry: new Registry() });
+  await worker.start();
+  return worker;
+}
+
+/** A published CloudEvent, parsed. */
+export interface Enriched<I = Record<string, unknown>, O = Record<string, unknown>> {
+  readonly id: string;
+  readonly type: string;
+  readonly source: string;
+  readonly subject?: string;
+  readonly partitionkey?: string;
+  readonly data: { readonly input: I; readonly output: O; readonly provenance: Record<string, unknown> };
+}
+
+export function parseEnriched<I = Record<string, unknown>, O = Record<string, unknown>>(message: Received): Enriched<I, O> {
+  return JSON.parse(message.value.toString('utf8')) as Enriched<I, O>;
+}
+
+/** Dead letters by error code, each with its original bytes. */
+export function deadLettersByCode(collector: Collector): Map<string, Received[]> {
+  const byCode = new Map<string, Received[]>();
+  for (const message of collector.messages) {
+    const code = headerString(message.headers, DLQ_HEADERS.code) ?? '(none)';
+    byCode.set(code, [...(byCode.get(code) ?? []), message]);
+  }
+  return byCode;
+}
+
+/** RabbitMQ: unique source, sink and dead-letter queues, collectors on the last two. */
+export interface RabbitDestinations {
+  readonly source: string;
+  readonly sink: string;
+  readonly deadLetter: string;
+  readonly enriched: Collector;
+  readonly deadLetters: Collector;
+  publish(messages: readonly { value: Buffer | string; contentType: string }[]): Promise<void>;
+  /** Declares a topic exchange deleted again by `cleanup` (the sink checks exchanges, it does not create them). */
+  exchange(prefix: string): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+/** `sourceName` is the last part of the source queue's name (a platform event's name, for example). */
+export async function rabbitDestinations(sourceName: string): Promise<RabbitDestinations> {
+  const base = uniqueName('mb-example');
+  const queues = { source: `${base}.${sourceName}`, sink: `${base}.enriched`, deadLetter: `${base}.dlq` };
+  const exchanges: string[] = [];
+  const connection = await connect(inject('amqpUrl'));
+  connection.on('error', () => undefined);
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
+  for (const queue of Object.values(queues)) await channel.assertQueue(queue, { durable: true });
+
+  async function collect(queue: string): Promise<Collector> {
+    const messages: Received[] = [];
+    await channel.consume(queue, (message) => {
+      if (!message) return;
+      const headers: Headers = {};
+      for (const [name, value] of Object.entries(message.properties.headers ?? {})) headers[name] = Buffer.isBuffer(value) ? value : String(value);
+      const key = headers.cloudEvents_partitionkey;
+      messages.push({ key: key === undefined ? null : String(key), value: message.content, headers });
+      channel.ack(message);
+    });
+    return { messages };
+  }
+
+  const enriched = await collect(queues.sink);
+  const deadLetters = await collect(queues.deadLetter);
+  return {
+    ...queues,
+    enriched,
+    deadLetters,
+    async publish(messages) {
+      await publishRaw(queues.source, messages.map((m) => ({ value: m.value, properties: { contentType: m.contentType } })));
+    },
+    async exchange(prefix) {
+      const name = uniqueName(prefix);
+      await channel.assertExchange(name, 'topic', { durable: true });
+      exchanges.push(name);
+      return name;
+    },
+    async cleanup() {
+      for (const queue of Object.values(queues)) await channel.deleteQueue(queue).catch(() => undefined);
+      for (const name of exchanges) await channel.deleteExchange(name).catch(() => undefined);
+      await connection.close().catch(() => undefined);
+    },
+  };
+}
