@@ -20,7 +20,7 @@ import type { Worker } from '../../../services/worker/worker.ts';
 import { publishRaw } from '../../support/rabbitmq.ts';
 import { uniqueName } from '../../support/wait-for.ts';
 import { headerString } from '../worker/harness.ts';
-import type { Collector, Received } from '../worker/harness.ts';
+import type { Collector, E2EEnvironment, Received } from '../worker/harness.ts';
 
 const USE_CASES = new URL('../../../config/use-cases/', import.meta.url);
 const EXAMPLE_FIXTURES = new URL('../../fixtures/examples/', import.meta.url);
@@ -54,6 +54,16 @@ export function redirect(config: ConnectorConfig, to: { source: Partial<SourceCo
     sink: { ...config.sink, ...to.sink } as SinkConfig,
     deadLetter: { ...config.deadLetter, ...to.deadLetter } as SinkConfig,
   };
+}
+
+/** The unique topics (and consumer group) of a Kafka harness environment, for {@link redirect}. */
+export function kafkaDestinations(env: E2EEnvironment): Parameters<typeof redirect>[1] {
+  const topic = (destination: { kind: string; topic?: string }): string => {
+    if (destination.topic === undefined) throw new Error(`not a Kafka destination: ${destination.kind}`);
+    return destination.topic;
+  };
+  const source = topic(env.source);
+  return { source: { topic: source, group: `${source}.worker` }, sink: { topic: topic(env.sink) }, deadLetter: { topic: topic(env.deadLetter) } };
 }
 
 /** Starts a worker running `config`; close it with `close(grace)`. */

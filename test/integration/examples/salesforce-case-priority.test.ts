@@ -10,7 +10,7 @@ import type { Worker } from '../../../services/worker/worker.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { kafkaHarness } from '../worker/harness-kafka.ts';
 import type { E2EEnvironment } from '../worker/harness.ts';
-import { deadLettersByCode, exampleEnv, exampleFixture, loadUseCase, parseEnriched, redirect, startWorker } from './example-support.ts';
+import { deadLettersByCode, exampleEnv, exampleFixture, kafkaDestinations, loadUseCase, parseEnriched, redirect, startWorker } from './example-support.ts';
 
 interface CaseOutput {
   sentiment: string;
@@ -32,13 +32,7 @@ describe('use case 1: Salesforce Case changes → sentiment and priority (Kafka,
     env = await kafkaHarness.setup();
     const config = loadUseCase('salesforce-case-priority.yaml', exampleEnv(model));
     expect(config.inference.backend).toMatchObject({ kind: 'kserve-grpc', url: model.grpcUrl, model: 'sentiment' });
-    worker = await startWorker(
-      redirect(config, {
-        source: { topic: topicOf(env.source), group: `${topicOf(env.source)}.worker` },
-        sink: { topic: topicOf(env.sink) },
-        deadLetter: { topic: topicOf(env.deadLetter) },
-      }),
-    );
+    worker = await startWorker(redirect(config, kafkaDestinations(env)));
   });
   afterAll(async () => {
     await worker?.close(2000);
@@ -94,8 +88,3 @@ describe('use case 1: Salesforce Case changes → sentiment and priority (Kafka,
     expect(model.stats.model('sentiment').requests).toBeGreaterThanOrEqual(1);
   });
 });
-
-function topicOf(destination: { kind: string; topic?: string }): string {
-  if (destination.topic === undefined) throw new Error(`not a Kafka destination: ${destination.kind}`);
-  return destination.topic;
-}
