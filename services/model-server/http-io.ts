@@ -1,6 +1,7 @@
-/** Small node:http helpers: bounded body reading and JSON answers. */
+/** Small node:http helpers: bounded body reading, JSON and error answers, per-call stats. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from './http-error.ts';
+import type { ServerStats } from './stats.ts';
 
 /** Reads the whole body; rejects with 413 past `limit` bytes (the connection is then closed). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -48,6 +49,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Answers an {@link HttpError} (or anything else, as 500) with an OIP error body `{"error": …}`. */
 export function sendError(res: ServerResponse, error: unknown): void {
+  sendErrorAs(res, error, (_status, message) => ({ error: message }));
+}
+
+/**
+ * Answers an {@link HttpError} with its status and headers (anything else as 500) and the body `render`
+ * makes of the status and message, in the protocol's error envelope. Once headers were sent, there is
+ * no way to answer but to destroy the response.
+ */
+export function sendErrorAs(res: ServerResponse, error: unknown, render: (status: number, message: string) => unknown): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -57,7 +67,21 @@ export function sendError(res: ServerResponse, error: unknown): void {
   const headers: Record<string, string> = { ...(error instanceof HttpError ? error.headers : undefined) };
   // After a 413 the rest of the body may still be arriving; closing is the only safe way on.
   if (status === 413) headers.connection = 'close';
-  sendJson(res, status, { error: message }, headers);
+  sendJson(res, status, render(status, message), headers);
+}
+
+/**
+ * Counts a request of `model` and, when `res` closes, its outcome (the status, or `aborted` when the
+ * client left first). The returned signal aborts when `res` closes.
+ */
+export function trackResponse(stats: ServerStats, model: string, res: ServerResponse): AbortSignal {
+  stats.recordRequest(model);
+  const gone = new AbortController();
+  res.once('close', () => {
+    gone.abort();
+    stats.recordOutcome(model, res.writableFinished ? res.statusCode : 'aborted');
+  });
+  return gone.signal;
 }
 
 function tooLarge(limit: number): HttpError {

@@ -22,7 +22,7 @@ export interface InferSource {
 /** The outputs to answer with. Rejects with an `HttpError`, or with `gone`'s reason when the client left. */
 export async function serveInfer(ctx: ServerContext, model: Model, gone: AbortSignal, source: InferSource): Promise<{ request: ParsedInferRequest; outputs: Tensor[] }> {
   const fault = ctx.faults.get(model.name);
-  checkReady(ctx, model, fault);
+  checkReady(ctx, model.name, fault);
   const until = AbortSignal.any([gone, ctx.closing]);
   if (fault?.hang) {
     source.discard?.();
@@ -33,10 +33,7 @@ export async function serveInfer(ctx: ServerContext, model: Model, gone: AbortSi
   const latency = scheduler ? 0 : latencyFor(fault, ctx.random);
   if (latency > 0) await ctx.sleep(latency, until);
   const request = await source.read();
-  if (takesInjectedError(fault, ctx.random)) throw injectedError(fault!);
-  if (fault?.rejectMarker !== undefined && containsMarker(request, fault.rejectMarker)) {
-    throw new HttpError(fault.rejectStatus, `input contains the reject marker ${fault.rejectMarker}`);
-  }
+  checkInjected(ctx, fault, (marker) => containsMarker(request, marker));
   let outputs: Tensor[];
   if (scheduler) {
     outputs = await scheduler.run(request.inputs, gone);
@@ -53,11 +50,26 @@ export async function serveInfer(ctx: ServerContext, model: Model, gone: AbortSi
   return { request, outputs };
 }
 
-function checkReady(ctx: ServerContext, model: Model, fault: ActiveFault | undefined): void {
+/**
+ * Throws 503 (with `Retry-After` when the end is known) while `model` is not ready. Every endpoint's
+ * readiness and infer calls (OIP, REST, OpenAI) answer through it.
+ */
+export function checkReady(ctx: ServerContext, model: string, fault = ctx.faults.get(model)): void {
   const notReadyMs = notReadyForMs(fault, ctx.now());
   if (notReadyMs === 0) return;
   const headers = Number.isFinite(notReadyMs) ? { 'retry-after': String(Math.ceil(notReadyMs / 1000)) } : undefined;
-  throw new HttpError(503, `model ${model.name} is not ready`, headers);
+  throw new HttpError(503, `model ${model} is not ready`, headers);
+}
+
+/**
+ * After the request is read: throws the injected error when the fault takes one (`failNext`,
+ * `errorRate`), else the reject error when `hasMarker(rejectMarker)` says the input holds the marker.
+ */
+export function checkInjected(ctx: ServerContext, fault: ActiveFault | undefined, hasMarker: (marker: string) => boolean): void {
+  if (!fault) return;
+  if (takesInjectedError(fault, ctx.random)) throw injectedError(fault);
+  const marker = fault.rejectMarker;
+  if (marker !== undefined && hasMarker(marker)) throw new HttpError(fault.rejectStatus, `input contains the reject marker ${marker}`);
 }
 
 function injectedError(fault: ActiveFault): HttpError {

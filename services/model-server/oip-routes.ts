@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerContext } from './context.ts';
 import { notReadyForMs } from './faults.ts';
 import { HttpError } from './http-error.ts';
-import { readJson, sendError, sendJson } from './http-io.ts';
+import { readJson, sendError, sendJson, trackResponse } from './http-io.ts';
 import { serveInfer } from './infer-core.ts';
 import { parseInferRequest } from './infer-request.ts';
 import type { ParsedInferRequest } from './infer-request.ts';
@@ -49,14 +49,9 @@ function metadataOf(model: Model): unknown {
 }
 
 async function infer(ctx: ServerContext, model: Model, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  ctx.stats.recordRequest(model.name);
-  const gone = new AbortController();
-  res.once('close', () => {
-    gone.abort();
-    ctx.stats.recordOutcome(model.name, res.writableFinished ? res.statusCode : 'aborted');
-  });
+  const gone = trackResponse(ctx.stats, model.name, res);
   try {
-    const { request, outputs } = await serveInfer(ctx, model, gone.signal, {
+    const { request, outputs } = await serveInfer(ctx, model, gone, {
       read: async () => parseInferRequest(await readJson(req, ctx.maxBodyBytes), model),
       discard: () => req.resume(),
     });

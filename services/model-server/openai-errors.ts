@@ -4,7 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { HttpError } from './http-error.ts';
-import { sendJson } from './http-io.ts';
+import { sendErrorAs } from './http-io.ts';
 
 /** An {@link HttpError} naming the request parameter at fault. */
 export class OpenaiParamError extends HttpError {
@@ -32,15 +32,9 @@ const TYPES: Readonly<Record<number, string>> = {
 
 /** Answers `error` (an {@link HttpError}, or anything else as 500) with the nested envelope. */
 export function sendOpenaiError(res: ServerResponse, error: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const status = error instanceof HttpError ? error.status : 500;
-  const message = error instanceof Error ? error.message : String(error);
-  const headers: Record<string, string> = { ...(error instanceof HttpError ? error.headers : undefined) };
-  if (status === 413) headers.connection = 'close';
-  const type = TYPES[status] ?? (status >= 500 ? 'InternalServerError' : 'BadRequestError');
   const param = error instanceof OpenaiParamError ? error.param : null;
-  sendJson(res, status, { error: { message, type, param, code: status } }, headers);
+  sendErrorAs(res, error, (status, message) => {
+    const type = TYPES[status] ?? (status >= 500 ? 'InternalServerError' : 'BadRequestError');
+    return { error: { message, type, param, code: status } };
+  });
 }

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerContext } from './context.ts';
 import { notReadyForMs } from './faults.ts';
 import { HttpError } from './http-error.ts';
-import { readJson, sendJson } from './http-io.ts';
+import { readJson, sendJson, trackResponse } from './http-io.ts';
 import { createTextEmbedder } from './models/text-embedder.ts';
 import { embeddingToBase64 } from './models/text-embedding.ts';
 import { createTextGenerator } from './models/text-generator.ts';
@@ -64,10 +64,9 @@ async function serve(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
     if ((endpoint === 'embeddings') !== (model.kind === 'embedder')) {
       throw new OpenaiParamError(400, `model ${name} does not support the ${endpoint} endpoint`, 'model');
     }
-    ctx.stats.recordRequest(name);
-    res.once('close', () => ctx.stats.recordOutcome(name, res.writableFinished ? res.statusCode : 'aborted'));
+    const gone = trackResponse(ctx.stats, name, res);
     // A hanging call is never answered: the client aborts, or close() destroys the connection.
-    if (!(await beforeCall(ctx, res, name))) return;
+    if (!(await beforeCall(ctx, name, gone))) return;
     const created = Math.floor(ctx.now() / 1000);
     if (model.kind === 'embedder') sendJson(res, 200, embeddings(ctx, model, body, created));
     else if (endpoint === 'chat') sendJson(res, 200, chat(ctx, model, body, created));

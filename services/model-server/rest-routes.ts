@@ -16,10 +16,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerContext } from './context.ts';
-import { notReadyForMs } from './faults.ts';
 import { HttpError } from './http-error.ts';
-import { readBody, sendJson } from './http-io.ts';
-import { serveInfer } from './infer-core.ts';
+import { readBody, sendErrorAs, sendJson, trackResponse } from './http-io.ts';
+import { checkReady, serveInfer } from './infer-core.ts';
 import type { Model, Tensor } from './models/model.ts';
 
 /** One FastAPI / pydantic validation error. */
@@ -49,11 +48,7 @@ export function handleRest(ctx: ServerContext, req: IncomingMessage, res: Server
     if (!model) throw new HttpError(404, `Model ${name} not found`);
     if (action === 'ready') {
       if (req.method !== 'GET') throw new HttpError(405, 'Method Not Allowed', { allow: 'GET' });
-      const notReadyMs = notReadyForMs(ctx.faults.get(model.name), ctx.now());
-      if (notReadyMs > 0) {
-        const headers = Number.isFinite(notReadyMs) ? { 'retry-after': String(Math.ceil(notReadyMs / 1000)) } : undefined;
-        throw new HttpError(503, `model ${model.name} is not ready`, headers);
-      }
+      checkReady(ctx, model.name);
       return sendJson(res, 200, { name: model.name, ready: true });
     }
     if (action !== 'predict') throw new HttpError(404, 'Not Found');
@@ -65,15 +60,10 @@ export function handleRest(ctx: ServerContext, req: IncomingMessage, res: Server
 }
 
 async function predict(ctx: ServerContext, model: Model, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  ctx.stats.recordRequest(model.name);
-  const gone = new AbortController();
-  res.once('close', () => {
-    gone.abort();
-    ctx.stats.recordOutcome(model.name, res.writableFinished ? res.statusCode : 'aborted');
-  });
+  const gone = trackResponse(ctx.stats, model.name, res);
   try {
     let batch: RestBatch | undefined;
-    const { outputs } = await serveInfer(ctx, model, gone.signal, {
+    const { outputs } = await serveInfer(ctx, model, gone, {
       async read() {
         batch = toBatch(parseJson(await readBody(req, ctx.maxBodyBytes)), model);
         return { id: undefined, inputs: batch.inputs, outputs: undefined };
@@ -88,10 +78,10 @@ async function predict(ctx: ServerContext, model: Model, req: IncomingMessage, r
 }
 
 /** 422 with a FastAPI validation detail list. */
-class ValidationFailed extends Error {
+class ValidationFailed extends HttpError {
   readonly detail: readonly ValidationDetail[];
   constructor(detail: readonly ValidationDetail[]) {
-    super(detail.map((d) => `${d.loc.join('.')}: ${d.msg}`).join('; '));
+    super(422, detail.map((d) => `${d.loc.join('.')}: ${d.msg}`).join('; '));
     this.detail = detail;
   }
 }
@@ -216,17 +206,9 @@ function answer(batch: RestBatch, outputs: readonly Tensor[]): unknown {
 
 /** FastAPI error body: `{"detail": [...]}` for validation, `{"detail": "message"}` otherwise. */
 function sendDetail(res: ServerResponse, error: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  if (error instanceof ValidationFailed) return sendJson(res, 422, { detail: error.detail });
-  const status = error instanceof HttpError ? error.status : 500;
-  const message = error instanceof HttpError ? error.message : 'Internal Server Error';
-  const headers: Record<string, string> = { ...(error instanceof HttpError ? error.headers : undefined) };
-  // After a 413 the rest of the body may still be arriving; closing is the only safe way on.
-  if (status === 413) headers.connection = 'close';
-  sendJson(res, status, { detail: message }, headers);
+  sendErrorAs(res, error, (status, message) => ({
+    detail: error instanceof ValidationFailed ? error.detail : error instanceof HttpError ? message : 'Internal Server Error',
+  }));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
