@@ -1,12 +1,14 @@
 /**
- * Test control plane: `/admin/faults[/{model}]` (GET, POST/PUT to set, DELETE to clear) and
- * `/admin/stats` (GET, DELETE to reset). Unauthenticated: the reference server is a test fixture.
+ * Test control plane: `/admin/faults[/{model}]` (GET, POST/PUT to set, DELETE to clear) for the served
+ * models and the OpenAI text models, and `/admin/stats` (GET, DELETE to reset). Unauthenticated: the
+ * reference server is a test fixture.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ZodError } from 'zod';
 import type { ServerContext } from './context.ts';
 import { HttpError } from './http-error.ts';
 import { readJson, sendError, sendJson } from './http-io.ts';
+import { TEXT_MODELS } from './openai-routes.ts';
 
 /** Handles `/admin…` paths given as segments after `admin`. */
 export function handleAdmin(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, segments: string[]): void {
@@ -14,7 +16,7 @@ export function handleAdmin(ctx: ServerContext, req: IncomingMessage, res: Serve
   if (extra !== undefined) throw new HttpError(404, 'not found');
   if (resource === 'stats' && model === undefined) return stats(ctx, req, res);
   if (resource !== 'faults') throw new HttpError(404, 'not found');
-  if (model !== undefined && !ctx.models.has(model)) throw new HttpError(404, `model ${model} not found`);
+  if (model !== undefined && !ctx.models.has(model) && !TEXT_MODELS.has(model)) throw new HttpError(404, `model ${model} not found`);
 
   switch (req.method) {
     case 'GET':

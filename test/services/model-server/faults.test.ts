@@ -137,6 +137,22 @@ describe('admin HTTP API', () => {
     expect((await infer(server)).status).toBe(200);
   });
 
+  it.each([
+    ['text-generator', '/v1/chat/completions', { model: 'text-generator', messages: [{ role: 'user', content: 'hi' }] }],
+    ['text-embedder', '/v1/embeddings', { model: 'text-embedder', input: 'hi' }],
+  ])('sets and clears faults of the OpenAI text model %s', async (model, path, request) => {
+    const server = await start();
+    const call = () => fetch(`${server.url}${path}`, { method: 'POST', body: JSON.stringify(request) }).then(async (r) => (await r.text(), r.status));
+    expect(await admin(server, 'POST', `faults/${model}`, { failNext: 1, errorStatus: 401 })).toMatchObject({ status: 200, body: { failNext: 1, errorStatus: 401 } });
+    expect(await call()).toBe(401);
+    expect(await call()).toBe(200);
+    expect(await admin(server, 'PUT', `faults/${model}`, { notReady: true })).toMatchObject({ status: 200 });
+    expect((await admin(server, 'GET', `faults/${model}`)).body).toMatchObject({ notReady: true });
+    expect(await call()).toBe(503);
+    expect((await admin(server, 'DELETE', `faults/${model}`)).status).toBe(204);
+    expect(await call()).toBe(200);
+  });
+
   it('clears every fault at once', async () => {
     const server = await start();
     await admin(server, 'PUT', 'faults/sentiment', { notReady: true });
