@@ -152,6 +152,9 @@ export function createGuardedBackend(
       return response;
     } catch (thrown) {
       const error = classifyBreakerError(thrown);
+      // Refused credentials fail every event alike: open at once rather than spend budgets until the
+      // error rate crosses the threshold. ready() is refused too, so the probe keeps it open until fixed.
+      if (error.code === 'INFERENCE_UNAUTHORIZED' && !breaker.opened) breaker.open();
       const elapsed = performance.now() - started;
       limiter?.release(elapsed, OVERLOAD.has(error.code) ? 'overload' : 'error');
       if (error.code !== 'BREAKER_OPEN') hooks.onAttempt?.(elapsed, error);

@@ -264,6 +264,25 @@ describe('connector pipeline (memory transport)', () => {
     expect(parse(broker.stream('out').log[0]!.value).data.provenance.attempts).toBeGreaterThanOrEqual(4);
   });
 
+  it('refused credentials open the breaker at once: events are held, none dead-lettered', async () => {
+    const broker = createMemoryBroker();
+    const refused = scriptedClient(async () => {
+      throw new ModelbridgeError('INFERENCE_UNAUTHORIZED', 'HTTP 401', { upstreamStatus: 401 });
+    });
+    refused.isReady = true;
+    const { connector } = await startConnector(broker, refused);
+    send(broker, { id: 'only', text: 't' });
+    await waitFor(() => connector.status().breaker !== 'closed');
+    expect(refused.calls).toHaveLength(1);
+    refused.isReady = false;
+    await waitFor(() => connector.status().paused.includes('breaker'));
+    expect(broker.stream('dlq').log).toHaveLength(0);
+    refused.isReady = true;
+    refused.behaviour = upper;
+    await waitFor(() => broker.stream('out').log.length === 1, { timeoutMs: 10_000 });
+    expect(broker.stream('dlq').log).toHaveLength(0);
+  });
+
   it('keeps per-key order while different keys overlap', async () => {
     const broker = createMemoryBroker();
     let active = 0;
