@@ -91,6 +91,8 @@ export const rabbitmqSinkSchema = z
     url: z.string().regex(/^amqps?:\/\//, 'expected an amqp:// or amqps:// URL'),
     /** Exchange to publish to; `""` is the default exchange (routing key = queue name). */
     exchange: z.string().default(''),
+    /** Declare the exchange (durable) with this type; absent: it must exist already. */
+    exchangeType: z.enum(['direct', 'topic', 'fanout', 'headers']).optional(),
     routingKey: z.string().default(''),
     /** Declare this durable queue and bind it to the exchange with the routing key. */
     queue: z.string().min(1).optional(),

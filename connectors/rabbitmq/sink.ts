@@ -145,6 +145,9 @@ export function createRabbitmqSink(config: RabbitmqSinkConfig, deps: RabbitmqSin
 
   async function setup(session: AmqpSession<ConfirmChannel>): Promise<void> {
     const { channel } = session;
+    if (config.exchangeType !== undefined && config.exchange !== '') {
+      await channel.assertExchange(config.exchange, config.exchangeType, { durable: true });
+    }
     if (config.queue !== undefined) {
       await channel.assertQueue(config.queue, { durable: true });
       if (config.exchange !== '') await channel.bindQueue(config.queue, config.exchange, config.routingKey);

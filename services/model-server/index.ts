@@ -21,3 +21,4 @@ export type { Generation, TextEmbedder, TextFormat, TextGenerator, TextMessage, 
 export { TEXT_MODELS } from './openai-routes.ts';
 export type { Model, Tensor, TensorMetadata } from './models/model.ts';
 export { HttpError } from './http-error.ts';
+export { classifyItem, createItemCategoryModel, ITEM_CATEGORIES } from './models/item-category.ts';

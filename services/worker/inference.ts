@@ -112,8 +112,9 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
     return { id: event.id, inputs, parameters };
   }
 
-  async function mapResponse(target: Route, response: InferenceResponse): Promise<Record<string, unknown>> {
-    const root = { outputs: response.outputs, model_name: response.modelName, model_version: response.modelVersion };
+  async function mapResponse(target: Route, response: InferenceResponse, event: CanonicalEvent): Promise<Record<string, unknown>> {
+    // `event` lets an output combine the model's answer with the input (e.g. a priority from score and own field).
+    const root = { outputs: response.outputs, model_name: response.modelName, model_version: response.modelVersion, event };
     return target.response.async ? target.response.applyAsync(root, 'response') : target.response.apply(root, 'response');
   }
 
@@ -159,11 +160,11 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
     return target.guard.infer(request, event.traceparent, { hold });
   }
 
-  async function answer(target: Route, outcome: InferOutcome, usedFallback: boolean): Promise<InferenceResult> {
+  async function answer(target: Route, outcome: InferOutcome, usedFallback: boolean, event: CanonicalEvent): Promise<InferenceResult> {
     if (!outcome.ok) return outcome;
     let output: Record<string, unknown>;
     try {
-      output = await mapResponse(target, outcome.response);
+      output = await mapResponse(target, outcome.response, event);
     } catch (thrown) {
       return { ok: false, error: toModelbridgeError(thrown, 'map'), attempts: outcome.attempts };
     }
@@ -185,7 +186,7 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
     if (!fallback) {
       const outcome = await call(primary, event, true);
       if (outcome instanceof ModelbridgeError) return { ok: false, error: outcome, attempts: 0 };
-      return withShadow(event, await answer(primary, outcome, false));
+      return withShadow(event, await answer(primary, outcome, false, event));
     }
     // With a fallback: whichever backend is up answers; when both are down, wait for either to recover.
     const refused = new Set<Route>();
@@ -207,7 +208,7 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
         continue;
       }
       if (target === fallback) metrics.fallbackUsed.inc({ connector, backend: fallback.config.kind, model: fallback.config.model });
-      const result = await answer(target, outcome, target === fallback);
+      const result = await answer(target, outcome, target === fallback, event);
       return target === primary ? withShadow(event, result) : result;
     }
   }
@@ -239,7 +240,7 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
     void (async () => {
       try {
         const outcome = await call(target, event, false);
-        const result = outcome instanceof ModelbridgeError ? undefined : await answer(target, outcome, false);
+        const result = outcome instanceof ModelbridgeError ? undefined : await answer(target, outcome, false, event);
         if (!result?.ok) {
           metrics.shadowRequests.inc({ ...labels, outcome: 'error' });
           return;

@@ -143,9 +143,9 @@ export async function rabbitDestinations(sourceName: string): Promise<RabbitDest
     async publish(messages) {
       await publishRaw(queues.source, messages.map((m) => ({ value: m.value, properties: { contentType: m.contentType } })));
     },
+    // A unique exchange name; the connector under test declares it (sink `exchangeType`).
     async exchange(prefix) {
       const name = uniqueName(prefix);
-      await channel.assertExchange(name, 'topic', { durable: true });
       exchanges.push(name);
       return name;
     },

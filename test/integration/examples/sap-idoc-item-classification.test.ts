@@ -34,7 +34,7 @@ describe('use case 3: SAP ORDERS05 IDocs → line-item classification → exchan
     model = createModelServer();
     await model.start();
     rabbit = await rabbitDestinations('orders05');
-    // Infrastructure, as an operator declares it: the connector binds its queue but creates no exchange.
+    // A unique exchange for this run; the connector declares it (exchangeType: topic) and binds its queue.
     exchange = await rabbit.exchange('mb-example.sap.idoc.enriched');
     const config = loadUseCase('sap-idoc-item-classification.yaml', exampleEnv(model));
     expect(config.sink).toMatchObject({ kind: 'rabbitmq', exchange: 'sap.idoc.enriched', routingKey: 'orders05.classified' });

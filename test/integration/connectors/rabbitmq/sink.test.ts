@@ -44,6 +44,18 @@ describe('rabbitmq sink', () => {
     expect((await drainQueue(other)).map((m) => m.value.toString())).toEqual(['via destination']);
   });
 
+  it('declares its exchange when exchangeType is given, then binds and publishes through it', async () => {
+    const exchange = uniqueName('mb-sink-exchange');
+    const queue = uniqueName('mb-sink-topic');
+    onTestFinished(() => withChannel(async (channel) => {
+      await channel.deleteQueue(queue);
+      await channel.deleteExchange(exchange);
+    }).then(() => undefined));
+    const sink = await startSink({ exchange, exchangeType: 'topic', routingKey: 'orders.classified', queue });
+    await sink.publish({ key: null, value: 'through a declared topic exchange', headers: {} });
+    expect((await drainQueue(queue)).map((m) => m.value.toString())).toEqual(['through a declared topic exchange']);
+  });
+
   it('rejects an unroutable message with a non-retryable PUBLISH_FAILED', async () => {
     const sink = await startSink({ exchange: 'amq.direct', routingKey: uniqueName('mb-nowhere') });
     await expect(sink.publish({ key: null, value: 'lost?', headers: {} })).rejects.toMatchObject({
