@@ -2,12 +2,12 @@
  * The core of `modelbridge validate FILE…`: load every file as the worker would (interpolation, schema,
  * cross-field rules, decoder options) and list every problem. No process globals: `main.ts` passes them.
  */
-import { createCloudEventsDecoder } from '../../connectors/cloudevents/decoder.ts';
 import { isModelbridgeError } from '../../connectors/errors.ts';
-import { createJsonDecoder } from '../../connectors/json/decoder.ts';
+import { createRegistry } from '../../connectors/registry.ts';
 import { formatIssue, type ConfigIssue } from '../../schemas/config-error.ts';
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import { loadConnectorConfig } from '../../schemas/load-config.ts';
+import { compileMapping, MappingCompileError } from '../worker/mapping.ts';
 
 export interface ValidateIo {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -51,18 +51,37 @@ function validateFile(file: string, io: ValidateIo): readonly ConfigIssue[] {
   }
   try {
     const config = loadConnectorConfig(text, { file, env: io.env, readFile: io.readFile });
-    createDecoder(config);
-    return [];
+    createRegistry().createDecoder(config.decode);
+    return mappingIssues(config);
   } catch (error) {
     if (isConfigIssues(error)) return error.issues;
     return [{ path: '', message: isModelbridgeError(error) ? error.message : `unexpected error: ${String(error)}` }];
   }
 }
 
-/** Decoders check their own options (e.g. that `decode.idPath` is a well-formed path). */
-function createDecoder(config: ConnectorConfig): void {
-  if (config.decode.format === 'json') createJsonDecoder(config.decode);
-  else createCloudEventsDecoder(config.decode);
+/** Every request and response mapping (primary, fallback, shadow) compiles; each bad expression is an issue. */
+function mappingIssues(config: ConnectorConfig): ConfigIssue[] {
+  const { inference } = config;
+  const mappings: [string, Readonly<Record<string, string>> | undefined][] = [
+    ['inference.request.inputs', inference.request.inputs],
+    ['inference.response', inference.response],
+    ['inference.fallback.request.inputs', inference.fallback?.request?.inputs],
+    ['inference.fallback.response', inference.fallback?.response],
+    ['inference.shadow.request.inputs', inference.shadow?.request?.inputs],
+    ['inference.shadow.response', inference.shadow?.response],
+  ];
+  const issues: ConfigIssue[] = [];
+  for (const [path, mapping] of mappings) {
+    for (const [field, expression] of Object.entries(mapping ?? {})) {
+      try {
+        compileMapping({ [field]: expression });
+      } catch (error) {
+        const message = error instanceof MappingCompileError ? (error.cause as { message?: string } | undefined)?.message ?? error.message : String(error);
+        issues.push({ path: `${path}.${field}`, message: `invalid expression: ${message}` });
+      }
+    }
+  }
+  return issues;
 }
 
 function isConfigIssues(error: unknown): error is { issues: readonly ConfigIssue[] } {

@@ -66,3 +66,29 @@ describe('validateFiles', () => {
     expect(run([]).code).toBe(2);
   });
 });
+
+describe('validateFiles: mappings', () => {
+  it('compiles every JSONata mapping and lists each expression that does not compile', () => {
+    const file = 'bad-mapping.yaml';
+    const yaml = [
+      'name: bad-mapping',
+      'source: { kind: memory, stream: in }',
+      'inference:',
+      "  backend: { kind: kserve-http, url: 'http://127.0.0.1:8000', model: m }",
+      '  request:',
+      '    inputs:',
+      "      TEXT: '$uppercase(data.text'",
+      "      OK: '$lowercase(data.text)'",
+      '  response:',
+      "    out: 'outputs.X[0]'",
+      "    bad: 'outputs[[['",
+      'sink: { kind: memory, stream: out }',
+      'deadLetter: { kind: memory, stream: dlq }',
+    ].join('\n');
+    const { code, stderr } = run([file], {}, { [file]: yaml });
+    expect(code).toBe(1);
+    expect(stderr).toHaveLength(2);
+    expect(stderr[0]).toMatch(/^bad-mapping\.yaml: inference\.request\.inputs\.TEXT: invalid expression: /);
+    expect(stderr[1]).toMatch(/^bad-mapping\.yaml: inference\.response\.bad: invalid expression: /);
+  });
+});
