@@ -12,12 +12,14 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createRegistry } from '../../connectors/registry.ts';
+import { ConfigError } from '../../schemas/config-error.ts';
 import { parseDuration } from '../../schemas/duration.ts';
 import { loadConnectorConfig } from '../../schemas/load-config.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { runDemo } from '../demo/run-demo.ts';
 import { createModelServer } from '../model-server/index.ts';
 import { createWorker } from '../worker/worker.ts';
+import type { Worker } from '../worker/worker.ts';
 import { validateFiles } from './validate.ts';
 
 const REDACT = {
@@ -86,12 +88,20 @@ program
   .option('--log-level <level>', 'pino log level', process.env.LOG_LEVEL ?? 'info')
   .action(async (options: { config: string[]; port: number; host: string; grace: number; logLevel: string }) => {
     const logger = createLogger(options.logLevel);
-    const connectors = options.config.map((file) =>
-      loadConnectorConfig(readFileSync(file, 'utf8'), { file, env: process.env, readFile: (path) => readFileSync(path, 'utf8') }),
-    );
     const metricsRegistry = new Registry();
+    let worker: Worker;
+    try {
+      const connectors = options.config.map((file) =>
+        loadConnectorConfig(readFileSync(file, 'utf8'), { file, env: process.env, readFile: (path) => readFileSync(path, 'utf8') }),
+      );
+      worker = createWorker({ connectors, registry: createRegistry(), logger, metricsRegistry });
+    } catch (error) {
+      // A configuration problem is the operator's to fix: say what and where, without a stack trace.
+      process.stderr.write(`${error instanceof ConfigError ? error.format() : `cannot start: ${(error as Error).message ?? String(error)}`}\n`);
+      process.exitCode = 1;
+      return;
+    }
     collectDefaultMetrics({ register: metricsRegistry, prefix: 'modelbridge_process_' });
-    const worker = createWorker({ connectors, registry: createRegistry(), logger, metricsRegistry });
     const admin = createAdminServer({ worker, metricsRegistry });
     onShutdownSignal(logger, options.grace + 15_000, async () => {
       try {
@@ -102,7 +112,7 @@ program
       }
     });
     const { url } = await admin.listen(options.port, options.host);
-    logger.info({ url, connectors: connectors.map((c) => c.name) }, 'worker starting');
+    logger.info({ url, connectors: worker.status().connectors.map((c) => c.name) }, 'worker starting');
     await worker.start();
   });
 
