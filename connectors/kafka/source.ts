@@ -1,8 +1,12 @@
 /**
  * Kafka source: a consumer-group member that hands every message to the pipeline at once and commits,
  * per partition, the highest contiguous acknowledged offset + 1 (the pipeline acks out of order).
- * `pause()` takes effect at the next message, even within a fetched batch: the rest of the batch is
- * left unresolved and fetched again after `resume()`, so the pipeline's in-flight bound holds exactly.
+ * `pause()` takes effect at the next message, even within a fetched batch. A short pause (backpressure:
+ * the in-flight bound was reached and frees up within milliseconds) is waited out inside `eachBatch`,
+ * heartbeating, and the batch is kept; only a pause that lasts longer than {@link HOLD_MS} (an open
+ * breaker, draining) pauses the kafkajs consumer. Pausing kafkajs on every backpressure pause made its
+ * fetch loop sleep `maxWaitTimeInMs` with every partition paused and fetch each batch again: the
+ * worker stalled at a few hundred events per second.
  *
  * Rebalances. kafkajs (eager protocol) re-fetches every assigned partition from its committed offset
  * after a rebalance. `eachBatch` does NOT wait for a partition's in-flight messages before returning:
@@ -20,6 +24,11 @@ import { createKafkaClient, silentLogger } from './client.ts';
 import type { KafkaDeps } from './client.ts';
 import { createPartitionTracker } from './offset-tracker.ts';
 import type { PartitionTracker } from './offset-tracker.ts';
+
+/** Longest a pause is waited out inside `eachBatch` before the kafkajs consumer itself is paused. */
+const HOLD_MS = 5000;
+/** Heartbeat interval while waiting inside `eachBatch`, well below any session timeout. */
+const HOLD_HEARTBEAT_MS = 1000;
 
 interface PartitionState {
   readonly topic: string;
@@ -61,12 +70,16 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   const logger = deps.logger ?? silentLogger;
   const kafka = createKafkaClient(config, logger, `modelbridge-${config.group}`);
   // A stop waits for the fetch long-poll in flight: a 1 s poll bounds close() at little idle cost.
-  const consumer: Consumer = kafka.consumer({ groupId: config.group, sessionTimeout: config.sessionTimeout, maxWaitTimeInMs: 1000 });
+  const consumer: Consumer = kafka.consumer({ groupId: config.group, sessionTimeout: config.sessionTimeout, maxWaitTimeInMs: 500 });
   const partitions = new Map<number, PartitionState>();
   let handler: DeliveryHandler | undefined;
   let running = false;
   let connected = false;
   let paused = false;
+  /** The kafkajs consumer itself is paused (a long pause); a short one only holds `eachBatch`. */
+  let consumerPaused = false;
+  /** Settled by resume() and close(): wakes the batches holding for a resume. */
+  let resumed: PromiseWithResolvers<void> | undefined;
   let closing: Promise<void> | undefined;
   let commitTimer: NodeJS.Timeout | undefined;
   // Settles start(): kafkajs's run() also returns after a join that crashed (and will be retried).
@@ -113,15 +126,49 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     return state;
   }
 
-  async function eachBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /**
+   * Holds the batch while paused, heartbeating, for at most HOLD_MS. Returns true when delivery may go
+   * on; false when the batch must be left (still paused: the consumer is paused now; or a rebalance,
+   * staleness or close).
+   */
+  async function holdWhilePaused({ heartbeat, isRunning, isStale }: EachBatchPayload): Promise<boolean> {
+    const until = Date.now() + HOLD_MS;
+    while (paused && !closing && isRunning() && !isStale()) {
+      if (Date.now() >= until) {
+        pauseConsumer();
+        return false;
+      }
+      resumed ??= Promise.withResolvers<void>();
+      const wake = resumed.promise;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, HOLD_HEARTBEAT_MS);
+        void wake.then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      try {
+        await heartbeat();
+      } catch (error) {
+        // A rebalance is under way: leave the batch so the member can rejoin in time.
+        logger.debug({ err: error }, 'kafka heartbeat while holding a batch failed; leaving the batch');
+        return false;
+      }
+    }
+    return !paused && !closing && isRunning() && !isStale();
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, isRunning, isStale } = payload;
     if (closing || !handler) return;
     const state = stateOf(batch.partition);
     const lane = `${batch.topic}/${batch.partition}`;
     let lastDelivered: string | undefined;
     for (const message of batch.messages) {
       // Checked per message: the handler itself may pause (in-flight bound reached). What is not
-      // delivered stays unresolved, and kafkajs fetches it again after resume.
-      if (paused || closing || !isRunning() || isStale()) break;
+      // delivered stays unresolved, and kafkajs fetches it again.
+      if (paused && !(await holdWhilePaused(payload))) break;
+      if (closing || !isRunning() || isStale()) break;
       const offset = Number(message.offset);
       if (state.tracker.track(offset)) {
         handler(new KafkaDelivery(toInbound(batch.topic, batch.partition, message), lane, state.tracker, offset));
@@ -157,10 +204,21 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     }
   }
 
+  function pauseConsumer(): void {
+    if (!running || consumerPaused) return;
+    consumerPaused = true;
+    consumer.pause([{ topic: config.topic }]);
+  }
+
+  /** After a rejoin kafkajs forgets pauses: re-apply a long one. */
   function applyPause(): void {
     if (!running) return;
-    if (paused) consumer.pause([{ topic: config.topic }]);
-    else consumer.resume([{ topic: config.topic }]);
+    if (consumerPaused) consumer.pause([{ topic: config.topic }]);
+  }
+
+  function wake(): void {
+    resumed?.resolve();
+    resumed = undefined;
   }
 
   async function shutdown(): Promise<void> {
@@ -209,11 +267,16 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     },
     pause() {
       paused = true;
-      applyPause();
+      // A batch in flight holds itself (eachBatch checks per message). Between batches nothing runs
+      // to pause: the next batch holds when it starts.
     },
     resume() {
       paused = false;
-      applyPause();
+      wake();
+      if (consumerPaused) {
+        consumerPaused = false;
+        if (running) consumer.resume([{ topic: config.topic }]);
+      }
     },
     status(): SourceStatus {
       let lag = 0;
@@ -222,6 +285,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     },
     close() {
       closing ??= shutdown();
+      wake();
       return closing;
     },
   };
