@@ -96,32 +96,6 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/**
- * The body of `response` as UTF-8 text, or `undefined` when it is larger than `limit` bytes (by
- * `content-length` or while streaming); the rest is then cancelled, which closes that connection.
- * Otherwise the body is read to its end, so that the connection goes back to the keep-alive pool.
- * Rejects like fetch does when the connection fails mid-body.
- */
-export async function readBoundedText(response: Response, limit: number): Promise<string | undefined> {
-  const body = response.body;
-  if (body === null) return '';
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > limit) {
-    await body.cancel().catch(() => undefined);
-    return undefined;
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    // Leaving a for-await early cancels the stream.
-    if (size > limit) return undefined;
-    chunks.push(chunk);
-  }
-  if (chunks.length === 1) return Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength).toString('utf8');
-  return Buffer.concat(chunks, size).toString('utf8');
-}
-
 /** `text` trimmed and cut to `max` characters, with an ellipsis when cut. */
 export function truncate(text: string, max: number): string {
   const trimmed = text.trim();

@@ -1,11 +1,12 @@
 /**
- * `rest`: a client of a plain JSON REST model (FastAPI, Flask, BentoML style) on the platform's fetch.
+ * `rest`: a client of a plain JSON REST model (FastAPI, Flask, BentoML style) on its own keep-alive pool.
  * The mapped inputs object is the request body; the response body, a JSON object, is the outputs.
- * Connections are kept alive by fetch's global dispatcher.
+ * (http-transport.ts).
  */
 import type { RestBackendConfig } from '../../schemas/backend-config.ts';
 import { ModelbridgeError } from '../errors.ts';
-import { readBoundedText } from '../http-common.ts';
+import { createHttpTransport } from '../http-transport.ts';
+import type { HttpAnswer, HttpTransport } from '../http-transport.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';
 import { badResponse, classifyStatus, classifyThrown } from './classify.ts';
 
@@ -14,8 +15,8 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** Injectable collaborators and limits. */
 export interface RestClientDeps {
-  /** Default: the global `fetch`. */
-  readonly fetch?: typeof globalThis.fetch;
+  /** Default: a keep-alive connection pool of this client's own, closed with it. */
+  readonly transport?: HttpTransport;
   /** Clock for `Retry-After` dates. Default `Date.now`. */
   readonly now?: () => number;
   /** Larger response bodies fail with `INFERENCE_BAD_RESPONSE`. Default {@link DEFAULT_MAX_RESPONSE_BYTES}. */
@@ -35,9 +36,9 @@ export interface RestClientDeps {
  * mappings read `outputs.score` or `outputs.predictions[0]`). Failures are classified in `classify.ts`.
  */
 export function createRestClient(config: RestBackendConfig, deps: RestClientDeps = {}): InferenceClient {
-  const fetch = deps.fetch ?? globalThis.fetch;
   const now = deps.now ?? Date.now;
   const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const http = deps.transport ?? createHttpTransport({ maxResponseBytes: maxBytes });
   const { url, method, wrap, readyUrl, model } = config;
   const label = `rest ${model}`;
   const custom = Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v]));
@@ -56,16 +57,14 @@ export function createRestClient(config: RestBackendConfig, deps: RestClientDeps
       const body = JSON.stringify(wrap === undefined ? request.inputs : { [wrap]: request.inputs, parameters: request.parameters });
       const headers: Record<string, string> = { ...inferHeaders, 'x-request-id': request.id };
       if (traceparent !== undefined) headers.traceparent = traceparent;
-      let response: Response;
-      let text: string | undefined;
+      let response: HttpAnswer;
       try {
-        response = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
-        text = await readBoundedText(response, maxBytes);
+        response = await http.request(url, { method, headers, body, signal });
       } catch (error) {
         throw classifyThrown(label, error, signal);
       }
-      const { status } = response;
-      if (status < 200 || status > 299) throw classifyStatus(label, status, text, response.headers.get('retry-after'), now());
+      const { status, text } = response;
+      if (status < 200 || status > 299) throw classifyStatus(label, status, text, response.header('retry-after') ?? null, now());
       if (text === undefined) throw badResponse(label, status, `response body exceeds ${maxBytes} bytes`);
       return { modelName: model, modelVersion: undefined, outputs: parseOutputs(label, status, text) };
     },
@@ -75,9 +74,7 @@ export function createRestClient(config: RestBackendConfig, deps: RestClientDeps
       // Nothing to ask: the half-open trial (one held event per reset period) finds out instead.
       if (readyUrl === undefined) return true;
       try {
-        const response = await fetch(readyUrl, { headers: readyHeaders, signal, redirect: 'manual' });
-        // Drained (bounded) so that the connection goes back to the pool.
-        await readBoundedText(response, maxBytes);
+        const response = await http.request(readyUrl, { headers: readyHeaders, signal });
         // Only a 2xx is ready; 401/403 are not, so that refused credentials keep the breaker open.
         return response.status >= 200 && response.status <= 299;
       } catch {
@@ -85,9 +82,10 @@ export function createRestClient(config: RestBackendConfig, deps: RestClientDeps
       }
     },
 
-    close(): Promise<void> {
+    async close(): Promise<void> {
+      if (closed) return;
       closed = true;
-      return Promise.resolve();
+      if (!deps.transport) await http.close();
     },
   };
 }

@@ -1,10 +1,11 @@
 /**
  * `kserve-http`: an Open Inference Protocol v2 REST client (KServe, Triton, the reference model
- * server) on the platform's fetch. Connections are kept alive by fetch's global dispatcher.
+ * server) on the client's own keep-alive connection pool (http-transport.ts).
  */
 import type { KserveHttpBackendConfig } from '../../schemas/connector-config.ts';
 import { ModelbridgeError } from '../errors.ts';
-import { readBoundedText } from '../http-common.ts';
+import { createHttpTransport } from '../http-transport.ts';
+import type { HttpAnswer, HttpTransport } from '../http-transport.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';
 import { badResponse, classifyStatus, classifyThrown } from './classify.ts';
 import type { CallLabel } from './classify.ts';
@@ -19,8 +20,8 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** Injectable collaborators and limits. */
 export interface KserveHttpClientDeps {
-  /** Default: the global `fetch`. */
-  readonly fetch?: typeof globalThis.fetch;
+  /** Default: a keep-alive connection pool of this client's own, closed with it. */
+  readonly transport?: HttpTransport;
   /** Clock for `Retry-After` dates and Triton's `timeout`. Default `Date.now`. */
   readonly now?: () => number;
   /**
@@ -36,9 +37,9 @@ export interface KserveHttpClientDeps {
  * `preflight: false`, requests are checked against the model's metadata first (see `preflight.ts`).
  */
 export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: KserveHttpClientDeps = {}): InferenceClient {
-  const fetch = deps.fetch ?? globalThis.fetch;
   const now = deps.now ?? Date.now;
   const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const http = deps.transport ?? createHttpTransport({ maxResponseBytes: maxBytes });
   const datatypes = checkDatatypes(config.datatypes);
   const version = config.version;
   const modelUrl =
@@ -56,7 +57,7 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
         label,
         configured: new Set(Object.keys(datatypes)),
         now,
-        fetchInputs: (signal) => fetchInputs({ fetch, label, url: modelUrl, headers: readyHeaders, now, maxBytes }, signal),
+        fetchInputs: (signal) => fetchInputs({ http, label, url: modelUrl, headers: readyHeaders, now, maxBytes }, signal),
       })
     : undefined;
 
@@ -73,18 +74,15 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
       const parameters = tritonParameters(request.parameters, config.triton, deadline, now());
       const body = JSON.stringify(inferBody(request.id, tensors, parameters));
       const headers = traceparent === undefined ? inferHeaders : { ...inferHeaders, traceparent };
-      let response: Response;
-      let text: string | undefined;
+      let response: HttpAnswer;
       try {
-        // redirect 'manual': a redirected POST would silently turn into a GET.
-        response = await fetch(inferUrl, { method: 'POST', headers, body, signal, redirect: 'manual' });
-        // Read to the end (bounded) so that the connection goes back to the pool.
-        text = await readBoundedText(response, maxBytes);
+        response = await http.request(inferUrl, { method: 'POST', headers, body, signal });
       } catch (error) {
         throw classifyThrown(label, error, signal);
       }
+      const text = response.text;
       if (response.status < 200 || response.status > 299) {
-        const error = classifyStatus(label, response.status, text, response.headers.get('retry-after'), now());
+        const error = classifyStatus(label, response.status, text, response.header('retry-after') ?? null, now());
         if (error.code === 'MODEL_NOT_FOUND') preflight?.invalidate();
         throw error;
       }
@@ -95,8 +93,8 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
     async ready(signal: AbortSignal): Promise<boolean> {
       if (closed) return false;
       try {
-        const response = await fetch(readyUrl, { headers: readyHeaders, signal, redirect: 'manual' });
-        const text = await readBoundedText(response, maxBytes);
+        const response = await http.request(readyUrl, { headers: readyHeaders, signal });
+        const text = response.text;
         // Anything but 200 is not ready: 503, 404, and 401/403 too, so that refused credentials keep
         // the breaker open until they work.
         if (response.status !== 200 || text === undefined) return false;
@@ -109,16 +107,17 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
       }
     },
 
-    close(): Promise<void> {
+    async close(): Promise<void> {
+      if (closed) return;
       closed = true;
-      return Promise.resolve();
+      if (!deps.transport) await http.close();
     },
   };
 }
 
 /** What the metadata request needs of its client. */
 interface MetadataCall {
-  readonly fetch: typeof globalThis.fetch;
+  readonly http: HttpTransport;
   readonly label: CallLabel;
   /** The model URL: `GET` answers its metadata. */
   readonly url: string;
@@ -128,16 +127,15 @@ interface MetadataCall {
 }
 
 /** The model's declared inputs, from `GET /v2/models/{model}[/versions/{v}]`. */
-async function fetchInputs({ fetch, label, url, headers, now, maxBytes }: MetadataCall, signal: AbortSignal): Promise<InputMetadata[]> {
-  let response: Response;
-  let text: string | undefined;
+async function fetchInputs({ http, label, url, headers, now, maxBytes }: MetadataCall, signal: AbortSignal): Promise<InputMetadata[]> {
+  let response: HttpAnswer;
   try {
-    response = await fetch(url, { headers, signal, redirect: 'manual' });
-    text = await readBoundedText(response, maxBytes);
+    response = await http.request(url, { headers, signal });
   } catch (error) {
     throw classifyThrown(label, error, signal);
   }
-  if (response.status !== 200) throw classifyStatus(label, response.status, text, response.headers.get('retry-after'), now());
+  const text = response.text;
+  if (response.status !== 200) throw classifyStatus(label, response.status, text, response.header('retry-after') ?? null, now());
   if (text === undefined) throw badResponse(label, response.status, `model metadata exceeds ${maxBytes} bytes`);
   let inputs: InputMetadata[] | undefined;
   try {

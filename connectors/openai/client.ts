@@ -1,12 +1,14 @@
 /**
  * `openai`: a client of one model on an OpenAI-compatible server (vLLM, TGI's Messages API, Ollama,
- * OpenAI itself) on the platform's fetch; connections are kept alive by fetch's global dispatcher.
+ * OpenAI itself) on the client's own keep-alive connection pool (http-transport.ts).
  * Statuses are classified by `./classify.ts`; network failures and aborts by the shared `classifyThrown`
  * (abort reason `TimeoutError` → INFERENCE_TIMEOUT, any other abort → ABORTED).
  */
 import type { OpenaiBackendConfig } from '../../schemas/backend-config.ts';
 import { isModelbridgeError, ModelbridgeError } from '../errors.ts';
-import { badResponse, classifyThrown, readBoundedText } from '../http-common.ts';
+import { badResponse, classifyThrown } from '../http-common.ts';
+import { createHttpTransport } from '../http-transport.ts';
+import type { HttpAnswer, HttpTransport } from '../http-transport.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';
 import { classifyStatus } from './classify.ts';
 import { buildCall, parseAnswer } from './protocol.ts';
@@ -16,8 +18,8 @@ import type { TokenBudget } from './token-budget.ts';
 
 /** Injectable collaborators, for tests. */
 export interface OpenaiClientDeps {
-  /** Default: the global `fetch`. */
-  readonly fetch?: typeof globalThis.fetch;
+  /** Default: a keep-alive connection pool of this client's own, closed with it. */
+  readonly transport?: HttpTransport;
   /** Clock for `Retry-After` dates and the token budget. Default `Date.now`. */
   readonly now?: () => number;
   /** The token budget's wait (default: a timer that rejects when the signal aborts). */
@@ -34,9 +36,9 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  * when `responseFormat.schema` is not a JSON Schema the validator reads.
  */
 export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClientDeps = {}): InferenceClient {
-  const fetch = deps.fetch ?? globalThis.fetch;
   const now = deps.now ?? Date.now;
   const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const http = deps.transport ?? createHttpTransport({ maxResponseBytes: maxBytes });
   const baseUrl = config.url.replace(/\/+$/, '');
   const label = `openai ${config.model}`;
   const structured = config.endpoint === 'chat' && config.responseFormat ? createStructuredOutput(config.responseFormat) : undefined;
@@ -48,12 +50,9 @@ export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClie
   const postHeaders = { ...readyHeaders, 'content-type': 'application/json' };
   let closed = false;
 
-  async function send(path: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ response: Response; text: string | undefined }> {
+  async function send(path: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<HttpAnswer> {
     try {
-      // redirect 'manual': a redirected POST would silently turn into a GET.
-      const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers, body, signal, redirect: 'manual' });
-      // Read to the end (bounded) so that the connection goes back to the pool.
-      return { response, text: await readBoundedText(response, maxBytes) };
+      return await http.request(`${baseUrl}${path}`, { method: 'POST', headers, body, signal });
     } catch (error) {
       throw classifyThrown(label, error, signal);
     }
@@ -78,9 +77,10 @@ export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClie
       }
       // vLLM and most gateways log X-Request-Id, so a server log line can be found from the event id.
       const headers = { ...postHeaders, 'x-request-id': request.id, ...(traceparent === undefined ? undefined : { traceparent }) };
-      const { response, text } = await send(call.path, call.body, headers, signal);
+      const response = await send(call.path, call.body, headers, signal);
+      const text = response.text;
       if (response.status < 200 || response.status > 299) {
-        const retry = { retryAfter: response.headers.get('retry-after'), retryAfterMs: response.headers.get('retry-after-ms') };
+        const retry = { retryAfter: response.header('retry-after') ?? null, retryAfterMs: response.header('retry-after-ms') ?? null };
         throw classifyStatus(label, response.status, text ?? '', retry, now());
       }
       if (text === undefined) throw badResponse(label, response.status, `response body exceeds ${maxBytes} bytes`);
@@ -93,8 +93,8 @@ export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClie
     async ready(signal: AbortSignal): Promise<boolean> {
       if (closed) return false;
       try {
-        const response = await fetch(`${baseUrl}/models`, { headers: readyHeaders, signal, redirect: 'manual' });
-        const text = await readBoundedText(response, maxBytes);
+        const response = await http.request(`${baseUrl}/models`, { headers: readyHeaders, signal });
+        const text = response.text;
         // Anything but 200 is not ready, 401/403 included: refused credentials keep the breaker open.
         if (response.status !== 200 || text === undefined) return false;
         const parsed = JSON.parse(text) as { data?: unknown };
@@ -104,9 +104,10 @@ export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClie
       }
     },
 
-    close(): Promise<void> {
+    async close(): Promise<void> {
+      if (closed) return;
       closed = true;
-      return Promise.resolve();
+      if (!deps.transport) await http.close();
     },
   };
 }

@@ -65,7 +65,8 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   const lifecycle = new AbortController();
   const executor = createKeyedExecutor();
   const maxInFlight = config.inference.concurrency.max;
-  const resumeBelow = Math.max(0, Math.floor(maxInFlight / 2));
+  // Resume at three quarters: draining to half before refilling left the model idle in bursts.
+  const resumeBelow = Math.max(0, Math.floor(maxInFlight * 0.75));
   const maxMessageBytes = config.source.maxMessageBytes;
   const enrichOptions = { source: config.enriched.source ?? `/modelbridge/${name}`, type: config.enriched.type };
 

@@ -143,9 +143,14 @@ export function createGuardedBackend(
     if (lifecycle.aborted) throw new ModelbridgeError('ABORTED', 'worker is shutting down');
     if (limiter) await limiter.acquire(lifecycle);
     const started = performance.now();
+    // One controller and one timer per attempt, both released as soon as it settles:
+    // AbortSignal.timeout would keep a timer alive for the whole timeout after every call.
+    const controller = new AbortController();
+    const timer = setTimeout(abortWithTimeout, policy.timeout, controller);
+    const onShutdown = (): void => controller.abort(lifecycle.reason);
+    lifecycle.addEventListener('abort', onShutdown);
     try {
-      const signal = AbortSignal.any([lifecycle, AbortSignal.timeout(policy.timeout)]);
-      const response = await breaker.fire(request, signal, traceparent, Date.now() + policy.timeout);
+      const response = await breaker.fire(request, controller.signal, traceparent, Date.now() + policy.timeout);
       const elapsed = performance.now() - started;
       limiter?.release(elapsed, 'ok');
       hooks.onAttempt?.(elapsed, undefined);
@@ -159,6 +164,9 @@ export function createGuardedBackend(
       limiter?.release(elapsed, OVERLOAD.has(error.code) ? 'overload' : 'error');
       if (error.code !== 'BREAKER_OPEN') hooks.onAttempt?.(elapsed, error);
       throw error;
+    } finally {
+      clearTimeout(timer);
+      lifecycle.removeEventListener('abort', onShutdown);
     }
   }
 
@@ -262,6 +270,11 @@ export function createGuardedBackend(
       release(waiters.length);
     },
   };
+}
+
+/** Aborts like AbortSignal.timeout() does: clients tell a timeout from a shutdown by this reason. */
+function abortWithTimeout(controller: AbortController): void {
+  controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
 }
 
 /** Overload signals that shrink the adaptive concurrency limit. */

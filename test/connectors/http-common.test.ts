@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyThrown, codeForStatus, parseRetryAfter, readBoundedText, truncate } from '../../connectors/http-common.ts';
+import { classifyThrown, codeForStatus, parseRetryAfter, truncate } from '../../connectors/http-common.ts';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 
@@ -72,49 +72,6 @@ describe('classifyThrown', () => {
     expect(classifyThrown('m', networkError('ECONNRESET'), timedOut)).toMatchObject({ code: 'INFERENCE_TIMEOUT', retryable: true });
     expect(classifyThrown('m', new Error('x'), AbortSignal.abort())).toMatchObject({ code: 'ABORTED', retryable: false });
     expect(classifyThrown('m', new Error('x'), AbortSignal.abort(new Error('shutdown'))).code).toBe('ABORTED');
-  });
-});
-
-/** A response streaming `chunks`; with `length`, a declared content-length. */
-function streamed(chunks: (string | Uint8Array)[], length?: number): { response: Response; cancelled: () => boolean } {
-  let cancelled = false;
-  let next = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const chunk = chunks[next++];
-      if (chunk === undefined) controller.close();
-      else controller.enqueue(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
-    },
-    cancel() {
-      cancelled = true;
-    },
-  });
-  const headers = length === undefined ? undefined : { 'content-length': String(length) };
-  return { response: new Response(body, { headers }), cancelled: () => cancelled };
-}
-
-describe('readBoundedText', () => {
-  it('reads a body up to and including the limit, joining chunks and split UTF-8 sequences', async () => {
-    const euro = new TextEncoder().encode('€');
-    const { response } = streamed(['{"a":"', euro.slice(0, 1), euro.slice(1), '"}']);
-    expect(await readBoundedText(response, 11)).toBe('{"a":"€"}');
-    expect(await readBoundedText(streamed(['12345']).response, 5)).toBe('12345');
-  });
-
-  it('is undefined past the limit while streaming, cancelling the rest', async () => {
-    const body = streamed(['1234', '5678', '9']);
-    expect(await readBoundedText(body.response, 5)).toBeUndefined();
-    expect(body.cancelled()).toBe(true);
-  });
-
-  it('is undefined at once when content-length says too large, cancelling the body unread', async () => {
-    const body = streamed(['x'.repeat(10)], 10);
-    expect(await readBoundedText(body.response, 9)).toBeUndefined();
-    expect(body.cancelled()).toBe(true);
-  });
-
-  it('reads an absent body as empty', async () => {
-    expect(await readBoundedText(new Response(null, { status: 204 }), 10)).toBe('');
   });
 });
 

@@ -283,6 +283,29 @@ describe('connector pipeline (memory transport)', () => {
     expect(broker.stream('dlq').log).toHaveLength(0);
   });
 
+  it('aborts an attempt past the timeout with a TimeoutError reason, then retries it', async () => {
+    const broker = createMemoryBroker();
+    const reasons: unknown[] = [];
+    let calls = 0;
+    const client = scriptedClient(async (request, signal) => {
+      if (++calls > 1) return upper(request, signal);
+      // The first attempt hangs until the worker gives up on it.
+      return new Promise((_, reject) =>
+        signal.addEventListener('abort', () => {
+          reasons.push(signal.reason);
+          reject(new ModelbridgeError('INFERENCE_TIMEOUT', 'timed out'));
+        }),
+      );
+    });
+    await startConnector(broker, client, config({ inference: { ...config().inference, timeout: 30 } } as never));
+    send(broker, { id: 'slow', text: 'x' });
+    await waitFor(() => broker.stream('out').log.length === 1);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toBeInstanceOf(DOMException);
+    expect((reasons[0] as DOMException).name).toBe('TimeoutError');
+    expect(parse(broker.stream('out').log[0]!.value).data.provenance.attempts).toBe(2);
+  });
+
   it('keeps per-key order while different keys overlap', async () => {
     const broker = createMemoryBroker();
     let active = 0;
