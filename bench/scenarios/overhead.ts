@@ -28,6 +28,12 @@ export function overheadScenario(transportKind: 'kafka' | 'rabbitmq', partitions
           produce: { ...produce, runId: `${produce.runId}-mb` },
           timeBoundMs: bound,
         });
+        // The same worker with micro-batching: the per-request cost of the model call is what separates
+        // any model-calling pipeline from the raw pipe, and batching is how Modelbridge amortises it.
+        const batched = await measure(
+          workerCandidate(env.ctx, { transport: transportKind, modelUrl: model.url, label: `${name}-batched`, inference: { batch: { maxSize: 32, maxWait: '2ms' } } }),
+          { ...base, produce: { ...produce, runId: `${produce.runId}-mb-batched` }, timeBoundMs: bound },
+        );
         const pipe = await measure(baselineCandidate(env.ctx, transportKind, 'pipe', model.url), {
           ...base,
           produce: { ...produce, runId: `${produce.runId}-pipe` },
@@ -53,6 +59,15 @@ export function overheadScenario(transportKind: 'kafka' | 'rabbitmq', partitions
               'echo model over OIP v2 HTTP; events produced while the candidate runs; latency includes queueing behind the backlog at saturation.',
               `the naive consumer is bounded to ${naiveBound / 1000} s; its rate is what it finished in that time.`,
             ],
+          },
+          {
+            name: `${name}-batched`,
+            events,
+            modelbridge: batched.result,
+            baselines,
+            ratios: ratios(batched.result, baselines),
+            available: true,
+            notes: ['the same worker with inference.batch { maxSize: 32, maxWait: 2ms }: one model request per up to 32 events.'],
           },
         ];
       } finally {
