@@ -29,6 +29,8 @@ export interface WorkerCandidateOptions {
   readonly label: string;
   readonly inference?: InferenceOverrides;
   readonly ordering?: 'key' | 'partition' | 'none';
+  /** Extra Node.js flags for the worker process (e.g. a heap limit, as a container would set). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** The Modelbridge worker, echo model over OIP v2 HTTP unless `inference.backend` overrides it. */
@@ -48,9 +50,10 @@ export function workerCandidate(ctx: BenchContext, options: WorkerCandidateOptio
           ...options.inference,
         },
       };
-      const nodeArgs = ctx.profileDir
-        ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${options.label}.cpuprofile`]
-        : [];
+      const nodeArgs = [
+        ...(options.nodeArgs ?? []),
+        ...(ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${options.label}.cpuprofile`] : []),
+      ];
       return startWorker({ config, nodeArgs, root: ctx.workerRoot });
     },
   };

@@ -22,6 +22,12 @@ export const backlogMemoryScenario: Scenario = {
         ...base,
         produce: { mode: 'fast', runId: `${runId}-mb`, events, keys: 10_000 },
       });
+      // The same worker with a V8 heap limit, as it would run in a container sized for it: V8 lets the
+      // heap grow far past the live set (~80 MB here) under a high allocation rate unless told otherwise.
+      const capped = await measure(
+        workerCandidate(env.ctx, { transport: 'kafka', modelUrl: model.url, label: 'backlog-memory-capped', nodeArgs: ['--max-old-space-size=256'] }),
+        { ...base, produce: { mode: 'fast', runId: `${runId}-mb-capped`, events, keys: 10_000 } },
+      );
       const pipe = await measure(baselineCandidate(env.ctx, 'kafka', 'pipe', model.url), {
         ...base,
         produce: { mode: 'fast', runId: `${runId}-pipe`, events, keys: 10_000 },
@@ -39,6 +45,15 @@ export const backlogMemoryScenario: Scenario = {
             `${events} events in 8 partitions before the candidate starts; rate = drain rate from its first output; latency = age of the backlog (not meaningful).`,
             'a run bounded by time still reports its peak RSS up to then.',
           ],
+        },
+        {
+          name: 'backlog-memory-heap-256mb',
+          events,
+          modelbridge: capped.result,
+          baselines: { ...baselines, 'modelbridge-default-heap': worker.result },
+          ratios: ratios(capped.result, { ...baselines, 'modelbridge-default-heap': worker.result }),
+          available: true,
+          notes: ['the worker run with node --max-old-space-size=256 (a heap limit a 512 MB container would set).'],
         },
       ];
     } finally {

@@ -70,7 +70,13 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   const logger = deps.logger ?? silentLogger;
   const kafka = createKafkaClient(config, logger, `modelbridge-${config.group}`);
   // A stop waits for the fetch long-poll in flight: a 1 s poll bounds close() at little idle cost.
-  const consumer: Consumer = kafka.consumer({ groupId: config.group, sessionTimeout: config.sessionTimeout, maxWaitTimeInMs: 500 });
+  const consumer: Consumer = kafka.consumer({
+    groupId: config.group,
+    sessionTimeout: config.sessionTimeout,
+    maxWaitTimeInMs: 500,
+    maxBytesPerPartition: 256 * 1024,
+    maxBytes: 2 * 1024 * 1024,
+  });
   const partitions = new Map<number, PartitionState>();
   let handler: DeliveryHandler | undefined;
   let running = false;
