@@ -19,16 +19,26 @@ export interface FateInput {
   readonly maxAttempts: number;
   /** The backend's breaker is open (or was opened by this very failure). */
   readonly breakerOpen: boolean;
+  /** Most of the backend's recent calls, for every event, failed transiently: it is down, not this message. */
+  readonly backendFailing?: boolean;
+  /** Times this message was the half-open trial, while the model said it was ready, and failed. */
+  readonly trials?: number;
 }
 
 const RETRY: Fate = { action: 'retry' };
 const HOLD: Fate = { action: 'hold' };
 const DEAD_LETTER: Fate = { action: 'dead-letter' };
 
-export function decide({ error, attempts, maxAttempts, breakerOpen }: FateInput): Fate {
+export function decide({ error, attempts, maxAttempts, breakerOpen, backendFailing = false, trials = 0 }: FateInput): Fate {
   if (error.code === 'ABORTED') return HOLD;
   if (!error.retryable) return DEAD_LETTER;
+  if (error.code === 'BREAKER_OPEN') return HOLD;
+  // The model kept saying "ready" and kept failing exactly this message: it is the message after all.
+  if (trials >= maxAttempts) return DEAD_LETTER;
   // A down backend is not a poison message: never spend the budget, never dead-letter, while it is open.
-  if (error.code === 'BREAKER_OPEN' || breakerOpen) return HOLD;
-  return attempts < maxAttempts ? RETRY : DEAD_LETTER;
+  if (breakerOpen) return HOLD;
+  if (attempts < maxAttempts) return RETRY;
+  // Budget spent. If the backend fails most calls of every event, it is down (the breaker's rate over
+  // its whole window may still lag behind): hold. Only a failure on an otherwise healthy backend is this message's.
+  return backendFailing ? HOLD : DEAD_LETTER;
 }

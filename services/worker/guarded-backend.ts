@@ -77,6 +77,24 @@ export function createGuardedBackend(
   });
 
   let state: BreakerState = 'closed';
+  // Outcomes of the last calls of every event (true: failed transiently): whether the backend is down
+  // right now, which the breaker's rate over its whole window can lag behind after a healthy stretch.
+  const recent = new Uint8Array(HEALTH_WINDOW);
+  let recentCount = 0;
+  let recentFailures = 0;
+  let recentNext = 0;
+
+  function recordHealth(failed: boolean): void {
+    if (recentCount === HEALTH_WINDOW) recentFailures -= recent[recentNext]!;
+    else recentCount++;
+    recent[recentNext] = failed ? 1 : 0;
+    recentFailures += recent[recentNext]!;
+    recentNext = (recentNext + 1) % HEALTH_WINDOW;
+  }
+
+  function backendFailing(): boolean {
+    return recentCount >= HEALTH_MIN_SAMPLES && recentFailures * 2 >= recentCount;
+  }
   // Calls held while the breaker is not closed. Released all at once on close, or one at a time as the
   // half-open trial once the model reports ready.
   const waiters: Array<{ resolve: () => void; reject: (reason: unknown) => void; signal: AbortSignal; onAbort: () => void }> = [];
@@ -139,9 +157,10 @@ export function createGuardedBackend(
     });
   }
 
-  async function attempt(request: InferenceRequest, traceparent: string | undefined): Promise<InferenceResponse> {
+  async function attempt(request: InferenceRequest, traceparent: string | undefined, meta: AttemptMeta): Promise<InferenceResponse> {
     if (lifecycle.aborted) throw new ModelbridgeError('ABORTED', 'worker is shutting down');
     if (limiter) await limiter.acquire(lifecycle);
+    meta.trial = state === 'half-open';
     const started = performance.now();
     // One controller and one timer per attempt, both released as soon as it settles:
     // AbortSignal.timeout would keep a timer alive for the whole timeout after every call.
@@ -153,6 +172,7 @@ export function createGuardedBackend(
       const response = await breaker.fire(request, controller.signal, traceparent, Date.now() + policy.timeout);
       const elapsed = performance.now() - started;
       limiter?.release(elapsed, 'ok');
+      recordHealth(false);
       hooks.onAttempt?.(elapsed, undefined);
       return response;
     } catch (thrown) {
@@ -162,7 +182,11 @@ export function createGuardedBackend(
       if (error.code === 'INFERENCE_UNAUTHORIZED' && !breaker.opened) breaker.open();
       const elapsed = performance.now() - started;
       limiter?.release(elapsed, OVERLOAD.has(error.code) ? 'overload' : 'error');
-      if (error.code !== 'BREAKER_OPEN') hooks.onAttempt?.(elapsed, error);
+      if (error.code !== 'BREAKER_OPEN') {
+        // Poison (non-retryable) answers mean the backend works.
+        if (error.code !== 'ABORTED') recordHealth(error.retryable);
+        hooks.onAttempt?.(elapsed, error);
+      }
       throw error;
     } finally {
       clearTimeout(timer);
@@ -176,11 +200,12 @@ export function createGuardedBackend(
     // Half-open lets the call through: it may be the trial that closes the breaker.
     if (!hold && state === 'open') return refuse(new ModelbridgeError('BREAKER_OPEN', 'circuit breaker is open'));
     // Fast path: one attempt with no retry machinery allocated.
+    const meta: AttemptMeta = { trial: false };
     try {
-      const response = await attempt(request, traceparent);
+      const response = await attempt(request, traceparent, meta);
       return { ok: true, response, attempts: 1, latencyMs: performance.now() - started };
     } catch (thrown) {
-      return retrying(request, traceparent, toModelbridgeError(thrown), started, hold);
+      return retrying(request, traceparent, toModelbridgeError(thrown), started, hold, meta);
     }
   }
 
@@ -195,17 +220,30 @@ export function createGuardedBackend(
     firstError: ModelbridgeError,
     started: number,
     hold: boolean,
+    meta: AttemptMeta,
   ): Promise<InferOutcome> {
     const firstFailureAt = Date.now();
     let lastFailureAt = firstFailureAt;
     let calls = firstError.code === 'BREAKER_OPEN' ? 0 : 1;
     let counted = 0;
     let lastError = firstError;
+    let trials = 0;
     let fate: Fate = judge(firstError);
 
     function judge(error: ModelbridgeError): Fate {
-      const decided = decide({ error, attempts: counted + 1, maxAttempts: policy.retry.attempts, breakerOpen: state !== 'closed' });
+      if (meta.trial && error.code !== 'BREAKER_OPEN') trials++;
+      const decided = decide({
+        error,
+        attempts: counted + 1,
+        maxAttempts: policy.retry.attempts,
+        breakerOpen: state !== 'closed',
+        backendFailing: backendFailing(),
+        trials,
+      });
       if (decided.action !== 'hold') counted++;
+      // Held on a closed breaker (the backend fails every event, the breaker's rate lags): open it, so
+      // intake pauses and recovery is probed, rather than retrying in a loop.
+      else if (state === 'closed' && error.code !== 'ABORTED' && error.code !== 'BREAKER_OPEN') breaker.open();
       return decided;
     }
 
@@ -224,7 +262,7 @@ export function createGuardedBackend(
       await wait(fate, firstError);
       const response = await pRetry(
         async () => {
-          const result = await attempt(request, traceparent);
+          const result = await attempt(request, traceparent, meta);
           return result;
         },
         {
@@ -275,6 +313,16 @@ export function createGuardedBackend(
 /** Aborts like AbortSignal.timeout() does: clients tell a timeout from a shutdown by this reason. */
 function abortWithTimeout(controller: AbortController): void {
   controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+}
+
+/** Calls remembered for the backend's recent health, and how many before it may be judged. */
+const HEALTH_WINDOW = 20;
+const HEALTH_MIN_SAMPLES = 5;
+
+/** Per-call facts the retry decision needs. */
+interface AttemptMeta {
+  /** The last attempt went out as the half-open trial. */
+  trial: boolean;
 }
 
 /** Overload signals that shrink the adaptive concurrency limit. */

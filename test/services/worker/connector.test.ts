@@ -213,10 +213,13 @@ describe('connector pipeline (memory transport)', () => {
     const { registry } = await startConnector(broker, client, config({
       inference: { ...config().inference, breaker: { volumeThreshold: 100, resetTimeout: 50, errorThresholdPercentage: 50, rollingWindow: 10_000 } },
     } as never));
+    // The backend serves other events well: the failures are these messages', not an outage.
+    for (let i = 0; i < 20; i++) send(broker, { id: `ok-${i}`, text: 'fine' });
+    await waitFor(() => broker.stream('out').log.length === 20);
     send(broker, { id: 'a', text: 'flaky' });
     send(broker, { id: 'b', text: 'always-busy' });
-    await waitFor(() => broker.stream('out').log.length === 1 && broker.stream('dlq').log.length === 1);
-    expect(parse(broker.stream('out').log[0]!.value).data.provenance.attempts).toBe(3);
+    await waitFor(() => broker.stream('out').log.length === 21 && broker.stream('dlq').log.length === 1);
+    expect(parse(broker.stream('out').log[20]!.value).data.provenance.attempts).toBe(3);
     expect(broker.stream('dlq').log[0]!.headers).toMatchObject({ [DLQ_HEADERS.code]: 'INFERENCE_RATE_LIMITED', [DLQ_HEADERS.attempts]: '3', [DLQ_HEADERS.retryable]: 'true' });
     expect(await registry.getSingleMetricAsString('modelbridge_inference_retries_total')).toMatch(/code="INFERENCE_FAILED"} 2/);
   });
@@ -304,6 +307,46 @@ describe('connector pipeline (memory transport)', () => {
     expect(reasons[0]).toBeInstanceOf(DOMException);
     expect((reasons[0] as DOMException).name).toBe('TimeoutError');
     expect(parse(broker.stream('out').log[0]!.value).data.provenance.attempts).toBe(2);
+  });
+
+  it('holds events when the backend starts failing everything, before the breaker rate over its window catches up', async () => {
+    const broker = createMemoryBroker();
+    const client = scriptedClient(upper);
+    // A volume threshold this high means the rate-based breaker alone would not open in this test.
+    const { connector } = await startConnector(broker, client, config({
+      inference: { ...config().inference, breaker: { volumeThreshold: 500, resetTimeout: 50, errorThresholdPercentage: 50, rollingWindow: 10_000 } },
+    } as never));
+    for (let i = 0; i < 40; i++) send(broker, { id: `before-${i}`, text: 'x' });
+    await waitFor(() => broker.stream('out').log.length === 40);
+    client.behaviour = async () => {
+      throw new ModelbridgeError('INFERENCE_UNAVAILABLE', '503', { upstreamStatus: 503 });
+    };
+    for (let i = 0; i < 10; i++) send(broker, { id: `during-${i}`, text: 'x' }, `k${i}`);
+    await waitFor(() => connector.status().breaker !== 'closed');
+    await waitFor(() => client.calls.length >= 40 + 10 * 3);
+    expect(broker.stream('dlq').log).toHaveLength(0);
+    client.behaviour = upper;
+    await waitFor(() => broker.stream('out').log.length === 50, { timeoutMs: 10_000 });
+    expect(broker.stream('dlq').log).toHaveLength(0);
+  });
+
+  it('dead-letters a message that keeps failing as the half-open trial while the model says it is ready', async () => {
+    const broker = createMemoryBroker();
+    const client = scriptedClient(async (request) => {
+      if (request.inputs.TEXT === 'crashes-the-model') throw new ModelbridgeError('INFERENCE_FAILED', '500', { upstreamStatus: 500 });
+      return upper(request, AbortSignal.timeout(1000));
+    });
+    const { connector } = await startConnector(broker, client);
+    send(broker, { id: 'bad', text: 'crashes-the-model' });
+    await waitFor(() => broker.stream('dlq').log.length === 1, { timeoutMs: 10_000 });
+    const letter = broker.stream('dlq').log[0]!;
+    expect(letter.headers).toMatchObject({ [DLQ_HEADERS.code]: 'INFERENCE_FAILED', [DLQ_HEADERS.retryable]: 'true' });
+    // Its budget (3), then three trials while the readiness probe kept saying ready.
+    expect(client.calls.filter((c) => c.inputs.TEXT === 'crashes-the-model').length).toBeGreaterThanOrEqual(6);
+    // And the connector is not stuck: the next event goes through.
+    send(broker, { id: 'next', text: 'fine' });
+    await waitFor(() => broker.stream('out').log.length === 1, { timeoutMs: 10_000 });
+    expect(connector.status().state).toBe('running');
   });
 
   it('keeps per-key order while different keys overlap', async () => {

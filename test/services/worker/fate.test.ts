@@ -27,4 +27,19 @@ describe('decide', () => {
     const overridden = new ModelbridgeError('INFERENCE_REJECTED', 'x', { retryable: true });
     expect(decide({ error: overridden, attempts: 1, maxAttempts: 3, breakerOpen: false }).action).toBe('retry');
   });
+
+  it('holds a spent budget when the backend fails most calls of every event, and opens it up again when it does not', () => {
+    const busy = error('INFERENCE_UNAVAILABLE');
+    expect(decide({ error: busy, attempts: 5, maxAttempts: 5, breakerOpen: false, backendFailing: true }).action).toBe('hold');
+    expect(decide({ error: busy, attempts: 5, maxAttempts: 5, breakerOpen: false, backendFailing: false }).action).toBe('dead-letter');
+    expect(decide({ error: busy, attempts: 2, maxAttempts: 5, breakerOpen: false, backendFailing: true }).action).toBe('retry');
+    expect(decide({ error: error('INFERENCE_REJECTED'), attempts: 1, maxAttempts: 5, breakerOpen: false, backendFailing: true }).action).toBe('dead-letter');
+  });
+
+  it('dead-letters after as many failed half-open trials as the budget allows, even with the breaker open', () => {
+    const busy = error('INFERENCE_FAILED');
+    expect(decide({ error: busy, attempts: 9, maxAttempts: 3, breakerOpen: true, trials: 2 }).action).toBe('hold');
+    expect(decide({ error: busy, attempts: 9, maxAttempts: 3, breakerOpen: true, trials: 3 }).action).toBe('dead-letter');
+    expect(decide({ error: error('BREAKER_OPEN'), attempts: 9, maxAttempts: 3, breakerOpen: true, trials: 3 }).action).toBe('hold');
+  });
 });
