@@ -137,6 +137,29 @@ describe('kafka source', () => {
     expect(offsetsOf(deliveries)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   });
 
+  it('holds through a pause longer than the in-batch hold (the consumer itself pauses), stays in the group, then resumes', async () => {
+    const topic = await createTopic(brokers);
+    await produce(brokers, topic, numbered(20));
+    const deliveries: Delivery[] = [];
+    const source = createKafkaSource(kafkaSourceSchema.parse({ kind: 'kafka', brokers, topic, group: uniqueName('mb-group'), sessionTimeout: '6s' }));
+    onTestFinished(() => source.close());
+    await source.start((delivery) => {
+      deliveries.push(delivery);
+      delivery.ack();
+      if (deliveries.length === 5) source.pause();
+    });
+    await waitFor(() => deliveries.length >= 5, { what: 'five deliveries' });
+    // Longer than the 5 s in-batch hold and than the session timeout: heartbeats kept the member alive,
+    // then the kafkajs consumer was paused; nothing was delivered meanwhile.
+    const pausedAt = Date.now();
+    await waitFor(() => Date.now() - pausedAt > 7000, { timeoutMs: 10_000, intervalMs: 250, what: 'a long pause' });
+    expect(deliveries).toHaveLength(5);
+    expect(source.status()).toMatchObject({ connected: true, paused: true });
+    source.resume();
+    await waitFor(() => deliveries.length === 20, { timeoutMs: 20_000, what: 'the rest after a long pause' });
+    expect(offsetsOf(deliveries)).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+  });
+
   it('delivers a message larger than maxMessageBytes (size checks belong to the pipeline)', async () => {
     const topic = await createTopic(brokers, { config: { 'max.message.bytes': '3000000' } });
     const big = Buffer.alloc(2_000_000, 'x');
