@@ -257,7 +257,8 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     for (let attempt = 1; !lifecycle.signal.aborted; attempt++) {
       if (await inference.ready(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(config.inference.timeout)]))) return;
       if (attempt === 1) logger.warn({ backend: backendKind, model }, 'model not ready; waiting before consuming');
-      await sleep(backoffDelay({ minDelayMs: 200, maxDelayMs: 5000 }, attempt), lifecycle.signal);
+      // Shutdown while waiting is not a start failure: start() returns and close() proceeds.
+      await sleep(backoffDelay({ minDelayMs: 200, maxDelayMs: 5000 }, attempt), lifecycle.signal).catch(() => undefined);
     }
   }
 

@@ -419,6 +419,29 @@ describe('connector pipeline (memory transport)', () => {
     expect(broker.stream('in').pending.map((m) => parse(m.value).id)).toEqual(['stuck']);
   });
 
+  it('closes cleanly while still waiting for the model: start() returns, nothing is consumed', async () => {
+    const broker = createMemoryBroker();
+    const client = scriptedClient(upper);
+    client.isReady = false;
+    send(broker, { id: 'never', text: 't' });
+    const connector = createConnector(config(), {
+      source: createMemorySource({ kind: 'memory', stream: 'in', maxMessageBytes: 1024 }, broker),
+      sink: createMemorySink({ kind: 'memory', stream: 'out' }, broker),
+      deadLetter: createMemorySink({ kind: 'memory', stream: 'dlq' }, broker),
+      decoder,
+      client,
+      logger: pino({ level: 'silent' }),
+      metrics: createWorkerMetrics(new Registry()),
+    });
+    const starting = connector.start();
+    await waitFor(() => connector.status().state === 'waiting-for-model');
+    await connector.close(100);
+    await expect(starting).resolves.toBeUndefined();
+    expect(connector.status().state).toBe('stopped');
+    expect(client.calls).toHaveLength(0);
+    expect(broker.stream('in').pending).toHaveLength(1);
+  });
+
   it('waits for the model to be ready before consuming', async () => {
     const broker = createMemoryBroker();
     const client = scriptedClient(upper);
