@@ -113,7 +113,15 @@ program
     });
     const { url } = await admin.listen(options.port, options.host);
     logger.info({ url, connectors: worker.status().connectors.map((c) => c.name) }, 'worker starting');
-    await worker.start();
+    try {
+      await worker.start();
+    } catch (error) {
+      // A broker that never answers, a topic that cannot be subscribed: say so, clean up, exit 1.
+      logger.fatal({ err: error }, 'worker failed to start');
+      await worker.close(1000).catch((closeError: unknown) => logger.error({ err: closeError }, 'closing after a failed start'));
+      await admin.close();
+      process.exitCode = 1;
+    }
   });
 
 program
