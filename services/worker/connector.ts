@@ -12,7 +12,7 @@ import { backoffDelay, sleep } from './backoff.ts';
 import type { BreakerState } from './guarded-backend.ts';
 import { createInference } from './inference.ts';
 import { createKeyedExecutor } from './key-executor.ts';
-import { CLOUDEVENTS_JSON, buildDeadLetter, buildEnrichedMessage } from './messages.ts';
+import { CLOUDEVENTS_JSON, STRUCTURED_HEADERS, buildDeadLetter, buildEnrichedMessage } from './messages.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 export type ConnectorState = 'created' | 'starting' | 'waiting-for-model' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -183,7 +183,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
 
   /** Forwards the event unchanged (a structured CloudEvent, same key) without calling the model. */
   async function forward(delivery: Delivery, event: CanonicalEvent): Promise<void> {
-    const message = { key: delivery.message.key ?? event.partitionkey ?? null, value: JSON.stringify(event), headers: { 'content-type': CLOUDEVENTS_JSON }, contentType: CLOUDEVENTS_JSON };
+    const message = { key: delivery.message.key ?? event.partitionkey ?? null, value: JSON.stringify(event), headers: STRUCTURED_HEADERS, contentType: CLOUDEVENTS_JSON };
     const published = await publishDurably(sink, message, enrichedPublish, 'enriched');
     if (published === true) {
       passedThrough.inc();

@@ -9,6 +9,9 @@ import type { CanonicalEvent, Provenance } from '../../schemas/event.ts';
 
 export const CLOUDEVENTS_JSON = 'application/cloudevents+json; charset=utf-8';
 
+/** Headers of every structured-mode event the worker writes: one frozen object, not one per event. */
+export const STRUCTURED_HEADERS: Headers = Object.freeze({ 'content-type': CLOUDEVENTS_JSON });
+
 export interface EnrichOptions {
   readonly source: string;
   readonly type: string | undefined;
@@ -37,7 +40,7 @@ export function buildEnrichedMessage(
   return {
     key: original.key ?? input.partitionkey ?? null,
     value: JSON.stringify(event),
-    headers: { 'content-type': CLOUDEVENTS_JSON },
+    headers: STRUCTURED_HEADERS,
     contentType: CLOUDEVENTS_JSON,
   };
 }
