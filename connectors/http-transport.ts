@@ -58,6 +58,9 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       if (declared > limit) {
         // Destroying emits the abort as an 'error' on the body: listened to, or it would crash the process.
         response.body.on('error', ignore).destroy();
+      } else if (Number.isFinite(declared)) {
+        // Length known and within the limit: undici's own reader, without an async iterator per call.
+        text = await response.body.text();
       } else {
         text = await readBounded(response.body, limit);
       }
