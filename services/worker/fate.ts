@@ -21,7 +21,10 @@ export interface FateInput {
   readonly breakerOpen: boolean;
   /** Most of the backend's recent calls, for every event, failed transiently: it is down, not this message. */
   readonly backendFailing?: boolean;
-  /** Times this message was the half-open trial, while the model said it was ready, and failed. */
+  /**
+   * Times this message was the half-open trial, while the model said it was ready, and the model failed
+   * on it (500 or a broken answer; not unavailable, timeout, rate limit or refused credentials).
+   */
   readonly trials?: number;
 }
 

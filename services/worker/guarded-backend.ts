@@ -231,7 +231,9 @@ export function createGuardedBackend(
     let fate: Fate = judge(firstError);
 
     function judge(error: ModelbridgeError): Fate {
-      if (meta.trial && error.code !== 'BREAKER_OPEN') trials++;
+      // Only a trial the model processed and failed on counts against the message (500, a broken answer);
+      // unavailable, timed out, rate limited or unauthorized say the backend is still down.
+      if (meta.trial && POISON_TRIAL_CODES.has(error.code)) trials++;
       const decided = decide({
         error,
         attempts: counted + 1,
@@ -318,6 +320,9 @@ function abortWithTimeout(controller: AbortController): void {
 /** Calls remembered for the backend's recent health, and how many before it may be judged. */
 const HEALTH_WINDOW = 20;
 const HEALTH_MIN_SAMPLES = 5;
+
+/** Trial failures that point at the message rather than at the backend. */
+const POISON_TRIAL_CODES = new Set(['INFERENCE_FAILED', 'INFERENCE_BAD_RESPONSE']);
 
 /** Per-call facts the retry decision needs. */
 interface AttemptMeta {

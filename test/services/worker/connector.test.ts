@@ -349,6 +349,22 @@ describe('connector pipeline (memory transport)', () => {
     expect(connector.status().state).toBe('running');
   });
 
+  it('never dead-letters a held event for failed trials that say the backend is down (503), however long it lasts', async () => {
+    const broker = createMemoryBroker();
+    const client = scriptedClient(async () => {
+      throw new ModelbridgeError('INFERENCE_UNAVAILABLE', '503', { upstreamStatus: 503 });
+    });
+    const { connector, registry } = await startConnector(broker, client);
+    send(broker, { id: 'lonely', text: 'x' });
+    // Many more trials than retry.attempts (3): the model keeps saying ready and keeps answering 503.
+    await waitFor(async () => /state="open"} ([89]|\d\d)/.test(await registry.getSingleMetricAsString('modelbridge_breaker_transitions_total')), { timeoutMs: 15_000 });
+    expect(broker.stream('dlq').log).toHaveLength(0);
+    client.behaviour = upper;
+    await waitFor(() => broker.stream('out').log.length === 1, { timeoutMs: 10_000 });
+    expect(broker.stream('dlq').log).toHaveLength(0);
+    expect(connector.status().breaker).toBe('closed');
+  });
+
   it('keeps per-key order while different keys overlap', async () => {
     const broker = createMemoryBroker();
     let active = 0;
