@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { badResponse, classifyStatus } from '../../../connectors/http/classify.ts';
-
-const NOW = Date.parse('2026-01-01T00:00:00Z');
+import { CLASSIFY_NOW as NOW, HTTP_STATUS_CLASSES, RETRY_AFTER_CASES } from '../../support/http-status-classes.ts';
 
 describe('classifyStatus (rest)', () => {
-  it.each([
-    [400, 'INFERENCE_REJECTED', false],
-    [401, 'INFERENCE_UNAUTHORIZED', true],
-    [403, 'INFERENCE_UNAUTHORIZED', true],
-    [404, 'MODEL_NOT_FOUND', false],
-    [408, 'INFERENCE_TIMEOUT', true],
-    [413, 'INFERENCE_REJECTED', false],
-    [422, 'INFERENCE_REJECTED', false],
-    [429, 'INFERENCE_RATE_LIMITED', true],
-    [500, 'INFERENCE_FAILED', true],
-    [501, 'INFERENCE_FAILED', true],
-    [502, 'INFERENCE_UNAVAILABLE', true],
-    [503, 'INFERENCE_UNAVAILABLE', true],
-    [504, 'INFERENCE_TIMEOUT', true],
-    [302, 'INFERENCE_BAD_RESPONSE', false],
-  ] as const)('HTTP %i → %s (retryable %s)', (status, code, retryable) => {
+  // The rest client also names 413 (payload too large) a rejection.
+  it.each([...HTTP_STATUS_CLASSES, [413, 'INFERENCE_REJECTED', false] as const])('HTTP %i → %s (retryable %s)', (status, code, retryable) => {
     expect(classifyStatus('rest m', status, '', null, NOW)).toMatchObject({ code, retryable, upstreamStatus: status, stage: 'infer' });
   });
 
@@ -54,14 +39,7 @@ describe('classifyStatus (rest)', () => {
     expect(classifyStatus('rest m', 500, undefined, null, NOW).message).toBe('rest m: HTTP 500');
   });
 
-  it.each([
-    [429, '3', 3000],
-    [503, 'Thu, 01 Jan 2026 00:00:10 GMT', 10_000],
-    [502, '1', 1000],
-    [400, '3', undefined],
-    [500, '3', undefined],
-    [429, 'soon', undefined],
-  ] as const)('HTTP %i with Retry-After %j → retryAfterMs %j', (status, header, ms) => {
+  it.each([...RETRY_AFTER_CASES, [429, 'soon', undefined] as const])('HTTP %i with Retry-After %j → retryAfterMs %j', (status, header, ms) => {
     expect(classifyStatus('rest m', status, '', header, NOW).retryAfterMs).toBe(ms);
   });
 });

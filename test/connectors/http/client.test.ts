@@ -1,32 +1,17 @@
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findModelbridgeError } from '../../../connectors/errors.ts';
-import type { ModelbridgeError } from '../../../connectors/errors.ts';
+import type { IncomingHttpHeaders, RequestListener } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import { createRestClient } from '../../../connectors/http/index.ts';
 import type { RestClientDeps } from '../../../connectors/http/index.ts';
 import type { InferenceClient } from '../../../connectors/types.ts';
 import { restBackendSchema } from '../../../schemas/backend-config.ts';
 import type { RestBackendConfig } from '../../../schemas/backend-config.ts';
-import { createModelServer } from '../../../services/model-server/server.ts';
-import type { ModelServer } from '../../../services/model-server/server.ts';
+import * as kit from '../../support/http-test-kit.ts';
+import { failure, live, useModelServer, withBody } from '../../support/http-test-kit.ts';
+import type { RawServer } from '../../support/http-test-kit.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { authGate, GOOD_AUTHORIZATION } from '../auth-gate.ts';
 
-let server: ModelServer;
-const rawServers: Server[] = [];
-
-beforeAll(async () => {
-  server = createModelServer();
-  await server.start();
-});
-afterAll(() => server.close());
-afterEach(async () => {
-  server.faults.clear();
-  server.stats.reset();
-  await Promise.all(rawServers.splice(0).map((s) => new Promise((resolve) => s.close(resolve).closeAllConnections())));
-});
+const server = useModelServer();
 
 function config(overrides: Partial<RestBackendConfig> = {}): RestBackendConfig {
   return restBackendSchema.parse({
@@ -40,42 +25,10 @@ function config(overrides: Partial<RestBackendConfig> = {}): RestBackendConfig {
 
 const client = (overrides: Partial<RestBackendConfig> = {}, deps?: RestClientDeps): InferenceClient => createRestClient(config(overrides), deps);
 
-/** A bare node:http server for answers the model server never gives; closed after each test. */
-async function rawServer(handler: RequestListener): Promise<{ url: string; connections: () => number }> {
-  const raw = createServer(handler);
-  let connections = 0;
-  raw.on('connection', () => connections++);
-  rawServers.push(raw);
-  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(raw.address() as AddressInfo).port}/predict`, connections: () => connections };
-}
-
-/** A raw server answering every request with `status`, `body` and `headers`. */
-const answering = (status: number, body: string | Buffer, headers: Record<string, string> = {}) =>
-  rawServer((req, res) => {
-    req.resume();
-    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
-  });
-
-async function closedPortUrl(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return `http://127.0.0.1:${port}/predict`;
-}
-
-const live = () => ({ signal: AbortSignal.timeout(10_000) });
-
-async function failure(promise: Promise<unknown>): Promise<ModelbridgeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  const found = findModelbridgeError(error);
-  if (!found) throw new Error('expected a ModelbridgeError', { cause: error });
-  return found;
-}
+/** The kit's raw servers and refused port, at the `/predict` path a rest backend is configured with. */
+const rawServer = (handler: RequestListener): Promise<RawServer> => kit.rawServer(handler, '/predict');
+const answering = (status: number, body: string | Buffer, headers: Record<string, string> = {}) => kit.answering(status, body, headers, '/predict');
+const closedPortUrl = () => kit.closedPortUrl('/predict');
 
 describe('rest client: happy paths against the reference server', () => {
   it('scores one text with the sentiment model; the body is the outputs', async () => {
@@ -103,14 +56,12 @@ describe('rest client: happy paths against the reference server', () => {
 
   it('sends method, configured headers, x-request-id, traceparent and the wrapped inputs with parameters', async () => {
     let seen: { method?: string; headers?: IncomingHttpHeaders; body?: unknown } = {};
-    const raw = await rawServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
+    const raw = await rawServer(
+      withBody((req, res, body) => {
         seen = { method: req.method, headers: req.headers, body: JSON.parse(body) };
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"score":0.5}');
-      });
-    });
+      }),
+    );
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const c = createRestClient(restBackendSchema.parse({ kind: 'rest', url: raw.url, method: 'PUT', wrap: 'instances', headers: { 'X-Api-Key': 'k' } }));
     const response = await c.infer({ id: 'evt-7', inputs: { a: [1, 2] }, parameters: { threshold: 0.3 } }, { ...live(), traceparent });
@@ -122,14 +73,12 @@ describe('rest client: happy paths against the reference server', () => {
 
   it('sends the inputs object itself as the body when not wrapping, without traceparent when there is none', async () => {
     let seen: { headers?: IncomingHttpHeaders; body?: string } = {};
-    const raw = await rawServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
+    const raw = await rawServer(
+      withBody((req, res, body) => {
         seen = { headers: req.headers, body };
         res.writeHead(200).end('{}');
-      });
-    });
+      }),
+    );
     await createRestClient(restBackendSchema.parse({ kind: 'rest', url: raw.url })).infer({ id: 'e', inputs: { x: 1 }, parameters: { p: 1 } }, live());
     expect(seen.body).toBe('{"x":1}');
     expect(seen.headers?.traceparent).toBeUndefined();

@@ -8,7 +8,7 @@ import type { InferenceClient } from '../../../connectors/types.ts';
 import { kserveGrpcBackendSchema } from '../../../schemas/connector-config.ts';
 import { createModelServer } from '../../../services/model-server/server.ts';
 import type { ModelServer } from '../../../services/model-server/server.ts';
-import { failure } from './grpc-test-support.ts';
+import { failure, live } from '../../support/http-test-kit.ts';
 
 interface Pki {
   ca: string;
@@ -75,7 +75,6 @@ function client(server: ModelServer, tls: Record<string, string> | undefined): I
 }
 
 const request = { id: 't', inputs: { TEXT: ['great service'] } };
-const live = () => ({ signal: AbortSignal.timeout(10_000) });
 
 describe('kserve-grpc client over TLS', () => {
   it('infers over TLS with the CA', async () => {

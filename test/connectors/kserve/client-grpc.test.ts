@@ -1,30 +1,16 @@
-import type { Server } from '@grpc/grpc-js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createKserveGrpcClient } from '../../../connectors/kserve/client-grpc.ts';
 import type { InferenceClient, InferenceRequest } from '../../../connectors/types.ts';
 import { kserveGrpcBackendSchema } from '../../../schemas/connector-config.ts';
 import type { KserveGrpcBackendConfig } from '../../../schemas/connector-config.ts';
-import { createModelServer } from '../../../services/model-server/server.ts';
-import type { ModelServer } from '../../../services/model-server/server.ts';
+import { closedPort, failure, live, useModelServer } from '../../support/http-test-kit.ts';
 import { waitFor } from '../../support/wait-for.ts';
-import { bareServer, closedPort, failure } from './grpc-test-support.ts';
+import { bareServer } from './grpc-test-support.ts';
 import type { Seen } from './grpc-test-support.ts';
 
-let server: ModelServer;
+const server = useModelServer();
 const clients: InferenceClient[] = [];
-const bare: Server[] = [];
-
-beforeAll(async () => {
-  server = createModelServer();
-  await server.start();
-});
-afterAll(() => server.close());
-afterEach(async () => {
-  server.faults.clear();
-  server.stats.reset();
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  for (const s of bare.splice(0)) s.forceShutdown();
-});
+afterEach(() => Promise.all(clients.splice(0).map((c) => c.close())));
 
 type Overrides = Partial<Omit<KserveGrpcBackendConfig, 'triton'>> & { triton?: { priority?: number; sendTimeout?: boolean } };
 
@@ -35,7 +21,6 @@ function client(overrides: Overrides = {}): InferenceClient {
 }
 
 const texts = (...data: string[]): InferenceRequest => ({ id: 'evt-1', inputs: { TEXT: data } });
-const live = () => ({ signal: AbortSignal.timeout(10_000) });
 
 describe('kserve-grpc client: happy paths', () => {
   it.each(['never', 'always'] as const)('classifies a batch with the sentiment model (raw: %s)', async (raw) => {
@@ -69,7 +54,7 @@ describe('kserve-grpc client: happy paths', () => {
 
   it('sends large float tensors raw under auto, and decodes raw outputs', async () => {
     const seen: Seen = {};
-    const url = await bareServer(bare, { model_name: 'm', outputs: [{ name: 'Y', datatype: 'FP32', shape: [1] }], raw_output_contents: [Buffer.from([0, 0, 0xc0, 0x3f])] }, { seen });
+    const url = await bareServer({ model_name: 'm', outputs: [{ name: 'Y', datatype: 'FP32', shape: [1] }], raw_output_contents: [Buffer.from([0, 0, 0xc0, 0x3f])] }, { seen });
     const c = client({ url, model: 'm', preflight: false });
     const response = await c.infer({ id: 'big', inputs: { X: Array.from({ length: 64 }, (_, i) => i + 0.5) } }, live());
     expect(response.outputs.Y).toEqual([1.5]);
@@ -83,7 +68,7 @@ describe('kserve-grpc client: happy paths', () => {
 
   it('sends the id, traceparent, configured headers as metadata, Triton priority and timeout, and the deadline', async () => {
     const seen: Seen = {};
-    const url = await bareServer(bare, { model_name: 'm', outputs: [{ name: 'Y', datatype: 'BOOL', shape: [1], contents: { bool_contents: [true] } }] }, { seen });
+    const url = await bareServer({ model_name: 'm', outputs: [{ name: 'Y', datatype: 'BOOL', shape: [1], contents: { bool_contents: [true] } }] }, { seen });
     const c = client({ url, model: 'm', version: '3', preflight: false, headers: { 'X-Api-Key': 'k' }, triton: { priority: 2, sendTimeout: true } });
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const deadline = Date.now() + 30_000;
@@ -177,7 +162,7 @@ describe('kserve-grpc client: error classes', () => {
     ['an unknown datatype', { outputs: [{ name: 'Y', datatype: 'COMPLEX', shape: [1], contents: {} }] }, false],
     ['truncated raw BYTES', { outputs: [{ name: 'Y', datatype: 'BYTES', shape: [1] }], raw_output_contents: [Buffer.from([9, 0, 0, 0, 0x61])] }, false],
   ])('a malformed response (%s) → INFERENCE_BAD_RESPONSE', async (_, answer, rawResponse) => {
-    const url = await bareServer(bare, answer, { rawResponse });
+    const url = await bareServer(answer, { rawResponse });
     const error = await failure(client({ url, model: 'm' }).infer(texts('a'), live()));
     expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', retryable: false });
   });
@@ -217,7 +202,7 @@ describe('kserve-grpc client: ready()', () => {
 describe('kserve-grpc client: refused credentials are an outage, not a poison message', () => {
   const answer = { model_name: 'm', outputs: [{ name: 'Y', datatype: 'BOOL', shape: [1], contents: { bool_contents: [true] } }] };
   const gatedClient = async (headers: Record<string, string>) =>
-    client({ url: await bareServer(bare, answer, { authorization: 'Bearer good-key' }), model: 'm', preflight: false, headers });
+    client({ url: await bareServer(answer, { authorization: 'Bearer good-key' }), model: 'm', preflight: false, headers });
 
   it.each([
     ['no credentials', {}, 'UNAUTHENTICATED'],

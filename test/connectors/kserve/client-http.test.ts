@@ -1,32 +1,15 @@
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findModelbridgeError } from '../../../connectors/errors.ts';
-import type { ModelbridgeError } from '../../../connectors/errors.ts';
+import type { IncomingHttpHeaders } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import { createKserveHttpClient } from '../../../connectors/kserve/client-http.ts';
 import type { KserveHttpClientDeps } from '../../../connectors/kserve/client-http.ts';
 import type { InferenceClient, InferenceRequest } from '../../../connectors/types.ts';
 import { kserveHttpBackendSchema } from '../../../schemas/connector-config.ts';
 import type { KserveHttpBackendConfig } from '../../../schemas/connector-config.ts';
-import { createModelServer } from '../../../services/model-server/server.ts';
-import type { ModelServer } from '../../../services/model-server/server.ts';
+import { closedPortUrl, failure, live, rawServer, useModelServer, withBody } from '../../support/http-test-kit.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { authGate, GOOD_AUTHORIZATION } from '../auth-gate.ts';
 
-let server: ModelServer;
-const rawServers: Server[] = [];
-
-beforeAll(async () => {
-  server = createModelServer();
-  await server.start();
-});
-afterAll(() => server.close());
-afterEach(async () => {
-  server.faults.clear();
-  server.stats.reset();
-  await Promise.all(rawServers.splice(0).map((s) => new Promise((resolve) => s.close(resolve).closeAllConnections())));
-});
+const server = useModelServer();
 
 function config(overrides: Partial<KserveHttpBackendConfig> = {}): KserveHttpBackendConfig {
   return kserveHttpBackendSchema.parse({ kind: 'kserve-http', url: server.url, model: 'sentiment', ...overrides });
@@ -36,36 +19,7 @@ function client(overrides: Partial<KserveHttpBackendConfig> = {}, deps?: KserveH
   return createKserveHttpClient(config(overrides), deps);
 }
 
-/** A bare node:http server for answers the model server never gives; closed after each test. */
-async function rawServer(handler: RequestListener): Promise<{ url: string; connections: () => number }> {
-  const raw = createServer(handler);
-  let connections = 0;
-  raw.on('connection', () => connections++);
-  rawServers.push(raw);
-  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(raw.address() as AddressInfo).port}`, connections: () => connections };
-}
-
-async function closedPortUrl(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
-
 const texts = (...data: string[]): InferenceRequest => ({ id: 'evt-1', inputs: { TEXT: data } });
-const live = () => ({ signal: AbortSignal.timeout(10_000) });
-
-async function failure(promise: Promise<unknown>): Promise<ModelbridgeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  const found = findModelbridgeError(error);
-  if (!found) throw new Error('expected a ModelbridgeError', { cause: error });
-  return found;
-}
 
 describe('kserve-http client: happy path', () => {
   it('classifies a batch with the sentiment model', async () => {
@@ -88,14 +42,12 @@ describe('kserve-http client: happy path', () => {
 
   it('sends the request id, parameters, traceparent, configured headers and inferred tensors', async () => {
     let seen: { url?: string; headers?: IncomingHttpHeaders; body?: unknown } = {};
-    const raw = await rawServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
+    const raw = await rawServer(
+      withBody((req, res, body) => {
         seen = { url: req.url, headers: req.headers, body: JSON.parse(body) };
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"model_name":"m","outputs":[]}');
-      });
-    });
+      }),
+    );
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const c = createKserveHttpClient(config({ preflight: false, url: `${raw.url}/`, model: 'm', version: '2', headers: { 'X-Api-Key': 'k' } }));
     await c.infer({ id: 'evt-7', inputs: { A: 1.5 }, parameters: { priority: 1 } }, { ...live(), traceparent });
@@ -110,14 +62,12 @@ describe('kserve-http client: happy path', () => {
 
   it('sends Triton priority and the remaining attempt time as timeout (µs) with the request parameters', async () => {
     let body: { parameters?: Record<string, number> } = {};
-    const raw = await rawServer((req, res) => {
-      let text = '';
-      req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      req.on('end', () => {
+    const raw = await rawServer(
+      withBody((_req, res, text) => {
         body = JSON.parse(text) as typeof body;
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"model_name":"m","outputs":[]}');
-      });
-    });
+      }),
+    );
     const c = createKserveHttpClient(config({ preflight: false, url: raw.url, model: 'm', triton: { priority: 3, sendTimeout: true } }), { now: () => 1_000 });
     await c.infer({ id: 'evt', inputs: { A: 1 }, parameters: { tag: 1 } }, { ...live(), deadline: 1_500 });
     expect(body.parameters).toEqual({ tag: 1, priority: 3, timeout: 500_000 });

@@ -1,10 +1,7 @@
 /** Helpers of the kserve gRPC tests: a bare grpc-js server for answers the reference server never gives. */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
 import type { Metadata, sendUnaryData, ServerUnaryCall, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { findModelbridgeError } from '../../../connectors/errors.ts';
-import type { ModelbridgeError } from '../../../connectors/errors.ts';
+import { onTestFinished } from 'vitest';
 import { INFERENCE_SERVICE } from '../../../connectors/kserve/grpc-proto.ts';
 import type { WireModelInferRequest } from '../../../connectors/kserve/grpc-proto.ts';
 
@@ -19,10 +16,10 @@ export interface Seen {
  * Starts a bare server answering ModelInfer with `answer` (an object to serialize, or raw bytes when
  * `rawResponse`), ModelMetadata as a model declaring no inputs and ModelReady as ready. With
  * `authorization`, every call lacking that `authorization` metadata is refused: UNAUTHENTICATED without
- * one, PERMISSION_DENIED with another value. Returns its `host:port`.
+ * one, PERMISSION_DENIED with another value. Returns its `host:port`. Call it inside a test: it is
+ * shut down when the test finishes.
  */
 export async function bareServer(
-  servers: Server[],
   answer: unknown,
   options: { rawResponse?: boolean; seen?: Seen; authorization?: string } = {},
 ): Promise<string> {
@@ -41,7 +38,7 @@ export async function bareServer(
   };
   const required = options.authorization;
   server.addService(service, required === undefined ? implementation : gated(implementation, required));
-  servers.push(server);
+  onTestFinished(() => server.forceShutdown());
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
@@ -60,24 +57,4 @@ function gated(implementation: UntypedServiceImplementation, required: string): 
     },
   ]);
   return Object.fromEntries(methods) as UntypedServiceImplementation;
-}
-
-/** A `host:port` nothing listens on. */
-export async function closedPort(): Promise<string> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return `127.0.0.1:${port}`;
-}
-
-/** The `ModelbridgeError` a promise rejects with. */
-export async function failure(promise: Promise<unknown>): Promise<ModelbridgeError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  const found = findModelbridgeError(error);
-  if (!found) throw new Error('expected a ModelbridgeError', { cause: error });
-  return found;
 }

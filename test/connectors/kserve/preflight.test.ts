@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ModelbridgeError } from '../../../connectors/errors.ts';
 import { createKserveGrpcClient } from '../../../connectors/kserve/client-grpc.ts';
 import { createKserveHttpClient } from '../../../connectors/kserve/client-http.ts';
@@ -7,12 +7,10 @@ import type { InputMetadata } from '../../../connectors/kserve/preflight.ts';
 import { toWireTensor } from '../../../connectors/kserve/tensors.ts';
 import type { InferenceClient } from '../../../connectors/types.ts';
 import { kserveGrpcBackendSchema, kserveHttpBackendSchema } from '../../../schemas/connector-config.ts';
-import { createModelServer } from '../../../services/model-server/server.ts';
-import type { ModelServer } from '../../../services/model-server/server.ts';
 import { createEchoModel } from '../../../services/model-server/models/echo.ts';
 import type { Model } from '../../../services/model-server/models/model.ts';
 import { createSentimentModel } from '../../../services/model-server/models/sentiment.ts';
-import { failure } from './grpc-test-support.ts';
+import { failure, useModelServer } from '../../support/http-test-kit.ts';
 
 const signal = () => AbortSignal.timeout(5000);
 
@@ -133,17 +131,9 @@ function createPairSumModel(): Model {
 }
 
 describe('preflight in both clients, against the reference server', () => {
-  let server: ModelServer;
+  const server = useModelServer({ models: [createSentimentModel(), createEchoModel(), createPairSumModel()] });
   const clients: InferenceClient[] = [];
-  beforeAll(async () => {
-    server = createModelServer({ models: [createSentimentModel(), createEchoModel(), createPairSumModel()] });
-    await server.start();
-  });
-  afterAll(() => server.close());
-  afterEach(async () => {
-    server.stats.reset();
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
+  afterEach(() => Promise.all(clients.splice(0).map((c) => c.close())));
 
   const make = {
     http: (model: string, extra: object = {}) => createKserveHttpClient(kserveHttpBackendSchema.parse({ kind: 'kserve-http', url: server.url, model, ...extra })),

@@ -1,24 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOpenaiClient } from '../../../connectors/openai/client.ts';
-import { createModelServer } from '../../../services/model-server/server.ts';
-import type { ModelServer } from '../../../services/model-server/server.ts';
+import { closedPortUrl, failure, live, useModelServer, withBody } from '../../support/http-test-kit.ts';
 import { authGate } from '../auth-gate.ts';
-import { closedPortUrl, createRawServers, failure, live, openaiConfig } from './helpers.ts';
+import { openaiConfig, rawOpenaiServer } from './helpers.ts';
 
-let server: ModelServer;
-const raw = createRawServers();
-
-beforeAll(async () => {
-  server = createModelServer();
-  await server.start();
-});
-afterAll(() => server.close());
-afterEach(async () => {
-  server.faults.clear();
-  server.stats.reset();
-  await raw.closeAll();
-});
+const server = useModelServer();
 
 const url = () => `${server.url}/v1`;
 const client = (overrides: Record<string, unknown> = {}) => createOpenaiClient(openaiConfig(url(), overrides));
@@ -59,7 +46,7 @@ describe('openai client against the reference server', () => {
 
   it('fails structured output that breaks the schema as a retryable INFERENCE_BAD_RESPONSE', async () => {
     const answer = JSON.stringify({ model: 'm', choices: [{ message: { content: '{"category":"weather","summary":"x","urgent":true}' }, finish_reason: 'stop' }] });
-    const rawUrl = await raw.start((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(answer));
+    const rawUrl = await rawOpenaiServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(answer));
     const error = await failure(createOpenaiClient(openaiConfig(rawUrl, { responseFormat: TICKET })).infer({ id: 'e1', inputs: { user: 'x' } }, live()));
     expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', retryable: true, upstreamStatus: 200 });
     expect(error.message).toContain('category');
@@ -67,14 +54,12 @@ describe('openai client against the reference server', () => {
 
   it('sends objects as JSON text and a system input over the configured one', async () => {
     let body: { messages?: unknown } = {};
-    const rawUrl = await raw.start((req, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => (text += c.toString()));
-      req.on('end', () => {
+    const rawUrl = await rawOpenaiServer(
+      withBody((_req, res, text) => {
         body = JSON.parse(text) as typeof body;
         res.writeHead(200).end(JSON.stringify({ model: 'm', choices: [{ message: { content: 'ok' } }] }));
-      });
-    });
+      }),
+    );
     await createOpenaiClient(openaiConfig(rawUrl, { system: 'configured' })).infer({ id: 'e', inputs: { user: { a: 1 }, system: 'per event' } }, live());
     expect(body.messages).toEqual([{ role: 'system', content: 'per event' }, { role: 'user', content: '{"a":1}' }]);
   });
@@ -104,7 +89,7 @@ describe('openai client against the reference server', () => {
 
   it('sends the API key, custom headers, traceparent and the event id as x-request-id', async () => {
     let seen: IncomingHttpHeaders = {};
-    const rawUrl = await raw.start((req, res) => {
+    const rawUrl = await rawOpenaiServer((req, res) => {
       seen = req.headers;
       req.resume().on('end', () => res.writeHead(200).end(JSON.stringify({ model: 'm', choices: [{ message: { content: 'ok' } }] })));
     });
@@ -135,17 +120,17 @@ describe('openai client readiness', () => {
   });
 
   it('is not ready, without throwing, when refused, erroring or answering garbage', async () => {
-    expect(await createOpenaiClient(openaiConfig(await closedPortUrl())).ready(signal())).toBe(false);
-    const garbage = await raw.start((_req, res) => res.writeHead(200).end('<html>'));
+    expect(await createOpenaiClient(openaiConfig(await closedPortUrl('/v1'))).ready(signal())).toBe(false);
+    const garbage = await rawOpenaiServer((_req, res) => res.writeHead(200).end('<html>'));
     expect(await createOpenaiClient(openaiConfig(garbage)).ready(signal())).toBe(false);
-    const unauthorized = await raw.start((_req, res) => res.writeHead(401).end('{"error":{"message":"bad key"}}'));
+    const unauthorized = await rawOpenaiServer((_req, res) => res.writeHead(401).end('{"error":{"message":"bad key"}}'));
     expect(await createOpenaiClient(openaiConfig(unauthorized)).ready(signal())).toBe(false);
   });
 });
 
 describe('openai client: refused credentials are an outage, not a poison message', () => {
   const gated = async (apiKey: string | undefined) => {
-    const url = await raw.start(
+    const url = await rawOpenaiServer(
       authGate((req, res) => {
         req.resume();
         const body = req.method === 'GET' ? { object: 'list', data: [{ id: 'text-generator', object: 'model' }] } : { model: 'text-generator', choices: [{ message: { content: 'ok' } }] };

@@ -1,25 +1,12 @@
 import type { RequestListener } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOpenaiClient } from '../../../connectors/openai/client.ts';
 import type { FaultSpecInput } from '../../../services/model-server/faults.ts';
-import { createModelServer } from '../../../services/model-server/server.ts';
-import type { ModelServer } from '../../../services/model-server/server.ts';
+import { closedPortUrl, failure, live, useModelServer } from '../../support/http-test-kit.ts';
 import { waitFor } from '../../support/wait-for.ts';
-import { closedPortUrl, createRawServers, failure, live, openaiConfig } from './helpers.ts';
+import { openaiConfig, rawOpenaiServer } from './helpers.ts';
 
-let server: ModelServer;
-const raw = createRawServers();
-
-beforeAll(async () => {
-  server = createModelServer();
-  await server.start();
-});
-afterAll(() => server.close());
-afterEach(async () => {
-  server.faults.clear();
-  server.stats.reset();
-  await raw.closeAll();
-});
+const server = useModelServer();
 
 const ask = { id: 'evt-1', inputs: { user: 'Where is my order? POISON' } };
 
@@ -57,7 +44,7 @@ describe('openai client: reference server failures', () => {
   });
 
   it('reports a refused connection as INFERENCE_UNAVAILABLE by its code', async () => {
-    const error = await failure(createOpenaiClient(openaiConfig(await closedPortUrl())).infer(ask, live()));
+    const error = await failure(createOpenaiClient(openaiConfig(await closedPortUrl('/v1'))).infer(ask, live()));
     expect(error).toMatchObject({ code: 'INFERENCE_UNAVAILABLE', retryable: true, upstreamStatus: 'ECONNREFUSED' });
   });
 });
@@ -106,7 +93,7 @@ describe('openai client: answers of other servers', () => {
     ['a refusal', json(200, { model: 'm', choices: [{ message: { content: null, refusal: 'I cannot help with that.' } }] }), { code: 'INFERENCE_REJECTED', retryable: false }],
     ['connection reset before an answer', (req) => req.socket.destroy(), { code: 'INFERENCE_UNAVAILABLE', retryable: true }],
   ])('%s', async (_name, handler, expected, message) => {
-    const url = await raw.start(handler);
+    const url = await rawOpenaiServer(handler);
     const now = () => Date.parse('2026-01-01T00:00:00Z');
     const error = await failure(createOpenaiClient(openaiConfig(url), { now }).infer(ask, live()));
     expect(error).toMatchObject(expected);
@@ -115,25 +102,25 @@ describe('openai client: answers of other servers', () => {
 
   it('an answer over maxResponseBytes → INFERENCE_BAD_RESPONSE; an oversized error body keeps its status', async () => {
     const pad = 'x'.repeat(2000);
-    const big = await raw.start(json(200, { model: 'm', choices: [{ message: { content: pad } }] }));
+    const big = await rawOpenaiServer(json(200, { model: 'm', choices: [{ message: { content: pad } }] }));
     const error = await failure(createOpenaiClient(openaiConfig(big), { maxResponseBytes: 1000 }).infer(ask, live()));
     expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', upstreamStatus: 200, message: expect.stringContaining('exceeds 1000 bytes') });
-    const bigError = await raw.start(json(503, { error: { message: pad } }, { 'retry-after': '2' }));
+    const bigError = await rawOpenaiServer(json(503, { error: { message: pad } }, { 'retry-after': '2' }));
     const unavailable = await failure(createOpenaiClient(openaiConfig(bigError), { maxResponseBytes: 1000, now: () => 0 }).infer(ask, live()));
     expect(unavailable).toMatchObject({ code: 'INFERENCE_UNAVAILABLE', upstreamStatus: 503, retryAfterMs: 2000 });
   });
 
   it('truncates long server messages', async () => {
-    const url = await raw.start(json(500, { error: { message: 'x'.repeat(5_000) } }));
+    const url = await rawOpenaiServer(json(500, { error: { message: 'x'.repeat(5_000) } }));
     const error = await failure(createOpenaiClient(openaiConfig(url)).infer(ask, live()));
     expect(error.message.length).toBeLessThan(300);
   });
 
   it('reads embeddings out of index order, and fails a broken vector', async () => {
-    const ordered = await raw.start(json(200, { model: 'e', data: [{ index: 1, embedding: [2] }, { index: 0, embedding: [1] }] }));
+    const ordered = await rawOpenaiServer(json(200, { model: 'e', data: [{ index: 1, embedding: [2] }, { index: 0, embedding: [1] }] }));
     const embedder = createOpenaiClient(openaiConfig(ordered, { endpoint: 'embeddings' }));
     expect((await embedder.infer({ id: 'e', inputs: { input: ['a', 'b'] } }, live())).outputs).toEqual({ embeddings: [[1], [2]] });
-    const broken = await raw.start(json(200, { model: 'e', data: [{ index: 0, embedding: 'AAAA' }] }));
+    const broken = await rawOpenaiServer(json(200, { model: 'e', data: [{ index: 0, embedding: 'AAAA' }] }));
     const error = await failure(createOpenaiClient(openaiConfig(broken, { endpoint: 'embeddings' })).infer({ id: 'e', inputs: { input: 'a' } }, live()));
     expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE' });
   });

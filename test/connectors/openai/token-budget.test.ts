@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findModelbridgeError } from '../../../connectors/errors.ts';
 import { createOpenaiClient } from '../../../connectors/openai/client.ts';
 import { createTokenBudget } from '../../../connectors/openai/token-budget.ts';
-import { createRawServers, failure, live, openaiConfig } from './helpers.ts';
+import { failure, live } from '../../support/http-test-kit.ts';
+import { openaiConfig, rawOpenaiServer } from './helpers.ts';
 
 /** A clock that only moves when told, and sleeps that wait until the test settles them. */
 function fakeTime(options: { autoAdvance?: boolean; log?: string[] } = {}) {
@@ -120,12 +121,9 @@ describe('token budget', () => {
 });
 
 describe('openai client with a token budget', () => {
-  const raw = createRawServers();
-  afterEach(() => raw.closeAll());
-
   /** A server that records each request in `log` and answers with the given usage. */
   async function server(log: string[], usage?: { prompt_tokens: number; completion_tokens: number }): Promise<string> {
-    return raw.start((req, res) => {
+    return rawOpenaiServer((req, res) => {
       log.push('request');
       req.resume().on('end', () => res.writeHead(200).end(JSON.stringify({ model: 'm', choices: [{ message: { content: 'ok' } }], usage })));
     });

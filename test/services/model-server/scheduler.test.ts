@@ -6,8 +6,8 @@ import { kserveGrpcBackendSchema, kserveHttpBackendSchema } from '../../../schem
 import type { SchedulingOptions } from '../../../services/model-server/scheduler.ts';
 import { createModelServer } from '../../../services/model-server/server.ts';
 import type { ModelServer } from '../../../services/model-server/server.ts';
+import { failure, live } from '../../support/http-test-kit.ts';
 import { waitFor } from '../../support/wait-for.ts';
-import { failure } from '../../connectors/kserve/grpc-test-support.ts';
 
 const servers: ModelServer[] = [];
 const clients: InferenceClient[] = [];
@@ -42,7 +42,6 @@ function client(server: ModelServer, kind: 'http' | 'grpc', model = 'sentiment')
 }
 
 const text = (t: string) => ({ id: t, inputs: { TEXT: [t] } });
-const live = () => ({ signal: AbortSignal.timeout(10_000) });
 
 describe('model server: bounded queue', () => {
   it.each([
