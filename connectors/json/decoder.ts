@@ -20,8 +20,9 @@ import {
   keyText,
   kindOf,
   mediaType,
+  messageTraceparent,
   parseJson,
-  validTraceparent,
+  transportTime,
 } from './payload.ts';
 
 export type DecodeConfig = ConnectorConfig['decode'];
@@ -69,11 +70,9 @@ export function createJsonDecoder(config: DecodeConfig): Decoder {
       };
       const partitionkey = keyPath ? field(data, keyPath, 'keyPath') : keyText(utf8, message.key);
       if (partitionkey !== undefined) event.partitionkey = partitionkey;
-      if (message.timestamp !== undefined && Number.isFinite(message.timestamp)) {
-        const time = new Date(message.timestamp);
-        if (!Number.isNaN(time.getTime())) event.time = time.toISOString();
-      }
-      const traceparent = validTraceparent(findHeader(message.headers, 'traceparent'));
+      const time = transportTime(message);
+      if (time !== undefined) event.time = time;
+      const traceparent = messageTraceparent(message);
       if (traceparent !== undefined) event.traceparent = traceparent;
       event.data = data;
       return event;

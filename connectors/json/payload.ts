@@ -112,3 +112,15 @@ export function validTraceparent(value: unknown): string | undefined {
   if (text.startsWith('ff') || text.slice(3, 35) === ZERO_TRACE_ID || text.slice(36, 52) === ZERO_PARENT_ID) return undefined;
   return text;
 }
+
+/** The message's `traceparent` header when well-formed ({@link validTraceparent}). */
+export function messageTraceparent(message: InboundMessage): string | undefined {
+  return validTraceparent(findHeader(message.headers, 'traceparent'));
+}
+
+/** The transport timestamp as an RFC 3339 `time`, for payloads that carry none; undefined when absent or invalid. */
+export function transportTime(message: InboundMessage): string | undefined {
+  if (message.timestamp === undefined || !Number.isFinite(message.timestamp)) return undefined;
+  const time = new Date(message.timestamp);
+  return Number.isNaN(time.getTime()) ? undefined : time.toISOString();
+}

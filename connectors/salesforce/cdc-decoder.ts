@@ -22,7 +22,7 @@ import type { CanonicalEvent } from '../../schemas/event.ts';
 import { assertCanonicalEvent } from '../cloudevents/attributes.ts';
 import { ModelbridgeError } from '../errors.ts';
 import type { DecodeConfig } from '../json/decoder.ts';
-import { findHeader, validTraceparent } from '../json/payload.ts';
+import { messageTraceparent } from '../json/payload.ts';
 import type { Decoder, InboundMessage } from '../types.ts';
 import { changeEventName, readChangeHeader, type ChangeHeader } from './change-header.ts';
 import { CONNECT_KEYS, createJsonReader, readEnvelope } from './envelope.ts';
@@ -63,7 +63,7 @@ export function createSalesforceCdcDecoder(config: DecodeConfig, options: Salesf
       };
       if (header.recordIds.length === 1 && !recordId.includes('*') && recordId !== OVERFLOW_RECORD_ID) event.subject = recordId;
       if (envelope.replayId !== undefined) event.replayid = envelope.replayId;
-      const traceparent = validTraceparent(findHeader(message.headers, 'traceparent'));
+      const traceparent = messageTraceparent(message);
       if (traceparent !== undefined) event.traceparent = traceparent;
       event.data = eventData(body, header);
       assertCanonicalEvent(event);

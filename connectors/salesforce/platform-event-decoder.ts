@@ -20,7 +20,7 @@ import { assertCanonicalEvent } from '../cloudevents/attributes.ts';
 import { ModelbridgeError } from '../errors.ts';
 import type { DecodeConfig } from '../json/decoder.ts';
 import { compileFieldPath, readFieldPath, type FieldPath } from '../json/field-path.ts';
-import { createUtf8Decoder, findHeader, keyText, validTraceparent } from '../json/payload.ts';
+import { createUtf8Decoder, keyText, messageTraceparent } from '../json/payload.ts';
 import type { Decoder, InboundMessage } from '../types.ts';
 import { createJsonReader, readEnvelope, text, type Envelope } from './envelope.ts';
 import { sourcePrefix, type SalesforceDecoderOptions } from './options.ts';
@@ -65,7 +65,7 @@ export function createSalesforcePlatformEventDecoder(config: DecodeConfig, optio
       const partitionkey = key ?? keyText(utf8, message.key);
       if (partitionkey !== undefined) event.partitionkey = partitionkey;
       if (envelope.replayId !== undefined) event.replayid = envelope.replayId;
-      const traceparent = validTraceparent(findHeader(message.headers, 'traceparent'));
+      const traceparent = messageTraceparent(message);
       if (traceparent !== undefined) event.traceparent = traceparent;
       event.data = data;
       assertCanonicalEvent(event);

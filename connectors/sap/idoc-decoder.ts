@@ -22,7 +22,7 @@ import { assertCanonicalEvent } from '../cloudevents/attributes.ts';
 import { isModelbridgeError, ModelbridgeError } from '../errors.ts';
 import type { DecodeConfig } from '../json/decoder.ts';
 import { compileFieldPath, readFieldPath, type FieldPath } from '../json/field-path.ts';
-import { contentTypeOf, createUtf8Decoder, decodeUtf8, findHeader, isTextContentType, mediaType, validTraceparent } from '../json/payload.ts';
+import { contentTypeOf, createUtf8Decoder, decodeUtf8, isTextContentType, mediaType, messageTraceparent, transportTime } from '../json/payload.ts';
 import type { Decoder, InboundMessage } from '../types.ts';
 import { compileFieldTypes } from './idoc-fields.ts';
 import { children, elementName, flatFields, segmentContent, type XmlNode } from './idoc-tree.ts';
@@ -111,11 +111,9 @@ export function createIdocDecoder(config: DecodeConfig, options: IdocDecoderOpti
       const key = keyPath ? configuredKey(data, keyPath) : businessKey(idoctyp, segments);
       event.partitionkey = key ?? docnum;
       if (key !== undefined) event.subject = key;
-      if (message.timestamp !== undefined && Number.isFinite(message.timestamp)) {
-        const time = new Date(message.timestamp);
-        if (!Number.isNaN(time.getTime())) event.time = time.toISOString();
-      }
-      const traceparent = validTraceparent(findHeader(message.headers, 'traceparent'));
+      const time = transportTime(message);
+      if (time !== undefined) event.time = time;
+      const traceparent = messageTraceparent(message);
       if (traceparent !== undefined) event.traceparent = traceparent;
       event.data = data;
       assertCanonicalEvent(event);
