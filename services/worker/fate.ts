@@ -35,7 +35,8 @@ const DEAD_LETTER: Fate = { action: 'dead-letter' };
 export function decide({ error, attempts, maxAttempts, breakerOpen, backendFailing = false, trials = 0 }: FateInput): Fate {
   if (error.code === 'ABORTED') return HOLD;
   if (!error.retryable) return DEAD_LETTER;
-  if (error.code === 'BREAKER_OPEN') return HOLD;
+  // No call was made, or the backend refused our credentials: nothing about this message; wait.
+  if (error.code === 'BREAKER_OPEN' || error.code === 'INFERENCE_UNAUTHORIZED') return HOLD;
   // The model kept saying "ready" and kept failing exactly this message: it is the message after all.
   if (trials >= maxAttempts) return DEAD_LETTER;
   // A down backend is not a poison message: never spend the budget, never dead-letter, while it is open.

@@ -177,9 +177,6 @@ export function createGuardedBackend(
       return response;
     } catch (thrown) {
       const error = classifyBreakerError(thrown);
-      // Refused credentials fail every event alike: open at once rather than spend budgets until the
-      // error rate crosses the threshold. ready() is refused too, so the probe keeps it open until fixed.
-      if (error.code === 'INFERENCE_UNAUTHORIZED' && !breaker.opened) breaker.open();
       const elapsed = performance.now() - started;
       limiter?.release(elapsed, OVERLOAD.has(error.code) ? 'overload' : 'error');
       if (error.code !== 'BREAKER_OPEN') {
@@ -243,8 +240,9 @@ export function createGuardedBackend(
         trials,
       });
       if (decided.action !== 'hold') counted++;
-      // Held on a closed breaker (the backend fails every event, the breaker's rate lags): open it, so
-      // intake pauses and recovery is probed, rather than retrying in a loop.
+      // Held on a closed breaker (refused credentials, or the backend fails every event and the breaker's
+      // rate lags): open it, so intake pauses and recovery is probed, rather than retrying in a loop.
+      // ready() is refused alike for credentials, so the probe keeps it open until they work.
       else if (state === 'closed' && error.code !== 'ABORTED' && error.code !== 'BREAKER_OPEN') breaker.open();
       return decided;
     }

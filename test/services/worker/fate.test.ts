@@ -18,6 +18,7 @@ describe('decide', () => {
     ['INFERENCE_FAILED', 99, true, 'hold'],
     ['BREAKER_OPEN', 1, false, 'hold'],
     ['ABORTED', 1, false, 'hold'],
+    ['INFERENCE_UNAUTHORIZED', 1, false, 'hold'],
     ['INFERENCE_REJECTED', 1, true, 'dead-letter'],
   ])('%s at attempt %i (breaker open: %s) → %s', (code, attempts, breakerOpen, expected) => {
     expect(decide({ error: error(code), attempts, maxAttempts: 5, breakerOpen }).action).toBe(expected);
