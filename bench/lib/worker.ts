@@ -3,7 +3,7 @@
  * process, and waits until `/readyz` says it consumes.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../test/support/kafka-broker.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Child } from './child.ts';
@@ -78,15 +78,3 @@ async function isReady(url: string): Promise<boolean> {
   }
 }
 
-/** A free loopback port (released before the worker binds it; a clash fails readiness loudly). */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}

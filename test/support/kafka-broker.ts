@@ -202,7 +202,8 @@ function clusterId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback port (released before the caller binds it; a clash fails loudly). */
+export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
