@@ -10,7 +10,6 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { inject } from 'vitest';
 import { createRegistry } from '../../../connectors/registry.ts';
-import type { Headers } from '../../../connectors/types.ts';
 import type { ConnectorConfig, SinkConfig, SourceConfig } from '../../../schemas/connector-config.ts';
 import { DLQ_HEADERS } from '../../../schemas/dead-letter.ts';
 import { loadConnectorConfig } from '../../../schemas/load-config.ts';
@@ -19,6 +18,7 @@ import { createWorker } from '../../../services/worker/worker.ts';
 import type { Worker } from '../../../services/worker/worker.ts';
 import { publishRaw } from '../../support/rabbitmq.ts';
 import { uniqueName } from '../../support/wait-for.ts';
+import { collectQueue } from '../worker/harness-rabbitmq.ts';
 import { headerString } from '../worker/harness.ts';
 import type { Collector, E2EEnvironment, Received } from '../worker/harness.ts';
 
@@ -121,21 +121,8 @@ export async function rabbitDestinations(sourceName: string): Promise<RabbitDest
   channel.on('error', () => undefined);
   for (const queue of Object.values(queues)) await channel.assertQueue(queue, { durable: true });
 
-  async function collect(queue: string): Promise<Collector> {
-    const messages: Received[] = [];
-    await channel.consume(queue, (message) => {
-      if (!message) return;
-      const headers: Headers = {};
-      for (const [name, value] of Object.entries(message.properties.headers ?? {})) headers[name] = Buffer.isBuffer(value) ? value : String(value);
-      const key = headers.cloudEvents_partitionkey;
-      messages.push({ key: key === undefined ? null : String(key), value: message.content, headers });
-      channel.ack(message);
-    });
-    return { messages };
-  }
-
-  const enriched = await collect(queues.sink);
-  const deadLetters = await collect(queues.deadLetter);
+  const enriched = await collectQueue(channel, queues.sink);
+  const deadLetters = await collectQueue(channel, queues.deadLetter);
   return {
     ...queues,
     enriched,

@@ -1,8 +1,25 @@
 import { connect } from 'amqplib';
-import type { Headers } from '../../../connectors/types.ts';
+import type { Channel } from 'amqplib';
+import { fromAmqpHeaders, keyFromHeaders } from '../../../connectors/rabbitmq/headers.ts';
 import { amqpUrl, publishRaw } from '../../support/rabbitmq.ts';
 import { uniqueName } from '../../support/wait-for.ts';
 import type { Collector, E2EHarness, Received } from './harness.ts';
+
+/**
+ * Consumes `queue` on `channel` (acking) into a collector; headers and key as the RabbitMQ source reads
+ * them (connectors/rabbitmq/headers.ts).
+ */
+export async function collectQueue(channel: Channel, queue: string): Promise<Collector> {
+  const messages: Received[] = [];
+  await channel.consume(queue, (message) => {
+    if (!message) return;
+    const headers = fromAmqpHeaders(message.properties.headers as Record<string, unknown> | undefined);
+    const key = keyFromHeaders(headers);
+    messages.push({ key: key === null ? null : key.toString('utf8'), value: message.content, headers });
+    channel.ack(message);
+  });
+  return { messages };
+}
 
 /** RabbitMQ: a source queue, and enriched / dead-letter queues the sinks publish to via the default exchange. */
 export const rabbitmqHarness: E2EHarness = {
@@ -17,23 +34,8 @@ export const rabbitmqHarness: E2EHarness = {
     channel.on('error', () => undefined);
     for (const queue of Object.values(queues)) await channel.assertQueue(queue, { durable: true });
 
-    async function collect(queue: string): Promise<Collector> {
-      const messages: Received[] = [];
-      await channel.consume(queue, (message) => {
-        if (!message) return;
-        const headers: Headers = {};
-        for (const [name, value] of Object.entries(message.properties.headers ?? {})) {
-          headers[name] = Buffer.isBuffer(value) ? value : String(value);
-        }
-        const key = headers['cloudEvents_partitionkey'];
-        messages.push({ key: key === undefined ? null : String(key), value: message.content, headers });
-        channel.ack(message);
-      });
-      return { messages };
-    }
-
-    const enriched = await collect(queues.sink);
-    const deadLetters = await collect(queues.dlq);
+    const enriched = await collectQueue(channel, queues.sink);
+    const deadLetters = await collectQueue(channel, queues.dlq);
     return {
       source: { kind: 'rabbitmq', url, queue: queues.source, prefetch: 64 },
       sink: { kind: 'rabbitmq', url, exchange: '', routingKey: queues.sink, queue: queues.sink },
