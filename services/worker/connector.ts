@@ -80,7 +80,6 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
 
   let state: ConnectorState = 'created';
   let inFlight = 0;
-  let sourcePaused = false;
   const pauseReasons = new Set<PauseReason>();
   let drained: PromiseWithResolvers<void> | undefined;
   let lagTimer: NodeJS.Timeout | undefined;
@@ -99,24 +98,19 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   });
   for (const reason of PAUSE_REASONS) metrics.intakePaused.set({ connector: name, reason }, 0);
 
+  // The source is paused exactly while some reason holds.
   function pause(reason: PauseReason): void {
     if (pauseReasons.has(reason)) return;
     pauseReasons.add(reason);
     metrics.intakePaused.set({ connector: name, reason }, 1);
     metrics.intakePauses.inc({ connector: name, reason });
-    if (!sourcePaused) {
-      sourcePaused = true;
-      source.pause();
-    }
+    if (pauseReasons.size === 1) source.pause();
   }
 
   function unpause(reason: PauseReason): void {
     if (!pauseReasons.delete(reason)) return;
     metrics.intakePaused.set({ connector: name, reason }, 0);
-    if (sourcePaused && pauseReasons.size === 0) {
-      sourcePaused = false;
-      source.resume();
-    }
+    if (pauseReasons.size === 0) source.resume();
   }
 
   function settle(delivery: Delivery, ok: boolean): void {
