@@ -159,8 +159,10 @@ export function createAmqpConnection<C extends Channel>(options: AmqpConnectionO
         logger.warn({ err: error }, 'amqp connect failed');
         return;
       }
-      // Closing now (synchronously marks it stopped) cancels the reconnect amqplib schedules next.
       logger.error({ err: refusal }, 'amqp connection refused; not retrying');
+      // amqplib's close() marks recovery stopped before its first await, so the reconnect it would
+      // schedule right after this event is never scheduled.
+      connection.close().catch((error: unknown) => logger.debug({ err: error }, 'closing a refused amqp connection'));
       void self.close();
     });
     connection.on('reconnect-scheduled', (info: { attempt: number; delay: number }) =>
