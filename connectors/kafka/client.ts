@@ -43,9 +43,21 @@ export function createKafkaClient(config: ConnectionConfig, logger: KafkaLogger,
   return new Kafka(options);
 }
 
+/**
+ * kafkajs's `Connection` logs every error response at ERROR before handing the error to its caller,
+ * which retries transient ones ("the coordinator is loading", "not the leader", a rebalance under
+ * way) and surfaces the rest. Those lines describe broker states, not failures of ours: they go to
+ * debug, and what actually fails reaches the logs through the caller (a consumer crash, a failed send).
+ */
+const RESPONSE_LOGGING_NAMESPACES = new Set(['Connection']);
+
 function log(logger: KafkaLogger, entry: LogEntry): void {
   const { message, ...extra } = entry.log;
   const fields = { ...extra, kafkaNamespace: entry.namespace };
+  if (entry.level === logLevel.ERROR && RESPONSE_LOGGING_NAMESPACES.has(entry.namespace)) {
+    logger.debug(fields, message);
+    return;
+  }
   switch (entry.level) {
     case logLevel.ERROR:
       logger.error(fields, message);

@@ -12,6 +12,8 @@ import { connectorConfigSchema } from '../../schemas/connector-config.ts';
 import type { ConnectorConfigInput } from '../../schemas/connector-config.ts';
 import { createWorker } from '../../services/worker/worker.ts';
 import type { Worker } from '../../services/worker/worker.ts';
+import { Ledger } from './support/ledger.ts';
+import type { LedgerSummary } from './support/ledger.ts';
 
 /** One message to send; its key is its id, so a dead letter (the original, unchanged) names it too. */
 export interface NumberedMessage {
@@ -65,32 +67,19 @@ export function createTestWorker(config: ConnectorConfigInput, logger: Logger = 
   return createWorker({ connectors: [connectorConfigSchema.parse(config)], registry: createRegistry(), logger, metricsRegistry: new Registry() });
 }
 
-export interface Ledger {
-  readonly sent: number;
-  readonly enriched: number;
-  readonly deadLettered: number;
-  readonly lost: number;
-  readonly duplicates: number;
-}
-
 /**
- * Accounts for every sent id in the enriched ids ∪ dead-lettered ids, prints the ledger line and checks
- * that nothing is lost and nothing unknown appeared. Duplicates are counted and reported, not failed:
- * at-least-once allows them.
+ * Accounts for every sent id in the enriched ids ∪ dead-lettered ids with the fault suite's ledger,
+ * prints its line and checks that nothing is lost and nothing unknown appeared. Duplicates are counted
+ * and printed, not failed: at-least-once allows them.
  */
-export function checkLedger(name: string, sent: readonly string[], enrichedIds: readonly string[], deadLetterIds: readonly string[]): Ledger {
-  const seen = new Set<string>();
-  let duplicates = 0;
-  for (const id of [...enrichedIds, ...deadLetterIds]) {
-    if (seen.has(id)) duplicates++;
-    seen.add(id);
-  }
-  const expected = new Set(sent);
-  const lost = sent.filter((id) => !seen.has(id));
-  const unknown = [...seen].filter((id) => !expected.has(id));
-  const ledger = { sent: sent.length, enriched: enrichedIds.length, deadLettered: deadLetterIds.length, lost: lost.length, duplicates };
-  console.log(`[ledger] ${name}: sent=${ledger.sent} enriched=${ledger.enriched} dead-lettered=${ledger.deadLettered} lost=${ledger.lost} duplicates=${ledger.duplicates}`);
-  expect(lost, 'ids neither enriched nor dead-lettered').toEqual([]);
-  expect(unknown, 'ids that were never sent').toEqual([]);
-  return ledger;
+export function checkLedger(name: string, sent: readonly string[], enrichedIds: readonly string[], deadLetterIds: readonly string[]): LedgerSummary {
+  const ledger = new Ledger(name);
+  ledger.sent(sent.map((id) => ({ id, key: id, seq: 0 })));
+  for (const id of enrichedIds) ledger.enriched(id);
+  for (const id of deadLetterIds) ledger.deadLettered(id);
+  console.log(ledger.line());
+  const summary = ledger.summary();
+  expect(summary.lostIds, 'ids neither enriched nor dead-lettered').toEqual([]);
+  expect(summary.unknown, 'ids that were never sent').toBe(0);
+  return summary;
 }
