@@ -160,11 +160,17 @@ describe('secured RabbitMQ: amqps with client certificates against a private nod
     expect(error).toMatchObject({ code: 'BROKER_AUTH_FAILED', stage: 'publish' });
   });
 
-  it("an untrusted server certificate: BROKER_TLS_FAILED naming the CA check", async () => {
+  it('an untrusted server certificate: BROKER_TLS_FAILED naming the CA check', async () => {
     const other = createTestCa('another CA');
     const { error } = await failedStart('sec-amqp-badca', { ...external(), tls: { ca: other.cert, cert: client.cert, key: client.key } }, external());
     expect(error).toMatchObject({ code: 'BROKER_TLS_FAILED', stage: 'receive' });
     expect(error.message).toMatch(/RabbitMQ TLS handshake failed \(\w+\): the broker's certificate is not trusted/);
+  });
+
+  it('a server name the certificate does not cover (tls.serverName): BROKER_TLS_FAILED', async () => {
+    const elsewhere = { ...external(), tls: { ca: ca.cert, cert: client.cert, key: client.key, serverName: 'rabbitmq.elsewhere.example' } };
+    const { error } = await failedStart('sec-amqp-badname', elsewhere, external());
+    expect(error).toMatchObject({ code: 'BROKER_TLS_FAILED', stage: 'receive', upstreamStatus: 'ERR_TLS_CERT_ALTNAME_INVALID' });
   });
 
   it('no client certificate: the node refuses the handshake, BROKER_TLS_FAILED', async () => {
