@@ -76,8 +76,8 @@ export interface AmqpConnectionOptions<C extends Channel> {
   readonly url: string;
   /** TLS material and mechanism, from {@link amqpSecurity}; plain login over the URL's scheme when absent. */
   readonly security?: AmqpSecurity | undefined;
-  /** Stage of the start-up errors (`receive` for a source, `publish` for a sink). */
-  readonly stage: 'receive' | 'publish';
+  /** Stage of the start-up errors: `receive` (default) for a source, `publish` for a sink. */
+  readonly stage?: 'receive' | 'publish' | undefined;
   /** First reconnect delay; doubles per failed attempt up to 30 s. */
   readonly reconnectDelayMs: number;
   /** Shown in the RabbitMQ management UI. */
@@ -154,7 +154,7 @@ export function createAmqpConnection<C extends Channel>(options: AmqpConnectionO
     });
     connection.on('disconnect', (error: Error) => logger.warn({ err: error }, 'amqp connection lost'));
     connection.on('connect-failed', (error: Error) => {
-      refusal = connectedOnce ? undefined : toAmqpRefusal(error, options.stage);
+      refusal = connectedOnce ? undefined : toAmqpRefusal(error, options.stage ?? 'receive');
       if (refusal === undefined) {
         logger.warn({ err: error }, 'amqp connect failed');
         return;
@@ -180,7 +180,7 @@ export function createAmqpConnection<C extends Channel>(options: AmqpConnectionO
       try {
         await connection.waitForConnect();
       } catch (error) {
-        throw refusal ?? new ModelbridgeError('ABORTED', 'amqp connection closed before it was established', { cause: error, stage: options.stage });
+        throw refusal ?? new ModelbridgeError('ABORTED', 'amqp connection closed before it was established', { cause: error, stage: options.stage ?? 'receive' });
       }
     },
     close() {
