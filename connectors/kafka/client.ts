@@ -44,21 +44,23 @@ export function createKafkaClient(config: ConnectionConfig, logger: KafkaLogger,
 }
 
 /**
- * kafkajs's `Connection` logs every error response at ERROR before handing the error to its caller,
- * which retries transient ones ("the coordinator is loading", "not the leader", a rebalance under
- * way) and surfaces the rest. Those lines describe broker states, not failures of ours: they go to
- * debug, and what actually fails reaches the logs through the caller (a consumer crash, a failed send).
+ * Levels kafkajs overstates, by namespace and its level:
+ * - `Connection` logs every error response at ERROR before handing the error to its caller, which
+ *   retries transient ones ("the coordinator is loading", "not the leader") and surfaces the rest:
+ *   debug here; what actually fails reaches the logs through the caller (a consumer crash, a send).
+ * - `Runner` warns "the group is rebalancing, re-joining" whenever a member joins or leaves: the
+ *   normal life of a consumer group, so info.
  */
-const RESPONSE_LOGGING_NAMESPACES = new Set(['Connection']);
+const DOWNGRADED: ReadonlyMap<string, ReadonlyMap<number, number>> = new Map([
+  ['Connection', new Map([[logLevel.ERROR, logLevel.DEBUG]])],
+  ['Runner', new Map([[logLevel.WARN, logLevel.INFO]])],
+]);
 
 function log(logger: KafkaLogger, entry: LogEntry): void {
   const { message, ...extra } = entry.log;
   const fields = { ...extra, kafkaNamespace: entry.namespace };
-  if (entry.level === logLevel.ERROR && RESPONSE_LOGGING_NAMESPACES.has(entry.namespace)) {
-    logger.debug(fields, message);
-    return;
-  }
-  switch (entry.level) {
+  const level = DOWNGRADED.get(entry.namespace)?.get(entry.level) ?? entry.level;
+  switch (level) {
     case logLevel.ERROR:
       logger.error(fields, message);
       break;

@@ -48,6 +48,11 @@ it('3 workers, one SIGKILLed, a fourth joins: nothing lost, per-key order holds,
   }, { concurrency: { max: MAX_IN_FLIGHT } });
   const workers = ['w1', 'w2', 'w3'].map((name) => fleet.start(name, config));
   await Promise.all(workers.map((w) => w.ready()));
+  // A healthy start says nothing at ERROR, and no library nags about its defaults.
+  for (const worker of workers) {
+    expect(worker.errors()).toEqual([]);
+    expect(worker.logs.filter((l) => l.level >= 40)).toEqual([]);
+  }
   // Every member has its partitions once the group settled: wait for output from all three.
   const events = Ledger.numbered('ko', TOTAL, KEYS);
   const producing = io.produce(events, RATE);
@@ -68,7 +73,10 @@ it('3 workers, one SIGKILLed, a fourth joins: nothing lost, per-key order holds,
   const crash = stallAround(io.sink, io.partitionOf, killedAt, 60_000);
   const join = stallAround(io.sink, io.partitionOf, joinedAt, 30_000);
   const summary = io.ledger.summary();
+  const duplicates = duplicatesBetween(io, [killedAt, joinedAt]);
   console.log(io.ledger.line({
+    crashDuplicates: duplicates[1]!,
+    joinDuplicates: duplicates[2]!,
     sessionTimeout: SESSION_TIMEOUT,
     crashStallMs: crash.maxMs,
     crashStalledPartitions: crash.partitions,
@@ -92,6 +100,17 @@ it('3 workers, one SIGKILLed, a fourth joins: nothing lost, per-key order holds,
     expect(survivor.errors()).toEqual([]);
   }
 });
+
+/** Repeated sink arrivals, counted per interval between the marks: [before the first, …, after the last]. */
+function duplicatesBetween(io: KafkaFaultIo, marks: readonly number[]): number[] {
+  const counts = new Array<number>(marks.length + 1).fill(0);
+  const seen = new Set<string>();
+  for (const arrival of io.sink) {
+    if (seen.has(arrival.id)) counts[marks.filter((m) => arrival.at >= m).length]!++;
+    seen.add(arrival.id);
+  }
+  return counts;
+}
 
 /** Partitions with at least one sink arrival after `at`. */
 function partitionsProgressingSince(io: KafkaFaultIo, at: number): number {
