@@ -2,6 +2,7 @@
  * Per-message helpers shared by the JSON and CloudEvents decoders: content types, UTF-8, JSON,
  * keys, trace context. Hot path: no regex is compiled per call, nothing is allocated that is not returned.
  */
+import { createHash } from 'node:crypto';
 import { TextDecoder } from 'node:util';
 import { ModelbridgeError } from '../errors.ts';
 import type { HeaderValue, Headers, InboundMessage } from '../types.ts';
@@ -61,14 +62,28 @@ export function decodeUtf8(utf8: TextDecoder, bytes: Uint8Array, what = 'payload
 }
 
 const JSON_POSITION = /at position (\d+)/;
+/** 16 digits in a row: the shortest integer literal that can exceed 2^53. */
+const LONG_DIGITS = /\d{16}/;
+const INTEGER_LITERAL = /^-?\d+$/;
+
+/** Node 24 passes the literal's source text to a reviver: integers beyond 2^53 keep theirs, as a string. */
+function keepBigIntegers(_key: string, value: unknown, context?: { readonly source?: string }): unknown {
+  if (typeof value !== 'number' || Number.isSafeInteger(value)) return value;
+  const source = context?.source;
+  return source !== undefined && INTEGER_LITERAL.test(source) ? source : value;
+}
 
 /**
- * `JSON.parse` with failures as MALFORMED_PAYLOAD. The engine's message quotes the payload, which may
- * hold personal data or secrets and ends up in dead-letter headers, so only the position is kept.
+ * Lossless `JSON.parse`: an integer that a double cannot hold exactly (beyond ±2^53, e.g. a CDC
+ * `commitNumber` of 1725357365187780609) becomes its exact decimal text, a string, which survives
+ * re-encoding as JSON unchanged; every other value parses as usual. The reviver, which costs a call per
+ * value, runs only when the text has a run of 16 digits. Failures are MALFORMED_PAYLOAD. The engine's
+ * message quotes the payload, which may hold personal data or secrets and ends up in dead-letter
+ * headers, so only the position is kept.
  */
 export function parseJson(text: string, what = 'payload'): unknown {
   try {
-    return JSON.parse(text);
+    return LONG_DIGITS.test(text) ? JSON.parse(text, keepBigIntegers as (key: string, value: unknown) => unknown) : JSON.parse(text);
   } catch (error) {
     const position = error instanceof Error ? JSON_POSITION.exec(error.message)?.[1] : undefined;
     const where = position === undefined ? (text.trim() === '' ? ' (empty)' : ' (truncated?)') : ` at position ${position}`;
@@ -123,4 +138,34 @@ export function transportTime(message: InboundMessage): string | undefined {
   if (message.timestamp === undefined || !Number.isFinite(message.timestamp)) return undefined;
   const time = new Date(message.timestamp);
   return Number.isNaN(time.getTime()) ? undefined : time.toISOString();
+}
+
+const MAX_ID_LENGTH = 1024;
+
+/**
+ * An event id from where the message sits, stable across redelivery: Kafka `topic:partition:offset`,
+ * memory `stream:sequence`, AMQP the `message-id` header or, lacking one, `sha256:<hex of the payload>`
+ * (delivery tags change on redelivery, a content hash does not).
+ */
+export function transportId(message: InboundMessage): string {
+  const { origin } = message;
+  switch (origin.transport) {
+    case 'kafka':
+      return `${origin.topic}:${origin.partition}:${origin.offset}`;
+    case 'memory':
+      return `${origin.stream}:${origin.sequence}`;
+    case 'amqp': {
+      const messageId = headerText(findHeader(message.headers, 'message-id'));
+      if (messageId !== undefined && messageId !== '' && messageId.length <= MAX_ID_LENGTH) return messageId;
+      return `sha256:${createHash('sha256').update(message.value ?? Buffer.alloc(0)).digest('hex')}`;
+    }
+  }
+}
+
+/** The topic, queue or stream the message came from. */
+export function originName(message: InboundMessage): string {
+  const { origin } = message;
+  if (origin.transport === 'kafka') return origin.topic;
+  if (origin.transport === 'amqp') return origin.queue;
+  return origin.stream;
 }
