@@ -4,8 +4,8 @@
  *
  * Decoding is synchronous and on the hot path, and jsonata 2.x evaluates only asynchronously, so the
  * expression is parsed by jsonata and its syntax tree is evaluated here, synchronously, for the part of
- * the language a key needs: paths with predicates and indexes, literals, `&`, comparisons, `and`/`or`,
- * `? :`, parentheses, `$` and `$$`, and the string functions listed in {@link FUNCTIONS}. Anything else
+ * the language a key needs: paths with predicates and indexes, literals, `[…]` arrays, `&`, comparisons,
+ * `and`/`or`, `? :`, parentheses, `$` and `$$`, and the string functions listed in {@link FUNCTIONS}. Anything else
  * is refused at start-up with a ConfigError naming it, never at run time. Results follow JSONata: a
  * path over arrays maps over them, one result is a value, none is `undefined`.
  */
@@ -87,9 +87,27 @@ function compile(node: Node): Evaluate {
       return compileBinary(String(node.value), compile(node.lhs as Node), compile(node.rhs as Node));
     case 'function':
       return compileFunction(node);
+    case 'unary':
+      return compileUnary(node);
     default:
       throw unsupported(`a ${node.type} expression`);
   }
+}
+
+/** `[a, b]` (an array of the values, flattened one level as JSONata does) and `-n`. */
+function compileUnary(node: Node): Evaluate {
+  if (node.value === '[') {
+    const items = (node.expressions as Node[]).map(compile);
+    return (input, root) => items.flatMap((item) => flatten(unwrap(item(input, root))));
+  }
+  if (node.value === '-') {
+    const operand = compile(node.expression as Node);
+    return (input, root) => {
+      const value = unwrap(operand(input, root));
+      return typeof value === 'number' ? -value : undefined;
+    };
+  }
+  throw unsupported(`the operator ${String(node.value)}`);
 }
 
 function compilePath(steps: readonly Node[]): Evaluate {
