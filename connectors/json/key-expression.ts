@@ -12,7 +12,7 @@
 import jsonata from 'jsonata';
 import { ConfigError } from '../../schemas/config-error.ts';
 import { ModelbridgeError } from '../errors.ts';
-import { compileFieldPath, readFieldPath } from './field-path.ts';
+import { compileFieldPath, type FieldPath } from './field-path.ts';
 
 /** A compiled key expression. */
 export interface KeyExpression {
@@ -24,18 +24,19 @@ export interface KeyExpression {
 type Node = { readonly type: string; readonly value?: unknown; readonly [key: string]: unknown };
 type Evaluate = (input: unknown, root: unknown) => unknown;
 
-/** Characters that only an expression uses; a string without them is a plain path (names may hold `-`). */
-const EXPRESSION_CHARS = /[\s()$&?:"'=<>!*+/%~{}|,`^]/;
+/** A plain path: names that start with a letter or `_` (and may hold `-`), `[n]` indexes. */
+const PLAIN_PATH = /^[A-Za-z_][\w-]*(?:\[\d{1,9}\])*(?:\.[A-Za-z_][\w-]*(?:\[\d{1,9}\])*)*$/;
 
 /**
  * Compiles `source` at config path `at` (for error messages).
  * @throws ConfigError when the path or expression is malformed or uses what keys do not support.
  */
 export function compileKeyExpression(source: string, at: string): KeyExpression {
-  if (!EXPRESSION_CHARS.test(source)) {
-    const path = compileFieldPath(source);
-    if (typeof path === 'string') throw new ConfigError([{ path: at, message: path }]);
-    return { source, read: (root) => readFieldPath(root, path) };
+  if (PLAIN_PATH.test(source)) {
+    // Evaluated as the equivalent JSONata path, so a path and an expression read arrays alike; built
+    // from the segments because JSONata would read `order-id` as a subtraction.
+    const evaluate = compilePath(plainSteps(compileFieldPath(source) as FieldPath));
+    return { source, read: (root) => unwrap(evaluate(root, root)) };
   }
   let ast: Node;
   try {
@@ -69,6 +70,7 @@ function compile(node: Node): Evaluate {
       if (node.value === '$') return (_input, root) => root;
       throw unsupported(`the variable $${String(node.value)}`);
     case 'path':
+      if (node.group !== undefined || node.keepSingletonArray !== undefined || node.tuple !== undefined) throw unsupported('grouping or array-keeping path syntax');
       return compilePath(node.steps as Node[]);
     case 'name':
       return compilePath([node]);
@@ -110,6 +112,16 @@ function compileUnary(node: Node): Evaluate {
   throw unsupported(`the operator ${String(node.value)}`);
 }
 
+/** `a.b[0]` as JSONata path steps: names, each index a filter stage on the name before it. */
+function plainSteps(path: FieldPath): Node[] {
+  const steps: { type: string; value: unknown; stages: Node[] }[] = [];
+  for (const segment of path) {
+    if (typeof segment === 'number') steps.at(-1)!.stages.push({ type: 'filter', expr: { type: 'number', value: segment } });
+    else steps.push({ type: 'name', value: segment, stages: [] });
+  }
+  return steps;
+}
+
 function compilePath(steps: readonly Node[]): Evaluate {
   const compiled = steps.map((step, index) => {
     if (step.type === 'variable' && index === 0) {
@@ -117,7 +129,7 @@ function compilePath(steps: readonly Node[]): Evaluate {
       return { start, name: undefined, filters: [] as Evaluate[] };
     }
     if (step.type !== 'name') throw unsupported(`a ${step.type} step in a path`);
-    if (step.predicate !== undefined || step.group !== undefined || step.focus !== undefined || step.index !== undefined) throw unsupported('this path step');
+    if (step.predicate !== undefined || step.group !== undefined || step.focus !== undefined || step.index !== undefined || step.tuple !== undefined) throw unsupported('this path step');
     const filters = ((step.stages as Node[] | undefined) ?? []).map((stage) => {
       if (stage.type !== 'filter') throw unsupported(`a ${stage.type} stage`);
       return compile(stage.expr as Node);

@@ -63,7 +63,7 @@ describe('2. the platform event name on shared topics and custom channels', () =
 describe('3. a replay id at the top level, {"replayId": …, "payload": {…}}', () => {
   it('is the platform event id when there is no EventUuid', () => {
     const event = decoder({ format: 'salesforce-platform-event' }).decode(json({ replayId: 18098167, payload: lowInkPubSub() }, kafkaOrigin('salesforce.Low_Ink__e')));
-    expect([event.id, event.replayid, event.data?.ReplayId]).toEqual(['18098167', '18098167', '18098167']);
+    expect([event.id, event.replayid, (event.data as { ReplayId?: unknown }).ReplayId]).toEqual(['18098167', '18098167', '18098167']);
   });
 
   it('is the CDC event replayid (the real Node client output)', () => {

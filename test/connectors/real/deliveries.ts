@@ -19,7 +19,7 @@ export function kafkaOrigin(topic: string, offset = '4711'): MessageOrigin {
   return { transport: 'kafka', topic, partition: 2, offset, timestamp: 1_700_000_000_000 };
 }
 
-export function amqpOrigin(queue: string): MessageOrigin {
+export function amqpOrigin(queue: string): Extract<MessageOrigin, { transport: 'amqp' }> {
   return { transport: 'amqp', exchange: 'amq.topic', routingKey: queue, queue, redelivered: false, deliveryTag: 9 };
 }
 
