@@ -43,7 +43,7 @@ describe('salesforce-platform-event decoder', () => {
     const keyed = createSalesforcePlatformEventDecoder({ format: 'salesforce-platform-event', type: 'unused', keyPath: 'Serial_Number__c' });
     expect(keyed.decode(message({ value: salesforceFixture('pe-cometd.json') })).partitionkey).toBe('12345');
     expectFailure(() => keyed.decode(message({ value: salesforceFixture('pe-connect.json') })), 'INVALID_EVENT');
-    expect(() => createSalesforcePlatformEventDecoder({ format: 'salesforce-platform-event', type: 'unused', keyPath: 'a[x]' })).toThrow(ConfigError);
+    expect(() => createSalesforcePlatformEventDecoder({ format: 'salesforce-platform-event', type: 'unused', keyPath: 'a[0' })).toThrow(ConfigError);
   });
 
   it('falls back to the replay id without EventUuid', () => {
