@@ -5,7 +5,9 @@
  * delivery by the mapping Salesforce documents (no `EventUuid`, replay id beside the payload, epoch-ms
  * `CreatedDate`), in code, here.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { createRegistry } from '../../../connectors/registry.ts';
 import type { Headers, InboundMessage } from '../../../connectors/types.ts';
 import type { DecodeConfig } from '../../../schemas/connector-config.ts';
@@ -138,6 +140,17 @@ describe('8. custom Z IDoc types', () => {
     expect(fallback.partitionkey).toBe(fallback.id);
     const keyed = decoder({ format: 'sap-idoc', keyPath: '$join([segments.Z1STOCK_RECON_01[0].WERKS, segments.Z1STOCK_RECON_01[0].LGORT], "/")' });
     expect(keyed.decode(deliver('idoc-zmmstockrecon01-status51.xml', 'kafka', 'idocs')).partitionkey).toBe('MY06/PKE01');
+  });
+});
+
+describe('8. the README example for custom IDoc types', () => {
+  it('is a decode section that keys the real Z IDoc as the comment says', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const block = /```yaml\n(decode:\n  format: sap-idoc\n[\s\S]*?)```/.exec(readme)?.[1];
+    expect(block, 'README keyPath example for Z IDoc types').toBeDefined();
+    const { decode } = parseYaml(block!) as { decode: DecodeConfig };
+    const event = decoder(decode).decode(deliver('idoc-zmmstockrecon01-status51.xml', 'kafka', 'idocs'));
+    expect(event.partitionkey).toBe(/# (\S+)/.exec(block!)![1]);
   });
 });
 
