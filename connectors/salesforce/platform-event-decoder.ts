@@ -88,14 +88,25 @@ const REPLAY_ID_HEADERS = ['replay-id', 'replay_id', 'replayid'];
 const SCHEMA_NAME_HEADERS = ['schema-name', 'schema_name', 'schemaname', 'event-api-name', 'eventapiname'];
 
 function eventName(envelope: Envelope, body: Record<string, unknown>, message: InboundMessage): string {
+  // Cheapest first; the header scans run only for events that name themselves nowhere else.
+  const apiName = text(body.EventApiName);
+  if (isEventName(apiName)) return apiName;
   const channel = envelope.channel?.startsWith('/event/') ? envelope.channel.slice(7) : undefined;
+  if (isEventName(channel)) return channel;
   const schemaName = headerValue(message, SCHEMA_NAME_HEADERS);
-  const candidates = [text(body.EventApiName), channel, schemaName === undefined ? undefined : lastPart(schemaName), envelope.objectType, lastPart(originName(message))];
-  for (const candidate of candidates) if (candidate !== undefined && EVENT_NAME.test(candidate)) return candidate;
+  const fromHeader = schemaName === undefined ? undefined : lastPart(schemaName);
+  if (isEventName(fromHeader)) return fromHeader;
+  if (isEventName(envelope.objectType)) return envelope.objectType;
+  const fromOrigin = lastPart(originName(message));
+  if (isEventName(fromOrigin)) return fromOrigin;
   throw new ModelbridgeError(
     'INVALID_EVENT',
     'cannot tell which platform event this is: no EventApiName, no /event/<Name>__e channel, no schema-name header, no _ObjectType, and the topic or queue name does not end in __e',
   );
+}
+
+function isEventName(name: string | undefined): name is string {
+  return name !== undefined && EVENT_NAME.test(name);
 }
 
 /** The first of `names` present as a header, as text (bytes that are not UTF-8 as base64). */
