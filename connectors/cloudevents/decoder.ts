@@ -125,6 +125,9 @@ export function createCloudEventsDecoder(config: DecodeConfig): Decoder {
       assertCanonicalEvent(event);
       return event;
     },
+    keyRule(): string {
+      return config.keyPath === undefined ? 'the partitionkey attribute, else the message key' : `decode.keyPath ${config.keyPath}`;
+    },
   };
 }
 

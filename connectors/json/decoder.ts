@@ -78,6 +78,9 @@ export function createJsonDecoder(config: DecodeConfig): Decoder {
       event.data = data;
       return event;
     },
+    keyRule(): string | undefined {
+      return config.keyPath === undefined ? undefined : `decode.keyPath ${config.keyPath}`;
+    },
   };
 }
 
