@@ -3,6 +3,7 @@ import { backlogMemoryScenario } from './backlog-memory.ts';
 import { batchingScenario } from './batching.ts';
 import { grpcVsHttpScenario } from './grpc-vs-http.ts';
 import { latencyScenario } from './latency.ts';
+import { losslessJsonScenario } from './lossless-json.ts';
 import { overheadScenario } from './overhead.ts';
 import type { Scenario } from './scenario.ts';
 import { slowModelScenario } from './slow-model.ts';
@@ -18,5 +19,6 @@ export function allScenarios(): Scenario[] {
     grpcVsHttpScenario,
     overheadScenario('rabbitmq', 1),
     backlogMemoryScenario,
+    losslessJsonScenario,
   ];
 }
