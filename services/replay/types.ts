@@ -118,7 +118,7 @@ export interface ReplayProgress {
   readonly matched: number;
   /** Re-published and confirmed by the target broker, then removed/committed from the DLQ. */
   readonly moved: number;
-  /** Selected but left in the DLQ: beyond `max`, or after cancel. */
+  /** Selected but not replayable (no origin headers, or an origin that is no configured source); it stays. */
   readonly skipped: number;
   /** Past the replay cap: sent to the parking lot (confirmed). */
   readonly parked: number;
@@ -212,14 +212,18 @@ export type ReplayJobListener = (event: ReplayJobEvent) => Promise<void> | void;
 
 /** The engine behind CLI and API. Errors are {@link ReplayError}s with a closed code. */
 export interface ReplayService {
-  /** Validates and starts a job in the background; resolves once it runs. */
+  /**
+   * Validates and starts a job in the background; resolves once it runs. A refused target, a bad
+   * filter or a running job of the same id reject before anything is read. `dryRun: true` requests
+   * belong to {@link ReplayService.dryRun} and are refused here.
+   */
   start(request: ReplayRequestInput, actor: Actor): Promise<ReplayJob>;
   /** Runs a dry run to the end. No broker side effect. */
   dryRun(request: ReplayRequestInput, signal?: AbortSignal): Promise<DryRunResult>;
   /** Jobs of this process, newest first. */
   list(): readonly ReplayJob[];
   get(id: string): ReplayJob | undefined;
-  /** Resolves when the job stopped; messages in flight finish first. */
+  /** Resolves when the job stopped (`cancelled`); publishes in flight finish first. Undefined for an unknown id. */
   cancel(id: string): Promise<ReplayJob | undefined>;
   /** Resolves with the final job. */
   wait(id: string): Promise<ReplayJob>;
