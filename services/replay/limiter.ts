@@ -19,7 +19,7 @@ export function createRateLimiter(rate: number | undefined, now: () => number = 
   let next = 0;
   return {
     take(signal) {
-      signal.throwIfAborted();
+      if (signal.aborted) return Promise.reject(signal.reason as Error);
       const current = now();
       if (next < current) next = current;
       const slot = next;

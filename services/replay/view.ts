@@ -31,7 +31,7 @@ function redactJson(value: unknown, depth = 0): unknown {
 
 /** Secrets in free text (`password=…`, `"token": "…"`, `Bearer …`) replaced. */
 export function redactText(text: string): string {
-  return text.replace(SECRET_IN_TEXT, `$1$2${REDACTED}`).replace(BEARER, `$1 ${REDACTED}`);
+  return text.replace(BEARER, `$1 ${REDACTED}`).replace(SECRET_IN_TEXT, `$1$2${REDACTED}`);
 }
 
 /** A redacted excerpt of a value: JSON redacted by key, text by pattern, binary as base64. */
