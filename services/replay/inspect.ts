@@ -99,4 +99,20 @@ export function browse(registry: ConnectorRegistry, store: DeadLetterStoreConfig
   });
 }
 
+/** Largest value `show` prints in full. */
+const SHOW_LIMIT = 1_048_576;
+
+/** The dead letter at `position`, in full; reads until it (at most the scan bound). */
+export function show(registry: ConnectorRegistry, store: DeadLetterStoreConfig, position: string, logger: Logger, signal: AbortSignal): Promise<DeadLetterView | undefined> {
+  return withReader(registry, store, logger, undefined, async (reader) => {
+    for (let scanned = 0; scanned < BROWSE_SCAN_LIMIT; scanned++) {
+      const entry = await reader.next(signal);
+      if (!entry) return undefined;
+      entry.keep();
+      if (entry.position === position) return toView(entry, SHOW_LIMIT);
+    }
+    return undefined;
+  });
+}
+
 type DeadLetterReaderHeaders = Parameters<typeof headerText>[0];

@@ -9,12 +9,12 @@ import { ModelbridgeError } from '../../connectors/errors.ts';
 import { createRegistry } from '../../connectors/registry.ts';
 import type { ConnectorRegistry } from '../../connectors/registry.ts';
 import { compileFilter } from './filter.ts';
-import { browse, dryRun } from './inspect.ts';
+import { browse, dryRun, show } from './inspect.ts';
 import { runJob } from './job.ts';
 import type { Counters } from './job.ts';
 import { createReplayMetrics } from './metrics.ts';
 import { planReplay, readPlan } from './plan.ts';
-import { ReplayError, browseQuerySchema, replayRequestSchema } from './types.ts';
+import { ReplayError, browseQuerySchema, replayRequestSchema, showQuerySchema } from './types.ts';
 import type { Actor, ReplayJob, ReplayJobListener, ReplayJobState, ReplayRequest, ReplayService, ReplayServiceOptions } from './types.ts';
 
 /** Finished jobs remembered by `list()` / `get()`, newest kept. */
@@ -185,6 +185,16 @@ export function createReplayService(options: ReplayServiceOptions, deps: ReplayS
       const { store } = readPlan(options.connectors, { connector: query.connector, name: query.name });
       try {
         return await browse(registry, store, query, logger, signal);
+      } catch (error) {
+        throw asReplayError(error);
+      }
+    },
+
+    async show(input, signal = new AbortController().signal) {
+      const query = parse(showQuerySchema, input);
+      const { store } = readPlan(options.connectors, { connector: query.connector, name: query.name });
+      try {
+        return await show(registry, store, query.position, logger, signal);
       } catch (error) {
         throw asReplayError(error);
       }

@@ -187,6 +187,17 @@ export const browseQuerySchema = z
   .strict();
 
 export type BrowseQuery = z.infer<typeof browseQuerySchema>;
+
+export const showQuerySchema = z
+  .object({
+    connector: z.string().min(1),
+    name: z.string().min(1).optional(),
+    /** A `position` from a browse page. */
+    position: z.string().min(1).max(64),
+  })
+  .strict();
+
+export type ShowQuery = z.input<typeof showQuerySchema>;
 export type BrowseQueryInput = z.input<typeof browseQuerySchema>;
 
 export interface BrowsePage {
@@ -229,6 +240,8 @@ export interface ReplayService {
   wait(id: string): Promise<ReplayJob>;
   /** Browses without consuming. */
   browse(query: BrowseQueryInput, signal?: AbortSignal): Promise<BrowsePage>;
+  /** One dead letter in full (value redacted, not cut), by its `position`; undefined when absent. */
+  show(query: ShowQuery, signal?: AbortSignal): Promise<DeadLetterView | undefined>;
   /** Registers a lifecycle listener; returns the unsubscribe function. */
   onJobEvent(listener: ReplayJobListener): () => void;
   /** Cancels running jobs and closes broker connections. */

@@ -35,30 +35,30 @@ export function redactText(text: string): string {
 }
 
 /** A redacted excerpt of a value: JSON redacted by key, text by pattern, binary as base64. */
-export function valueExcerpt(value: Buffer | null): { text: string | null; truncated: boolean } {
+export function valueExcerpt(value: Buffer | null, limit = EXCERPT_CHARS): { text: string | null; truncated: boolean } {
   if (value === null) return { text: null, truncated: false };
   const text = value.toString('utf8');
   let shown: string;
   if (Buffer.byteLength(text) !== value.length || text.includes('\uFFFD')) {
-    shown = `base64:${value.subarray(0, EXCERPT_CHARS).toString('base64')}`;
-    return { text: shown, truncated: value.length > EXCERPT_CHARS };
+    shown = `base64:${value.subarray(0, limit).toString('base64')}`;
+    return { text: shown, truncated: value.length > limit };
   }
   try {
     shown = JSON.stringify(redactJson(JSON.parse(text)));
   } catch {
     shown = redactText(text);
   }
-  return shown.length > EXCERPT_CHARS ? { text: `${shown.slice(0, EXCERPT_CHARS)}…`, truncated: true } : { text: shown, truncated: false };
+  return shown.length > limit ? { text: `${shown.slice(0, limit)}…`, truncated: true } : { text: shown, truncated: false };
 }
 
-/** The operator's view of one dead letter. */
-export function toView(entry: StoredDeadLetter): DeadLetterView {
+/** The operator's view of one dead letter; `limit` characters of its value (default an excerpt). */
+export function toView(entry: StoredDeadLetter, limit = EXCERPT_CHARS): DeadLetterView {
   const { message } = entry;
   const headers: Record<string, string> = {};
   for (const name in message.headers) {
     headers[name] = isSecretName(name) ? REDACTED : redactText(headerText(message.headers, name)!);
   }
-  const { text, truncated } = valueExcerpt(message.value);
+  const { text, truncated } = valueExcerpt(message.value, limit);
   return {
     position: entry.position,
     key: message.key === null ? null : message.key.toString('utf8'),
