@@ -26,7 +26,10 @@ export type KafkaDeadLetterConfig = Pick<KafkaSourceConfig, 'brokers' | 'clientI
 /** Messages read ahead of the replay, at most. */
 const BUFFER = 64;
 const HEARTBEAT_MS = 1000;
-const COMMIT_INTERVAL_MS = 500;
+/** How often a job's position is committed: a crash replays at most this much (times the rate) again. */
+export const COMMIT_INTERVAL_MS = 200;
+/** A killed reader's group member blocks the next reader of the same job until this expires. */
+const SESSION_TIMEOUT_MS = 10_000;
 
 interface Range {
   readonly start: number;
@@ -48,7 +51,7 @@ export function createKafkaDeadLetterStore(config: KafkaDeadLetterConfig, deps: 
       const kafka = createKafkaClient(config, logger, 'modelbridge-replay');
       const group = mode.kind === 'consume' ? mode.group : `modelbridge-browse-${randomUUID()}`;
       const ranges = await planRanges(kafka.admin(), config.topic, group, mode);
-      return openReader(kafka.consumer({ groupId: group, maxWaitTimeInMs: 250, sessionTimeout: 30_000 }), config.topic, ranges, mode);
+      return openReader(kafka.consumer({ groupId: group, maxWaitTimeInMs: 250, sessionTimeout: SESSION_TIMEOUT_MS }), config.topic, ranges, mode);
     },
   };
 }

@@ -31,8 +31,9 @@ const REDACT = {
   censor: '[redacted]',
 };
 
-function createLogger(level: string): Logger {
-  const logger = pino({ level, redact: REDACT, base: { service: 'modelbridge' } });
+/** A JSON logger to stdout, or to stderr (fd 2) for commands whose stdout is their result. */
+function createLogger(level: string, fd: 1 | 2 = 1): Logger {
+  const logger = pino({ level, redact: REDACT, base: { service: 'modelbridge' } }, pino.destination({ fd, sync: true }));
   // Process warnings go to the JSON log. kafkajs 2.2.4 arms a negative timer on an idle request queue
   // (Node clamps it to 1 ms): harmless, and not worth a line on every start.
   process.removeAllListeners('warning');
@@ -187,7 +188,7 @@ registerOperationsCommands(program, {
         throw new Error(error instanceof ConfigError ? error.format() : `cannot load ${file}: ${(error as Error).message}`, { cause: error });
       }
     }),
-  createLogger,
+  createLogger: (level) => createLogger(level, 2),
   io: () => {
     // The first SIGINT/SIGTERM cancels the job (exit 130 once in-flight publishes settled); a second exits now.
     const controller = new AbortController();

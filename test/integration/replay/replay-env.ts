@@ -13,16 +13,20 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { inject } from 'vitest';
 import { stringify } from 'yaml';
+import { ModelbridgeError } from '../../../connectors/errors.ts';
+import type { ErrorCode } from '../../../connectors/errors.ts';
 import { createRegistry } from '../../../connectors/registry.ts';
+import type { InboundMessage, MessageOrigin, OutboundMessage } from '../../../connectors/types.ts';
 import { connectorConfigSchema } from '../../../schemas/connector-config.ts';
 import type { ConnectorConfig, ConnectorConfigInput } from '../../../schemas/connector-config.ts';
 import type { ModelServer } from '../../../services/model-server/index.ts';
 import { createReplayService } from '../../../services/replay/service.ts';
 import type { DeadLetterView, ReplayService } from '../../../services/replay/types.ts';
+import { buildDeadLetter } from '../../../services/worker/messages.ts';
 import { createWorker } from '../../../services/worker/worker.ts';
 import type { Worker } from '../../../services/worker/worker.ts';
-import { testKafka } from '../../support/kafka.ts';
-import { amqpUrl, publishRaw } from '../../support/rabbitmq.ts';
+import { readAll, testKafka } from '../../support/kafka.ts';
+import { amqpUrl, drainQueue, publishRaw } from '../../support/rabbitmq.ts';
 import { uniqueName } from '../../support/wait-for.ts';
 import { collectQueue } from '../worker/harness-rabbitmq.ts';
 import type { Collector, Received } from '../worker/harness.ts';
@@ -52,6 +56,12 @@ export interface ReplayEnv {
   /** Every dead letter in the DLQ now (browsed, not consumed). */
   deadLetters(name?: string): Promise<DeadLetterView[]>;
   startWorker(): Promise<void>;
+  /** Puts dead letters straight into the DLQ, as the worker would have written them for `events`. */
+  seed(events: readonly TestEvent[], code: ErrorCode): Promise<void>;
+  /** Keys of every message on the source now (Kafka: read; RabbitMQ: drained). */
+  sourceKeys(): Promise<string[]>;
+  /** Messages on the source now (Kafka: high watermarks; RabbitMQ: queue depth). */
+  sourceCount(): Promise<number>;
   /** Writes the connector config to a file for CLI runs. */
   configFile(): string;
   cleanup(): Promise<void>;
@@ -79,7 +89,20 @@ function connector(source: ConnectorConfigInput['source'], sink: ConnectorConfig
   };
 }
 
-async function kafkaParts(): Promise<{ source: ConnectorConfigInput['source']; sink: ConnectorConfigInput['sink']; deadLetter: ConnectorConfigInput['deadLetter']; produce: ReplayEnv['produce']; collect: () => Promise<Collector>; cleanup: () => Promise<void> }> {
+interface Parts {
+  readonly source: ConnectorConfigInput['source'];
+  readonly sink: ConnectorConfigInput['sink'];
+  readonly deadLetter: ConnectorConfigInput['deadLetter'];
+  produce: ReplayEnv['produce'];
+  seed(letters: readonly OutboundMessage[]): Promise<void>;
+  origin(i: number): MessageOrigin;
+  sourceKeys(): Promise<string[]>;
+  sourceCount(): Promise<number>;
+  collect(): Promise<Collector>;
+  cleanup(): Promise<void>;
+}
+
+async function kafkaParts(): Promise<Parts> {
   const brokers = inject('kafkaBrokers');
   const kafka = testKafka(brokers);
   const base = uniqueName('mb-replay');
@@ -97,6 +120,17 @@ async function kafkaParts(): Promise<{ source: ConnectorConfigInput['source']; s
     async produce(events) {
       await producer.send({ topic: topics.source, acks: -1, messages: events.map((e) => ({ key: e.key, value: e.value, headers: { 'content-type': 'application/json' } })) });
     },
+    async seed(letters) {
+      const messages = letters.map((m) => ({ key: m.key as Buffer, value: m.value as Buffer, headers: m.headers }));
+      await producer.send({ topic: topics.dlq, acks: -1, messages });
+    },
+    origin: (i) => ({ transport: 'kafka', topic: topics.source, partition: i % 2, offset: String(i), timestamp: Date.now() }),
+    async sourceKeys() {
+      return (await readAll(brokers, topics.source)).map((r) => r.key?.toString() ?? '(none)');
+    },
+    async sourceCount() {
+      return (await admin.fetchTopicOffsets(topics.source)).reduce((sum, p) => sum + Number(p.high), 0);
+    },
     async collect() {
       const messages: Received[] = [];
       await consumer.connect();
@@ -113,7 +147,7 @@ async function kafkaParts(): Promise<{ source: ConnectorConfigInput['source']; s
   };
 }
 
-async function rabbitParts(): Promise<Awaited<ReturnType<typeof kafkaParts>>> {
+async function rabbitParts(): Promise<Parts> {
   const url = amqpUrl();
   const base = uniqueName('mb-replay');
   const queues = { source: `${base}.in`, sink: `${base}.out`, dlq: `${base}.dlq`, parked: `${base}.dlq.parked` };
@@ -128,6 +162,16 @@ async function rabbitParts(): Promise<Awaited<ReturnType<typeof kafkaParts>>> {
     deadLetter: { kind: 'rabbitmq', url, exchange: '', routingKey: queues.dlq, queue: queues.dlq },
     async produce(events) {
       await publishRaw(queues.source, events.map((e) => ({ value: e.value, headers: { cloudEvents_partitionkey: e.key }, properties: { contentType: 'application/json' } })));
+    },
+    async seed(letters) {
+      await publishRaw(queues.dlq, letters.map((m) => ({ value: m.value as Buffer, headers: m.headers, properties: { contentType: m.contentType } })));
+    },
+    origin: (i) => ({ transport: 'amqp', exchange: '', routingKey: queues.source, queue: queues.source, redelivered: false, deliveryTag: i + 1 }),
+    async sourceKeys() {
+      return (await drainQueue(queues.source)).map((m) => m.key?.toString() ?? '(none)');
+    },
+    async sourceCount() {
+      return (await channel.checkQueue(queues.source)).messageCount;
     },
     collect: () => collectQueue(channel, queues.sink),
     async cleanup() {
@@ -155,6 +199,23 @@ export async function createReplayEnv(broker: 'kafka' | 'rabbitmq', model: Model
     service,
     metrics,
     produce: parts.produce,
+    seed(events, code) {
+      const letters = events.map((event, i) => {
+        const original: InboundMessage = {
+          key: Buffer.from(event.key),
+          value: Buffer.from(event.value),
+          headers: broker === 'kafka' ? { 'content-type': Buffer.from('application/json') } : { cloudEvents_partitionkey: event.key },
+          contentType: broker === 'kafka' ? undefined : 'application/json',
+          timestamp: Date.now(),
+          origin: parts.origin(i),
+        };
+        const now = Date.now();
+        return buildDeadLetter(original, new ModelbridgeError(code, `seeded ${code}`), { connector: CONNECTOR, backend: 'kserve-http', model: 'sentiment', attempts: 1, firstFailureAt: now, lastFailureAt: now, eventId: event.key });
+      });
+      return parts.seed(letters);
+    },
+    sourceKeys: () => parts.sourceKeys(),
+    sourceCount: () => parts.sourceCount(),
     async deadLetters(name) {
       const views: DeadLetterView[] = [];
       let cursor: string | undefined;
