@@ -3,6 +3,7 @@ import { backlogMemoryScenario } from './backlog-memory.ts';
 import { batchingScenario } from './batching.ts';
 import { grpcVsHttpScenario } from './grpc-vs-http.ts';
 import { latencyScenario } from './latency.ts';
+import { losslessJsonScenario } from './lossless-json.ts';
 import { overheadScenario } from './overhead.ts';
 import { replayRateKafkaScenario, replayRateRabbitmqScenario } from './replay-rate.ts';
 import type { Scenario } from './scenario.ts';
@@ -19,6 +20,7 @@ export function allScenarios(): Scenario[] {
     grpcVsHttpScenario,
     overheadScenario('rabbitmq', 1),
     backlogMemoryScenario,
+    losslessJsonScenario,
     replayRateKafkaScenario,
     replayRateRabbitmqScenario,
   ];
