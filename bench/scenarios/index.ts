@@ -5,6 +5,7 @@ import { grpcVsHttpScenario } from './grpc-vs-http.ts';
 import { latencyScenario } from './latency.ts';
 import { losslessJsonScenario } from './lossless-json.ts';
 import { overheadScenario } from './overhead.ts';
+import { replayRateKafkaScenario, replayRateRabbitmqScenario } from './replay-rate.ts';
 import type { Scenario } from './scenario.ts';
 import { slowModelScenario } from './slow-model.ts';
 
@@ -20,5 +21,7 @@ export function allScenarios(): Scenario[] {
     overheadScenario('rabbitmq', 1),
     backlogMemoryScenario,
     losslessJsonScenario,
+    replayRateKafkaScenario,
+    replayRateRabbitmqScenario,
   ];
 }

@@ -5,8 +5,11 @@
  *   modelbridge validate a.yaml [b.yaml …]       check configs; exit 1 listing every problem
  *   modelbridge demo                             the in-memory demo (`npm start`)
  *   modelbridge model-server                     the reference inference server
+ *   modelbridge dlq list|show --config … --from … browse dead letters
+ *   modelbridge replay --config … --from … …     replay dead letters (exit 0 done, 1 error, 130 interrupted)
  */
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -21,6 +24,7 @@ import { runDemo } from '../demo/run-demo.ts';
 import { createModelServer } from '../model-server/index.ts';
 import { createWorker } from '../worker/worker.ts';
 import type { Worker } from '../worker/worker.ts';
+import { registerOperationsCommands } from './operations.ts';
 import { validateFiles } from './validate.ts';
 
 const REDACT = {
@@ -28,8 +32,9 @@ const REDACT = {
   censor: '[redacted]',
 };
 
-function createLogger(level: string): Logger {
-  const logger = pino({ level, redact: REDACT, base: { service: 'modelbridge' } });
+/** A JSON logger to stdout, or to stderr (fd 2) for commands whose stdout is their result. */
+function createLogger(level: string, fd: 1 | 2 = 1): Logger {
+  const logger = pino({ level, redact: REDACT, base: { service: 'modelbridge' } }, pino.destination({ fd, sync: true }));
   // Process warnings go to the JSON log. kafkajs 2.2.4 arms a negative timer on an idle request queue
   // (Node clamps it to 1 ms): harmless, and not worth a line on every start.
   process.removeAllListeners('warning');
@@ -176,5 +181,31 @@ program
     await server.start();
     logger.info({ url: server.url, grpc: options.grpcPort === false ? undefined : server.grpcUrl }, 'model server listening');
   });
+
+registerOperationsCommands(program, {
+  loadConnectors: (files) =>
+    files.map((file) => {
+      try {
+        return loadConnectorConfig(readFileSync(file, 'utf8'), { file, env: process.env, readFile: (path) => readFileSync(path, 'utf8') });
+      } catch (error) {
+        throw new Error(error instanceof ConfigError ? error.format() : `cannot load ${file}: ${(error as Error).message}`, { cause: error });
+      }
+    }),
+  createLogger: (level) => createLogger(level, 2),
+  io: () => {
+    // The first SIGINT/SIGTERM cancels the job (exit 130 once in-flight publishes settled); a second exits now.
+    const controller = new AbortController();
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (controller.signal.aborted) process.exit(130);
+      controller.abort(new Error(`interrupted by ${signal}`));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return { stdout: process.stdout, stderr: process.stderr, now: Date.now, interrupted: controller.signal };
+  },
+  actor: { sub: `cli:${userInfo().username}`, username: userInfo().username },
+  // Broker clients may hold timers for a moment after closing: the command is done, so exit.
+  exit: (code) => process.exit(code),
+});
 
 await program.parseAsync(process.argv);
