@@ -8,18 +8,25 @@
  * fetch loop sleep `maxWaitTimeInMs` with every partition paused and fetch each batch again: the
  * worker stalled at a few hundred events per second.
  *
- * Rebalances. kafkajs (eager protocol) re-fetches every assigned partition from its committed offset
- * after a rebalance. `eachBatch` does NOT wait for a partition's in-flight messages before returning:
- * the pipeline may hold them for long (retries, an open breaker), and blocking the fetch loop that long
- * would overrun the rebalance timeout and get the member evicted, which is worse. Instead, on every
- * group join the trackers of partitions no longer owned are revoked, so their late acks never commit;
- * the new owner resumes from the last commit and redelivers them (at-least-once, duplicates bounded by
- * the in-flight window). A partition we keep keeps its tracker, and re-fetched offsets that are already
- * in flight are not delivered twice.
+ * Concurrency. Assigned partitions are consumed concurrently (`partitionsConsumedConcurrently`), and
+ * the pipeline's buffering window is shared among the partitions that have a batch: a batch holds once
+ * its partition has its share of the window outstanding. Without the share, one partition's batch
+ * filled the whole window and the pipeline saw only that partition's few keys.
+ *
+ * Rebalances (eager protocol: every partition is revoked, then the group is rejoined). Before the
+ * rejoin, what is committable is committed: when kafkajs reports the rebalance, and, when a batch
+ * notices it first (its heartbeat fails), after waiting up to {@link REVOKE_GRACE_MS} for the
+ * outstanding messages to finish. `eachBatch` never waits longer: the pipeline may hold messages for
+ * long (retries, an open breaker), and blocking the rejoin that long would overrun the rebalance
+ * timeout and get the member evicted, which is worse. What is still in flight then is abandoned: on
+ * the group join the trackers of partitions no longer owned are revoked, so their late acks never
+ * commit; the new owner resumes from the last commit and redelivers them (at-least-once, duplicates
+ * bounded by the in-flight window). A partition we keep keeps its tracker, and re-fetched offsets that
+ * are already in flight are not delivered twice.
  */
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import type { KafkaSourceConfig } from '../../schemas/connector-config.ts';
-import type { Delivery, DeliveryHandler, Headers, InboundMessage, Source, SourceStatus } from '../types.ts';
+import type { Delivery, DeliveryHandler, Headers, InboundMessage, IntakeWindow, Source, SourceStatus } from '../types.ts';
 import { createKafkaClient, silentLogger } from './client.ts';
 import type { KafkaDeps } from './client.ts';
 import { createPartitionTracker } from './offset-tracker.ts';
@@ -29,6 +36,10 @@ import type { PartitionTracker } from './offset-tracker.ts';
 const HOLD_MS = 5000;
 /** Heartbeat interval while waiting inside `eachBatch`, well below any session timeout. */
 const HOLD_HEARTBEAT_MS = 1000;
+/** Longest a batch that noticed a rebalance waits for outstanding messages before committing and leaving. */
+const REVOKE_GRACE_MS = 3000;
+/** kafkajs runs this many partitions' batches at once (it caps it at the partitions fetched). */
+const PARTITIONS_CONCURRENTLY = 64;
 
 interface PartitionState {
   readonly topic: string;
@@ -36,32 +47,41 @@ interface PartitionState {
   readonly tracker: PartitionTracker;
   /** Messages behind the high watermark after the last fetched batch. */
   lag: number;
+  /** Delivered and neither acked nor nacked (unlike the tracker's count, acks past a gap count as done). */
+  outstanding: number;
+  /** Set while this partition's batch holds: wakes it. */
+  wake: (() => void) | undefined;
 }
 
 /** One delivered message; a class so the per-message path allocates one object, not closures. */
 class KafkaDelivery implements Delivery {
   readonly message: InboundMessage;
   readonly lane: string;
-  readonly #tracker: PartitionTracker;
+  readonly #state: PartitionState;
   readonly #offset: number;
+  readonly #settledHook: (state: PartitionState) => void;
   #settled = false;
 
-  constructor(message: InboundMessage, lane: string, tracker: PartitionTracker, offset: number) {
+  constructor(message: InboundMessage, lane: string, state: PartitionState, offset: number, settled: (state: PartitionState) => void) {
     this.message = message;
     this.lane = lane;
-    this.#tracker = tracker;
+    this.#state = state;
     this.#offset = offset;
+    this.#settledHook = settled;
   }
 
   ack(): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#tracker.ack(this.#offset);
+    this.#state.tracker.ack(this.#offset);
+    this.#settledHook(this.#state);
   }
 
   /** Not committing past it is all a nack needs: the next owner of the partition redelivers it. */
   nack(): void {
+    if (this.#settled) return;
     this.#settled = true;
+    this.#settledHook(this.#state);
   }
 }
 
@@ -84,15 +104,19 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   let paused = false;
   /** The kafkajs consumer itself is paused (a long pause); a short one only holds `eachBatch`. */
   let consumerPaused = false;
-  /** Settled by resume() and close(): wakes the batches holding for a resume. */
-  let resumed: PromiseWithResolvers<void> | undefined;
   let closing: Promise<void> | undefined;
   let commitTimer: NodeJS.Timeout | undefined;
   // Settles start(): kafkajs's run() also returns after a join that crashed (and will be retried).
   let joined: { resolve(): void; reject(error: unknown): void } | undefined;
   let committing: Promise<void> | undefined;
+  /** The pipeline's window, shared among the partitions with a batch in `eachBatch`. */
+  let window = Number.POSITIVE_INFINITY;
+  let activeBatches = 0;
+  let share = Number.POSITIVE_INFINITY;
+  /** A held batch resumes below this many outstanding (hysteresis: not one wake per ack). */
+  let shareResume = Number.POSITIVE_INFINITY;
 
-  const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN } = consumer.events;
+  const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN, REBALANCING } = consumer.events;
   consumer.on(CONNECT, () => (connected = true));
   consumer.on(DISCONNECT, () => (connected = false));
   consumer.on(CRASH, (event) => {
@@ -104,6 +128,12 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       connected = false;
       joined?.reject(event.payload.error);
     }
+  });
+  // Eager protocol: this member's partitions are all revoked now. kafkajs emits this just before it
+  // rejoins (after its own fetch loop stopped); the commit is sent at once and reaches the coordinator
+  // ahead of the JoinGroup, which first looks the coordinator up.
+  consumer.on(REBALANCING, () => {
+    if (!closing && running) void commit();
   });
   consumer.on(GROUP_JOIN, (event) => {
     if (closing) return;
@@ -126,60 +156,101 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   function stateOf(partition: number): PartitionState {
     let state = partitions.get(partition);
     if (!state) {
-      state = { topic: config.topic, partition, tracker: createPartitionTracker(), lag: 0 };
+      state = { topic: config.topic, partition, tracker: createPartitionTracker(), lag: 0, outstanding: 0, wake: undefined };
       partitions.set(partition, state);
     }
     return state;
   }
 
+  function setActiveBatches(count: number): void {
+    activeBatches = count;
+    share = Math.max(1, Math.ceil(window / Math.max(1, count)));
+    shareResume = share - Math.max(1, share >> 3);
+  }
+
+  /** Called once per settled delivery: wakes its partition's batch when it is back under its share. */
+  function onSettled(state: PartitionState): void {
+    state.outstanding--;
+    if (state.wake !== undefined && state.outstanding <= shareResume) state.wake();
+  }
+
+  function mustHold(state: PartitionState): boolean {
+    return paused || state.outstanding >= share;
+  }
+
   /**
-   * Holds the batch while paused, heartbeating, for at most HOLD_MS. Returns true when delivery may go
-   * on; false when the batch must be left (still paused: the consumer is paused now; or a rebalance,
+   * Holds the batch while paused or while its partition has its share outstanding, heartbeating, for
+   * at most HOLD_MS. Returns true when delivery may go on; false when the batch must be left (still
+   * held: a paused consumer is paused now, a full partition is fetched again later; or a rebalance,
    * staleness or close).
    */
-  async function holdWhilePaused({ heartbeat, isRunning, isStale }: EachBatchPayload): Promise<boolean> {
+  async function hold(payload: EachBatchPayload, state: PartitionState): Promise<boolean> {
+    const { heartbeat, isRunning, isStale } = payload;
     const until = Date.now() + HOLD_MS;
-    while (paused && !closing && isRunning() && !isStale()) {
+    while (mustHold(state) && !closing && isRunning() && !isStale()) {
       if (Date.now() >= until) {
-        pauseConsumer();
+        if (paused) pauseConsumer();
         return false;
       }
-      resumed ??= Promise.withResolvers<void>();
-      const wake = resumed.promise;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, HOLD_HEARTBEAT_MS);
-        void wake.then(() => {
+        const timer = setTimeout(wakeUp, HOLD_HEARTBEAT_MS);
+        function wakeUp(): void {
           clearTimeout(timer);
+          state.wake = undefined;
           resolve();
-        });
+        }
+        state.wake = wakeUp;
       });
       try {
         await heartbeat();
       } catch (error) {
-        // A rebalance is under way: leave the batch so the member can rejoin in time.
-        logger.debug({ err: error }, 'kafka heartbeat while holding a batch failed; leaving the batch');
+        // A rebalance is under way: commit what finished, then leave the batch so the member rejoins in time.
+        logger.debug({ err: error }, 'kafka heartbeat while holding a batch failed; committing and leaving the batch');
+        await commitBeforeRevoke();
         return false;
       }
     }
-    return !paused && !closing && isRunning() && !isStale();
+    return !mustHold(state) && !closing && isRunning() && !isStale();
+  }
+
+  /** Waits up to REVOKE_GRACE_MS for outstanding messages, then commits what is committable. */
+  async function commitBeforeRevoke(): Promise<void> {
+    const until = Date.now() + REVOKE_GRACE_MS;
+    while (!closing && Date.now() < until && outstandingTotal() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    await committing;
+    await commit();
+  }
+
+  function outstandingTotal(): number {
+    let total = 0;
+    for (const state of partitions.values()) total += state.outstanding;
+    return total;
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, isRunning, isStale } = payload;
     if (closing || !handler) return;
+    const deliver = handler;
     const state = stateOf(batch.partition);
     const lane = `${batch.topic}/${batch.partition}`;
     let lastDelivered: string | undefined;
-    for (const message of batch.messages) {
-      // Checked per message: the handler itself may pause (in-flight bound reached). What is not
-      // delivered stays unresolved, and kafkajs fetches it again.
-      if (paused && !(await holdWhilePaused(payload))) break;
-      if (closing || !isRunning() || isStale()) break;
-      const offset = Number(message.offset);
-      if (state.tracker.track(offset)) {
-        handler(new KafkaDelivery(toInbound(batch.topic, batch.partition, message), lane, state.tracker, offset));
+    setActiveBatches(activeBatches + 1);
+    try {
+      for (const message of batch.messages) {
+        // Checked per message: the handler itself may pause (the pipeline's window is full). What is not
+        // delivered stays unresolved, and kafkajs fetches it again.
+        if (mustHold(state) && !(await hold(payload, state))) break;
+        if (closing || !isRunning() || isStale()) break;
+        const offset = Number(message.offset);
+        if (state.tracker.track(offset)) {
+          state.outstanding++;
+          deliver(new KafkaDelivery(toInbound(batch.topic, batch.partition, message), lane, state, offset, onSettled));
+        }
+        lastDelivered = message.offset;
       }
-      lastDelivered = message.offset;
+    } finally {
+      setActiveBatches(activeBatches - 1);
+      state.wake = undefined;
     }
     // Moves the fetch position only; commits are ours alone (autoCommit is off).
     if (lastDelivered !== undefined) resolveOffset(lastDelivered);
@@ -222,9 +293,9 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     if (consumerPaused) consumer.pause([{ topic: config.topic }]);
   }
 
+  /** Wakes every held batch (resume, close). */
   function wake(): void {
-    resumed?.resolve();
-    resumed = undefined;
+    for (const state of partitions.values()) state.wake?.();
   }
 
   async function shutdown(): Promise<void> {
@@ -257,15 +328,17 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
 
   return {
     kind: 'kafka',
-    async start(onDelivery) {
+    async start(onDelivery, intake?: IntakeWindow) {
       if (closing) throw new Error('kafka source is closed');
       handler = onDelivery;
+      window = intake?.maxEvents ?? Number.POSITIVE_INFINITY;
+      setActiveBatches(0);
       await consumer.connect();
       await consumer.subscribe({ topic: config.topic, fromBeginning: config.fromBeginning });
       // GROUP_JOIN settles this, sets `running` and applies a pause made meanwhile.
       const started = new Promise<void>((resolve, reject) => (joined = { resolve, reject }));
       started.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY, eachBatch });
       await started;
       joined = undefined;
       commitTimer = setInterval(() => void commit(), config.commitInterval);

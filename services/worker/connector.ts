@@ -64,9 +64,13 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   const model = config.inference.backend.model;
   const lifecycle = new AbortController();
   const executor = createKeyedExecutor();
-  const maxInFlight = config.inference.concurrency.max;
+  // The buffer (received, not yet acked) is bounded apart from model calls in flight (the limiter, at
+  // concurrency.max): events waiting behind their key must not take the call slots other keys could use.
+  const maxEvents = config.intake.maxEvents ?? Math.max(1024, 4 * config.inference.concurrency.max);
+  const maxBytes = config.intake.maxBytes;
   // Resume at three quarters: draining to half before refilling left the model idle in bursts.
-  const resumeBelow = Math.max(0, Math.floor(maxInFlight * 0.75));
+  const resumeEvents = Math.floor(maxEvents * 0.75);
+  const resumeBytes = Math.floor(maxBytes * 0.75);
   const maxMessageBytes = config.source.maxMessageBytes;
   const enrichOptions = { source: config.enriched.source ?? `/modelbridge/${name}`, type: config.enriched.type };
 
@@ -75,11 +79,13 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   const passedThrough = metrics.passedThrough.labels(name);
   const succeeded = metrics.succeeded.labels(name);
   const inFlightGauge = metrics.inFlight.labels(name);
+  const inFlightBytesGauge = metrics.inFlightBytes.labels(name);
   const enrichedPublish = metrics.publishDuration.labels(name, 'enriched');
   const deadLetterPublish = metrics.publishDuration.labels(name, 'dead_letter');
 
   let state: ConnectorState = 'created';
   let inFlight = 0;
+  let inFlightBytes = 0;
   const pauseReasons = new Set<PauseReason>();
   let drained: PromiseWithResolvers<void> | undefined;
   let lagTimer: NodeJS.Timeout | undefined;
@@ -117,17 +123,21 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     if (ok) delivery.ack();
     else delivery.nack();
     inFlight--;
+    inFlightBytes -= sizeOf(delivery.message);
     inFlightGauge.dec();
-    if (inFlight <= resumeBelow && pauseReasons.has('backpressure')) unpause('backpressure');
+    inFlightBytesGauge.set(inFlightBytes);
+    if (inFlight <= resumeEvents && inFlightBytes <= resumeBytes && pauseReasons.has('backpressure')) unpause('backpressure');
     if (inFlight === 0) drained?.resolve();
   }
 
   function onDelivery(delivery: Delivery): void {
-    inFlight++;
-    inFlightGauge.inc();
-    consumed.inc();
-    if (inFlight >= maxInFlight) pause('backpressure');
     const message = delivery.message;
+    inFlight++;
+    inFlightBytes += sizeOf(message);
+    inFlightGauge.inc();
+    inFlightBytesGauge.set(inFlightBytes);
+    consumed.inc();
+    if (inFlight >= maxEvents || inFlightBytes >= maxBytes) pause('backpressure');
     if (message.value !== null && message.value.length > maxMessageBytes) {
       const error = new ModelbridgeError('MESSAGE_TOO_LARGE', `message of ${message.value.length} bytes exceeds maxMessageBytes ${maxMessageBytes}`);
       void fail(delivery, error, undefined);
@@ -263,7 +273,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     state = 'waiting-for-model';
     await waitForModel();
     if (lifecycle.signal.aborted) return;
-    await source.start(onDelivery);
+    await source.start(onDelivery, { maxEvents });
     state = 'running';
     lagTimer = setInterval(() => {
       const lag = source.status().lag;
@@ -334,6 +344,11 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       return state === 'running' && inference.available && source.status().connected && sink.status().connected && deadLetter.status().connected;
     },
   };
+}
+
+/** Bytes a buffered message holds: its key and value (headers are small and bounded by the transport). */
+function sizeOf(message: InboundMessage): number {
+  return (message.key?.length ?? 0) + (message.value?.length ?? 0);
 }
 
 function orderingKey(message: InboundMessage, event: CanonicalEvent): string {

@@ -17,6 +17,20 @@ export interface LimiterOptions {
   readonly max: number;
   readonly initial?: number;
   readonly onChange?: (limit: number) => void;
+  /** Called with the calls in flight whenever it changes (the calls-in-flight gauge). */
+  readonly onInFlight?: (inFlight: number) => void;
+}
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly signal: AbortSignal;
+  readonly onAbort: () => void;
+  cancelled: boolean;
+}
+
+/** A fixed limit of `max` concurrent calls (adaptive concurrency off). */
+export function createFixedLimiter(max: number, onInFlight?: (inFlight: number) => void): ConcurrencyLimiter {
+  return createConcurrencyLimiter({ min: max, max, initial: max, onInFlight });
 }
 
 export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLimiter {
@@ -28,7 +42,12 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
   let lastDecrease = 0;
   // Whether the limit was reached during the current growth window: an unused limit never grows.
   let saturated = false;
-  const queue: Array<{ resolve: () => void; signal: AbortSignal; onAbort: () => void }> = [];
+  const onInFlight = options.onInFlight;
+  // Waiters in arrival order, as a deque over an array: with thousands of keys waiting for a call slot,
+  // shift() and splice() per grant would be quadratic. An aborted waiter is marked and skipped.
+  let queue: Waiter[] = [];
+  let head = 0;
+  let waiting = 0;
 
   function setLimit(next: number): void {
     const bounded = Math.min(max, Math.max(min, Math.round(next)));
@@ -39,13 +58,24 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
   }
 
   function grant(): void {
-    while (inFlight < limit && queue.length > 0) {
-      const next = queue.shift()!;
+    while (inFlight < limit && waiting > 0) {
+      const next = queue[head]!;
+      queue[head++] = undefined as unknown as Waiter;
+      if (next.cancelled) continue;
+      waiting--;
       next.signal.removeEventListener('abort', next.onAbort);
       inFlight++;
       if (inFlight >= limit) saturated = true;
       next.resolve();
     }
+    if (waiting === 0) {
+      queue = [];
+      head = 0;
+    } else if (head > 1024 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    onInFlight?.(inFlight);
   }
 
   return {
@@ -56,25 +86,28 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
       return inFlight;
     },
     acquire(signal) {
-      if (inFlight < limit && queue.length === 0) {
+      if (inFlight < limit && waiting === 0) {
         inFlight++;
         if (inFlight >= limit) saturated = true;
+        onInFlight?.(inFlight);
         return Promise.resolve();
       }
       saturated = true;
       if (signal.aborted) return Promise.reject(signal.reason);
       return new Promise((resolve, reject) => {
-        const entry = {
+        const entry: Waiter = {
           resolve,
           signal,
+          cancelled: false,
           onAbort: () => {
-            const index = queue.indexOf(entry);
-            if (index !== -1) queue.splice(index, 1);
+            entry.cancelled = true;
+            waiting--;
             reject(signal.reason);
           },
         };
         signal.addEventListener('abort', entry.onAbort, { once: true });
         queue.push(entry);
+        waiting++;
       });
     },
     release(latencyMs, outcome) {
