@@ -7,6 +7,7 @@ import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, Message, Producer } from 'kafkajs';
 import type { Collector } from './collector.ts';
 import { eventBody, eventKey } from './events.ts';
+import type { KeySpec } from './events.ts';
 import { nowMs } from './stats.ts';
 import type { BenchTransport, Destinations } from './transport.ts';
 
@@ -84,7 +85,7 @@ export interface ProduceOptions {
   readonly topic: string;
   readonly runId: string;
   readonly events: number;
-  readonly keys: number;
+  readonly keys: KeySpec;
   /** Events per send request. */
   readonly batch?: number;
   /** Send requests in flight at once. */
@@ -118,7 +119,7 @@ export async function produceFast(producer: Producer, options: ProduceOptions): 
 export interface RateOptions {
   readonly topic: string;
   readonly runId: string;
-  readonly keys: number;
+  readonly keys: KeySpec;
   readonly perSecond: number;
   readonly durationMs: number;
 }

@@ -40,6 +40,8 @@ const HOLD_HEARTBEAT_MS = 1000;
 const REVOKE_GRACE_MS = 3000;
 /** kafkajs runs this many partitions' batches at once (it caps it at the partitions fetched). */
 const PARTITIONS_CONCURRENTLY = 64;
+/** How long a partition that had a batch still counts for its share of the window. */
+const SHARE_MEMORY_MS = 1000;
 
 interface PartitionState {
   readonly topic: string;
@@ -51,6 +53,8 @@ interface PartitionState {
   outstanding: number;
   /** Set while this partition's batch holds: wakes it. */
   wake: (() => void) | undefined;
+  /** When its last batch started (ms): partitions with recent batches share the window. */
+  batchAt: number;
 }
 
 /** One delivered message; a class so the per-message path allocates one object, not closures. */
@@ -156,15 +160,23 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   function stateOf(partition: number): PartitionState {
     let state = partitions.get(partition);
     if (!state) {
-      state = { topic: config.topic, partition, tracker: createPartitionTracker(), lag: 0, outstanding: 0, wake: undefined };
+      state = { topic: config.topic, partition, tracker: createPartitionTracker(), lag: 0, outstanding: 0, wake: undefined, batchAt: 0 };
       partitions.set(partition, state);
     }
     return state;
   }
 
+  /**
+   * The window is shared among the partitions with a batch now or within the last second: kafkajs hands
+   * out one fetch's batches one after another, and a share by running batches alone would let the
+   * first batch of a fetch take the whole window before the others start.
+   */
   function setActiveBatches(count: number): void {
     activeBatches = count;
-    share = Math.max(1, Math.ceil(window / Math.max(1, count)));
+    let busy = 0;
+    const since = Date.now() - SHARE_MEMORY_MS;
+    for (const state of partitions.values()) if (state.batchAt >= since) busy++;
+    share = Math.max(1, Math.ceil(window / Math.max(1, count, busy)));
     shareResume = share - Math.max(1, share >> 3);
   }
 
@@ -234,6 +246,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     const state = stateOf(batch.partition);
     const lane = `${batch.topic}/${batch.partition}`;
     let lastDelivered: string | undefined;
+    state.batchAt = Date.now();
     setActiveBatches(activeBatches + 1);
     try {
       for (const message of batch.messages) {
