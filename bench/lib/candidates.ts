@@ -75,17 +75,25 @@ function endpoints(ctx: BenchContext, transport: 'kafka' | 'rabbitmq', d: Destin
   };
 }
 
-/** A hand-written baseline: `pipe` (no model call, the ceiling) or `naive` (one awaited HTTP call per message). */
-export function baselineCandidate(ctx: BenchContext, transport: 'kafka' | 'rabbitmq', mode: 'pipe' | 'naive', modelUrl: string): Candidate {
-  const name = `${transport === 'kafka' ? 'kafkajs' : 'amqplib'}-${mode === 'pipe' ? 'raw-pipe' : 'naive'}`;
+/**
+ * A hand-written baseline: `pipe` (no model call, the ceiling), `naive` (one awaited HTTP call per
+ * message) or `handwritten` (what a competent team writes: bounded concurrency, keep-alive, batched
+ * sends or a confirm channel, commit/ack after publish).
+ */
+export function baselineCandidate(ctx: BenchContext, transport: 'kafka' | 'rabbitmq', mode: 'pipe' | 'naive' | 'handwritten', modelUrl: string): Candidate {
+  const name = `${transport === 'kafka' ? 'kafkajs' : 'amqplib'}-${mode === 'pipe' ? 'raw-pipe' : mode}`;
   return {
     name,
     async start(d): Promise<Child> {
       const args =
-        transport === 'kafka'
-          ? [join('bench', 'procs', 'kafka-baseline.ts'), '--brokers', ctx.brokers.join(','), '--group', `${d.input}.${mode}`, '--partitions', String(d.partitions)]
-          : [join('bench', 'procs', 'amqp-baseline.ts'), '--url', ctx.amqpUrl];
-      args.push('--mode', mode, '--input', d.input, '--output', d.output, '--model-url', modelUrl);
+        mode === 'handwritten'
+          ? transport === 'kafka'
+            ? [join('bench', 'procs', 'kafka-handwritten.ts'), '--brokers', ctx.brokers.join(','), '--group', `${d.input}.${mode}`, '--partitions', String(d.partitions)]
+            : [join('bench', 'procs', 'amqp-handwritten.ts'), '--url', ctx.amqpUrl]
+          : transport === 'kafka'
+            ? [join('bench', 'procs', 'kafka-baseline.ts'), '--brokers', ctx.brokers.join(','), '--group', `${d.input}.${mode}`, '--partitions', String(d.partitions), '--mode', mode]
+            : [join('bench', 'procs', 'amqp-baseline.ts'), '--url', ctx.amqpUrl, '--mode', mode];
+      args.push('--input', d.input, '--output', d.output, '--model-url', modelUrl);
       const child = spawnNode({ name, args });
       try {
         await child.waitForLine((line) => line.ready === true, 60_000);

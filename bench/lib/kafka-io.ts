@@ -30,14 +30,19 @@ export async function createRunTopics(kafka: Kafka, prefix: string, partitions: 
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: topics.input, numPartitions: partitions },
-        { topic: topics.output, numPartitions: partitions },
-        { topic: topics.deadLetter, numPartitions: 1 },
-      ],
-    });
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          { topic: topics.input, numPartitions: partitions },
+          { topic: topics.output, numPartitions: partitions },
+          { topic: topics.deadLetter, numPartitions: 1 },
+        ],
+      });
+    } catch (error) {
+      // kafkajs's own wait for leaders gives up on a transient UNKNOWN_TOPIC_OR_PARTITION: ours retries.
+      if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+    }
     await waitForLeaders(admin, Object.values(topics), partitions);
   } finally {
     await admin.disconnect();

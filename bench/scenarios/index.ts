@@ -2,6 +2,7 @@
 import { backlogMemoryScenario } from './backlog-memory.ts';
 import { batchingScenario } from './batching.ts';
 import { grpcVsHttpScenario } from './grpc-vs-http.ts';
+import { keyCardinalityScenario } from './key-cardinality.ts';
 import { latencyScenario } from './latency.ts';
 import { overheadScenario } from './overhead.ts';
 import type { Scenario } from './scenario.ts';
@@ -13,6 +14,7 @@ export function allScenarios(): Scenario[] {
     overheadScenario('kafka', 1),
     overheadScenario('kafka', 8),
     slowModelScenario,
+    keyCardinalityScenario,
     latencyScenario,
     batchingScenario,
     grpcVsHttpScenario,

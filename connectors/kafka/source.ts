@@ -1,28 +1,26 @@
 /**
- * Kafka source: a consumer-group member that hands every message to the pipeline at once and commits,
- * per partition, the highest contiguous acknowledged offset + 1 (the pipeline acks out of order).
- * `pause()` takes effect at the next message, even within a fetched batch. A short pause (backpressure:
- * the in-flight bound was reached and frees up within milliseconds) is waited out inside `eachBatch`,
- * heartbeating, and the batch is kept; only a pause that lasts longer than {@link HOLD_MS} (an open
- * breaker, draining) pauses the kafkajs consumer. Pausing kafkajs on every backpressure pause made its
- * fetch loop sleep `maxWaitTimeInMs` with every partition paused and fetch each batch again: the
- * worker stalled at a few hundred events per second.
+ * Kafka source: a consumer-group member that hands messages to the pipeline and commits, per partition,
+ * the highest contiguous acknowledged offset + 1 (the pipeline acks out of order).
  *
- * Concurrency. Assigned partitions are consumed concurrently (`partitionsConsumedConcurrently`), and
- * the pipeline's buffering window is shared among the partitions that have a batch: a batch holds once
- * its partition has its share of the window outstanding. Without the share, one partition's batch
- * filled the whole window and the pipeline saw only that partition's few keys.
+ * Flow control. kafkajs fetches the next batches only once every batch of the previous fetch was
+ * handled, so `eachBatch` never waits for the pipeline: it moves a batch into its partition's queue and
+ * returns. Each partition's queue is delivered while the pipeline has room (`pause()` not in force) and
+ * while the partition has less than its share of the pipeline's window outstanding: the window
+ * (`IntakeWindow.maxEvents`) is shared among the partitions that have work, so one partition's batch
+ * cannot fill it with that partition's few keys. A partition with undelivered messages is paused in
+ * kafkajs (no further fetches for it) and resumed once its queue is empty: buffered memory is bounded by
+ * one fetch per partition plus the pipeline's window. Waiting in `eachBatch` instead (as before) let the
+ * slowest partition's batch stall the fetches of all others.
  *
- * Rebalances (eager protocol: every partition is revoked, then the group is rejoined). Before the
- * rejoin, what is committable is committed: when kafkajs reports the rebalance, and, when a batch
- * notices it first (its heartbeat fails), after waiting up to {@link REVOKE_GRACE_MS} for the
- * outstanding messages to finish. `eachBatch` never waits longer: the pipeline may hold messages for
- * long (retries, an open breaker), and blocking the rejoin that long would overrun the rebalance
- * timeout and get the member evicted, which is worse. What is still in flight then is abandoned: on
- * the group join the trackers of partitions no longer owned are revoked, so their late acks never
- * commit; the new owner resumes from the last commit and redelivers them (at-least-once, duplicates
- * bounded by the in-flight window). A partition we keep keeps its tracker, and re-fetched offsets that
- * are already in flight are not delivered twice.
+ * Rebalances (eager protocol: every partition is revoked, then the group is rejoined). When kafkajs
+ * reports the rebalance, what is committable is committed at once; the commit reaches the coordinator
+ * ahead of the JoinGroup, which first looks the coordinator up. Messages still in flight then are
+ * abandoned for the partitions that move: on the group join their trackers are revoked, so late acks
+ * never commit; the new owner resumes from the last commit and redelivers them (at-least-once,
+ * duplicates bounded by the in-flight window). Nothing waits for them: the pipeline may hold messages
+ * for long (retries, an open breaker), and delaying the rejoin that long would overrun the rebalance
+ * timeout and get the member evicted, which is worse. A partition we keep keeps its tracker and queue,
+ * and re-fetched offsets already tracked are not delivered twice.
  */
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import type { KafkaSourceConfig } from '../../schemas/connector-config.ts';
@@ -32,29 +30,26 @@ import type { KafkaDeps } from './client.ts';
 import { createPartitionTracker } from './offset-tracker.ts';
 import type { PartitionTracker } from './offset-tracker.ts';
 
-/** Longest a pause is waited out inside `eachBatch` before the kafkajs consumer itself is paused. */
-const HOLD_MS = 5000;
-/** Heartbeat interval while waiting inside `eachBatch`, well below any session timeout. */
-const HOLD_HEARTBEAT_MS = 1000;
-/** Longest a batch that noticed a rebalance waits for outstanding messages before committing and leaving. */
-const REVOKE_GRACE_MS = 3000;
 /** kafkajs runs this many partitions' batches at once (it caps it at the partitions fetched). */
 const PARTITIONS_CONCURRENTLY = 64;
-/** How long a partition that had a batch still counts for its share of the window. */
-const SHARE_MEMORY_MS = 1000;
 
 interface PartitionState {
   readonly topic: string;
   readonly partition: number;
+  readonly lane: string;
   readonly tracker: PartitionTracker;
+  /** Fetched and tracked, not yet delivered: a deque over an array. */
+  queue: KafkaMessage[];
+  head: number;
   /** Messages behind the high watermark after the last fetched batch. */
   lag: number;
   /** Delivered and neither acked nor nacked (unlike the tracker's count, acks past a gap count as done). */
   outstanding: number;
-  /** Set while this partition's batch holds: wakes it. */
-  wake: (() => void) | undefined;
-  /** When its last batch started (ms): partitions with recent batches share the window. */
-  batchAt: number;
+  /** Paused in kafkajs because its queue holds messages. */
+  fetchPaused: boolean;
+  drainScheduled: boolean;
+  /** False once revoked or closed: nothing more is delivered from it. */
+  owned: boolean;
 }
 
 /** One delivered message; a class so the per-message path allocates one object, not closures. */
@@ -66,9 +61,9 @@ class KafkaDelivery implements Delivery {
   readonly #settledHook: (state: PartitionState) => void;
   #settled = false;
 
-  constructor(message: InboundMessage, lane: string, state: PartitionState, offset: number, settled: (state: PartitionState) => void) {
+  constructor(message: InboundMessage, state: PartitionState, offset: number, settled: (state: PartitionState) => void) {
     this.message = message;
-    this.lane = lane;
+    this.lane = state.lane;
     this.#state = state;
     this.#offset = offset;
     this.#settledHook = settled;
@@ -93,11 +88,12 @@ class KafkaDelivery implements Delivery {
 export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {}): Source {
   const logger = deps.logger ?? silentLogger;
   const kafka = createKafkaClient(config, logger, `modelbridge-${config.group}`);
-  // A stop waits for the fetch long-poll in flight: a 1 s poll bounds close() at little idle cost.
+  // A stop waits for the fetch long-poll in flight: a short poll bounds close() at little idle cost. It
+  // also bounds how long kafkajs sleeps when every partition is paused before it fetches a resumed one.
   const consumer: Consumer = kafka.consumer({
     groupId: config.group,
     sessionTimeout: config.sessionTimeout,
-    maxWaitTimeInMs: 500,
+    maxWaitTimeInMs: 100,
     maxBytesPerPartition: 256 * 1024,
     maxBytes: 2 * 1024 * 1024,
   });
@@ -106,19 +102,13 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   let running = false;
   let connected = false;
   let paused = false;
-  /** The kafkajs consumer itself is paused (a long pause); a short one only holds `eachBatch`. */
-  let consumerPaused = false;
   let closing: Promise<void> | undefined;
   let commitTimer: NodeJS.Timeout | undefined;
   // Settles start(): kafkajs's run() also returns after a join that crashed (and will be retried).
   let joined: { resolve(): void; reject(error: unknown): void } | undefined;
   let committing: Promise<void> | undefined;
-  /** The pipeline's window, shared among the partitions with a batch in `eachBatch`. */
+  /** The pipeline's window, shared among the partitions with work. */
   let window = Number.POSITIVE_INFINITY;
-  let activeBatches = 0;
-  let share = Number.POSITIVE_INFINITY;
-  /** A held batch resumes below this many outstanding (hysteresis: not one wake per ack). */
-  let shareResume = Number.POSITIVE_INFINITY;
 
   const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN, REBALANCING } = consumer.events;
   consumer.on(CONNECT, () => (connected = true));
@@ -133,9 +123,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       joined?.reject(event.payload.error);
     }
   });
-  // Eager protocol: this member's partitions are all revoked now. kafkajs emits this just before it
-  // rejoins (after its own fetch loop stopped); the commit is sent at once and reaches the coordinator
-  // ahead of the JoinGroup, which first looks the coordinator up.
+  // Eager protocol: every partition of this member is revoked now, and kafkajs rejoins next.
   consumer.on(REBALANCING, () => {
     if (!closing && running) void commit();
   });
@@ -143,7 +131,6 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     if (closing) return;
     running = true;
     onAssignment(event.payload.memberAssignment[config.topic] ?? []);
-    applyPause();
     joined?.resolve();
   });
 
@@ -152,7 +139,14 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     for (const [partition, state] of partitions) {
       if (owned.has(partition)) continue;
       state.tracker.revoke();
+      state.owned = false;
+      state.queue = [];
+      state.head = 0;
       partitions.delete(partition);
+    }
+    // kafkajs forgets pauses on a rejoin: pause again what still has a queue.
+    for (const state of partitions.values()) {
+      if (state.fetchPaused) consumer.pause([{ topic: state.topic, partitions: [state.partition] }]);
     }
     logger.info({ topic: config.topic, partitions: assigned }, 'kafka partitions assigned');
   }
@@ -160,114 +154,82 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   function stateOf(partition: number): PartitionState {
     let state = partitions.get(partition);
     if (!state) {
-      state = { topic: config.topic, partition, tracker: createPartitionTracker(), lag: 0, outstanding: 0, wake: undefined, batchAt: 0 };
+      state = {
+        topic: config.topic,
+        partition,
+        lane: `${config.topic}/${partition}`,
+        tracker: createPartitionTracker(),
+        queue: [],
+        head: 0,
+        lag: 0,
+        outstanding: 0,
+        fetchPaused: false,
+        drainScheduled: false,
+        owned: true,
+      };
       partitions.set(partition, state);
     }
     return state;
   }
 
-  /**
-   * The window is shared among the partitions with a batch now or within the last second: kafkajs hands
-   * out one fetch's batches one after another, and a share by running batches alone would let the
-   * first batch of a fetch take the whole window before the others start.
-   */
-  function setActiveBatches(count: number): void {
-    activeBatches = count;
+  /** This partition's share of the window: the window over the partitions with work (queued or outstanding). */
+  function shareOf(): number {
+    if (window === Number.POSITIVE_INFINITY) return window;
     let busy = 0;
-    const since = Date.now() - SHARE_MEMORY_MS;
-    for (const state of partitions.values()) if (state.batchAt >= since) busy++;
-    share = Math.max(1, Math.ceil(window / Math.max(1, count, busy)));
-    shareResume = share - Math.max(1, share >> 3);
+    for (const state of partitions.values()) if (state.outstanding > 0 || state.head < state.queue.length) busy++;
+    return Math.max(1, Math.ceil(window / Math.max(1, busy)));
   }
 
-  /** Called once per settled delivery: wakes its partition's batch when it is back under its share. */
+  /** Delivers from the partition's queue while the pipeline and the partition's share allow. */
+  function drain(state: PartitionState): void {
+    state.drainScheduled = false;
+    const deliver = handler;
+    if (!deliver || closing || !state.owned) return;
+    const share = shareOf();
+    const { queue, topic, partition } = state;
+    while (!paused && state.head < queue.length && state.outstanding < share && state.owned) {
+      const message = queue[state.head]!;
+      queue[state.head++] = undefined as unknown as KafkaMessage;
+      state.outstanding++;
+      deliver(new KafkaDelivery(toInbound(topic, partition, message), state, Number(message.offset), onSettled));
+    }
+    if (state.head === queue.length) {
+      state.queue = [];
+      state.head = 0;
+      if (state.fetchPaused && state.owned) {
+        state.fetchPaused = false;
+        if (running) consumer.resume([{ topic, partitions: [partition] }]);
+      }
+    } else if (!state.fetchPaused && running) {
+      state.fetchPaused = true;
+      consumer.pause([{ topic, partitions: [partition] }]);
+    }
+  }
+
+  /** Drains later in this turn: never re-enters the pipeline from inside its own ack. */
+  function scheduleDrain(state: PartitionState): void {
+    if (state.drainScheduled) return;
+    state.drainScheduled = true;
+    queueMicrotask(() => drain(state));
+  }
+
   function onSettled(state: PartitionState): void {
     state.outstanding--;
-    if (state.wake !== undefined && state.outstanding <= shareResume) state.wake();
-  }
-
-  function mustHold(state: PartitionState): boolean {
-    return paused || state.outstanding >= share;
-  }
-
-  /**
-   * Holds the batch while paused or while its partition has its share outstanding, heartbeating, for
-   * at most HOLD_MS. Returns true when delivery may go on; false when the batch must be left (still
-   * held: a paused consumer is paused now, a full partition is fetched again later; or a rebalance,
-   * staleness or close).
-   */
-  async function hold(payload: EachBatchPayload, state: PartitionState): Promise<boolean> {
-    const { heartbeat, isRunning, isStale } = payload;
-    const until = Date.now() + HOLD_MS;
-    while (mustHold(state) && !closing && isRunning() && !isStale()) {
-      if (Date.now() >= until) {
-        if (paused) pauseConsumer();
-        return false;
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(wakeUp, HOLD_HEARTBEAT_MS);
-        function wakeUp(): void {
-          clearTimeout(timer);
-          state.wake = undefined;
-          resolve();
-        }
-        state.wake = wakeUp;
-      });
-      try {
-        await heartbeat();
-      } catch (error) {
-        // A rebalance is under way: commit what finished, then leave the batch so the member rejoins in time.
-        logger.debug({ err: error }, 'kafka heartbeat while holding a batch failed; committing and leaving the batch');
-        await commitBeforeRevoke();
-        return false;
-      }
-    }
-    return !mustHold(state) && !closing && isRunning() && !isStale();
-  }
-
-  /** Waits up to REVOKE_GRACE_MS for outstanding messages, then commits what is committable. */
-  async function commitBeforeRevoke(): Promise<void> {
-    const until = Date.now() + REVOKE_GRACE_MS;
-    while (!closing && Date.now() < until && outstandingTotal() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    await committing;
-    await commit();
-  }
-
-  function outstandingTotal(): number {
-    let total = 0;
-    for (const state of partitions.values()) total += state.outstanding;
-    return total;
+    if (state.head < state.queue.length && !paused) scheduleDrain(state);
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, isRunning, isStale } = payload;
-    if (closing || !handler) return;
-    const deliver = handler;
+    const { batch, resolveOffset } = payload;
+    if (closing || !handler || batch.messages.length === 0) return;
     const state = stateOf(batch.partition);
-    const lane = `${batch.topic}/${batch.partition}`;
-    let lastDelivered: string | undefined;
-    state.batchAt = Date.now();
-    setActiveBatches(activeBatches + 1);
-    try {
-      for (const message of batch.messages) {
-        // Checked per message: the handler itself may pause (the pipeline's window is full). What is not
-        // delivered stays unresolved, and kafkajs fetches it again.
-        if (mustHold(state) && !(await hold(payload, state))) break;
-        if (closing || !isRunning() || isStale()) break;
-        const offset = Number(message.offset);
-        if (state.tracker.track(offset)) {
-          state.outstanding++;
-          deliver(new KafkaDelivery(toInbound(batch.topic, batch.partition, message), lane, state, offset, onSettled));
-        }
-        lastDelivered = message.offset;
-      }
-    } finally {
-      setActiveBatches(activeBatches - 1);
-      state.wake = undefined;
+    const { tracker } = state;
+    for (const message of batch.messages) {
+      if (tracker.track(Number(message.offset))) state.queue.push(message);
     }
     // Moves the fetch position only; commits are ours alone (autoCommit is off).
-    if (lastDelivered !== undefined) resolveOffset(lastDelivered);
-    state.lag = Math.max(0, Number(batch.highWatermark) - state.tracker.lastTracked - 1);
+    resolveOffset(batch.lastOffset());
+    state.lag = Math.max(0, Number(batch.highWatermark) - tracker.lastTracked - 1);
+    drain(state);
   }
 
   /** Commits what is committable; one commit at a time, failures logged (the next one retries). */
@@ -294,30 +256,13 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     }
   }
 
-  function pauseConsumer(): void {
-    if (!running || consumerPaused) return;
-    consumerPaused = true;
-    consumer.pause([{ topic: config.topic }]);
-  }
-
-  /** After a rejoin kafkajs forgets pauses: re-apply a long one. */
-  function applyPause(): void {
-    if (!running) return;
-    if (consumerPaused) consumer.pause([{ topic: config.topic }]);
-  }
-
-  /** Wakes every held batch (resume, close). */
-  function wake(): void {
-    for (const state of partitions.values()) state.wake?.();
-  }
-
   async function shutdown(): Promise<void> {
     clearInterval(commitTimer);
     joined?.reject(new Error('kafka source closed while starting'));
     const failures: unknown[] = [];
     if (running) {
       // Stop fetching first, so nothing new arrives while the last acked offsets are committed
-      // (eachBatch already delivers nothing once closing; this only saves a fetch).
+      // (nothing is delivered once closing; this only saves a fetch).
       try {
         consumer.pause([{ topic: config.topic }]);
       } catch (error) {
@@ -332,7 +277,10 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     } catch (error) {
       failures.push(error);
     }
-    for (const state of partitions.values()) state.tracker.revoke();
+    for (const state of partitions.values()) {
+      state.tracker.revoke();
+      state.owned = false;
+    }
     partitions.clear();
     connected = false;
     for (const error of failures) logger.error({ err: error }, 'kafka source did not close cleanly');
@@ -345,10 +293,9 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       if (closing) throw new Error('kafka source is closed');
       handler = onDelivery;
       window = intake?.maxEvents ?? Number.POSITIVE_INFINITY;
-      setActiveBatches(0);
       await consumer.connect();
       await consumer.subscribe({ topic: config.topic, fromBeginning: config.fromBeginning });
-      // GROUP_JOIN settles this, sets `running` and applies a pause made meanwhile.
+      // GROUP_JOIN settles this and sets `running`.
       const started = new Promise<void>((resolve, reject) => (joined = { resolve, reject }));
       started.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY, eachBatch });
@@ -358,17 +305,12 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       commitTimer.unref();
     },
     pause() {
+      // Takes effect at the next delivery; partitions with a queue stop fetching (see drain()).
       paused = true;
-      // A batch in flight holds itself (eachBatch checks per message). Between batches nothing runs
-      // to pause: the next batch holds when it starts.
     },
     resume() {
       paused = false;
-      wake();
-      if (consumerPaused) {
-        consumerPaused = false;
-        if (running) consumer.resume([{ topic: config.topic }]);
-      }
+      for (const state of partitions.values()) if (state.head < state.queue.length) scheduleDrain(state);
     },
     status(): SourceStatus {
       let lag = 0;
@@ -377,7 +319,6 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     },
     close() {
       closing ??= shutdown();
-      wake();
       return closing;
     },
   };
