@@ -11,7 +11,7 @@ import type { CanonicalEvent } from '../../schemas/event.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import type { BreakerState } from './guarded-backend.ts';
 import { createInference } from './inference.ts';
-import { createKeyedExecutor } from './key-executor.ts';
+import { createKeyedExecutor, createOrderedSteps } from './key-executor.ts';
 import { CLOUDEVENTS_JSON, STRUCTURED_HEADERS, buildDeadLetter, buildEnrichedMessage } from './messages.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
@@ -64,6 +64,9 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   const model = config.inference.backend.model;
   const lifecycle = new AbortController();
   const executor = createKeyedExecutor();
+  // Per key, the model call runs in `executor` and the publish that follows it in `publishes`: the next
+  // event of a key calls the model while the previous one is still being confirmed, and publishes after it.
+  const publishes = createOrderedSteps();
   // The buffer (received, not yet acked) is bounded apart from model calls in flight (the limiter, at
   // concurrency.max): events waiting behind their key must not take the call slots other keys could use.
   const maxEvents = config.intake.maxEvents ?? Math.max(1024, 4 * config.inference.concurrency.max);
@@ -151,38 +154,54 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       return;
     }
     if (config.ordering === 'none') {
-      void processEvent(delivery, event);
+      void processEvent(delivery, event, undefined);
       return;
     }
     const key = config.ordering === 'partition' ? delivery.lane : `${delivery.lane}\u0000${orderingKey(message, event)}`;
-    executor.submit(key, () => processEvent(delivery, event));
+    executor.submit(key, () => processEvent(delivery, event, key));
   }
 
-  /** Never rejects: a bug anywhere below dead-letters the message as INTERNAL instead of stalling it. */
-  async function processEvent(delivery: Delivery, event: CanonicalEvent): Promise<void> {
+  /**
+   * Resolves once the model answered and the outcome's publish is queued behind the key's earlier ones.
+   * Never rejects: a bug anywhere below dead-letters the message as INTERNAL instead of stalling it.
+   */
+  async function processEvent(delivery: Delivery, event: CanonicalEvent, key: string | undefined): Promise<void> {
+    let next: () => Promise<void>;
     try {
-      await enrich(delivery, event);
+      next = await enrich(delivery, event);
     } catch (thrown) {
-      logger.error({ err: thrown, eventId: event.id }, 'unexpected error while processing an event');
-      await fail(delivery, toModelbridgeError(thrown), event);
+      next = () => unexpected(delivery, event, thrown);
     }
+    const publish = (): Promise<void> => next().catch((thrown: unknown) => unexpected(delivery, event, thrown));
+    if (key === undefined) void publish();
+    else publishes.after(key, publish);
   }
 
-  async function enrich(delivery: Delivery, event: CanonicalEvent): Promise<void> {
-    if (passThrough?.(event)) return forward(delivery, event);
+  function unexpected(delivery: Delivery, event: CanonicalEvent, thrown: unknown): Promise<void> {
+    logger.error({ err: thrown, eventId: event.id }, 'unexpected error while processing an event');
+    return fail(delivery, toModelbridgeError(thrown), event);
+  }
+
+  /** Calls the model; returns what publishes the outcome. */
+  async function enrich(delivery: Delivery, event: CanonicalEvent): Promise<() => Promise<void>> {
+    if (passThrough?.(event)) return () => forward(delivery, event);
     const result = await inference.run(event);
     if (!result.ok) {
-      if (result.error.code === 'ABORTED') return settle(delivery, false);
-      return fail(delivery, result.error, event, result);
+      if (result.error.code === 'ABORTED') return async () => settle(delivery, false);
+      return () => fail(delivery, result.error, event, result);
     }
     const enriched = buildEnrichedMessage(event, delivery.message, result.output, result.provenance, enrichOptions);
+    return () => publishEnriched(delivery, event, enriched, result.provenance.attempts);
+  }
+
+  async function publishEnriched(delivery: Delivery, event: CanonicalEvent, enriched: OutboundMessage, attempts: number): Promise<void> {
     const published = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
     if (published === true) {
       succeeded.inc();
       return settle(delivery, true);
     }
     if (published === false) return settle(delivery, false);
-    return fail(delivery, published, event, { attempts: result.provenance.attempts });
+    return fail(delivery, published, event, { attempts });
   }
 
   /** Forwards the event unchanged (a structured CloudEvent, same key) without calling the model. */

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ModelbridgeError } from '../../../connectors/errors.ts';
 import { createMemoryBroker, createMemorySink, createMemorySource } from '../../../connectors/memory/index.ts';
 import type { MemoryBroker } from '../../../connectors/memory/index.ts';
-import type { Decoder, InferenceClient, InferenceRequest, InferenceResponse } from '../../../connectors/types.ts';
+import type { Decoder, InferenceClient, InferenceRequest, InferenceResponse, Sink } from '../../../connectors/types.ts';
 import { connectorConfigSchema } from '../../../schemas/connector-config.ts';
 import type { ConnectorConfig, ConnectorConfigInput } from '../../../schemas/connector-config.ts';
 import { DLQ_HEADERS } from '../../../schemas/dead-letter.ts';
@@ -467,6 +467,47 @@ describe('connector pipeline (memory transport)', () => {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     for (const key of keys) expect(seen.get(key)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('calls the model for a key\'s next event while its previous publish is unconfirmed, and publishes in order', async () => {
+    const broker = createMemoryBroker();
+    const client = scriptedClient(upper);
+    const connectorConfig = config();
+    const inner = createMemorySink({ kind: 'memory', stream: 'out' }, broker);
+    const held: Array<() => void> = [];
+    const order: string[] = [];
+    const sink: Sink = {
+      kind: 'memory',
+      start: () => inner.start(),
+      status: () => inner.status(),
+      close: () => inner.close(),
+      async publish(message) {
+        await new Promise<void>((resolve) => held.push(resolve));
+        order.push(parse(Buffer.from(String(message.value))).id);
+        return inner.publish(message);
+      },
+    };
+    const connector = createConnector(connectorConfig, {
+      source: createMemorySource(connectorConfig.source as never, broker),
+      sink,
+      deadLetter: createMemorySink({ kind: 'memory', stream: 'dlq' }, broker),
+      decoder,
+      client,
+      logger: pino({ level: 'silent' }),
+      metrics: createWorkerMetrics(new Registry()),
+    });
+    running = connector;
+    await connector.start();
+    for (let seq = 0; seq < 3; seq++) send(broker, { id: `a${seq}`, key: 'a', text: `a:${seq}` }, 'a');
+    // The later events' model calls happen while the first publish is held; their publishes wait.
+    await waitFor(() => client.calls.length === 3 && held.length === 1);
+    expect(order).toEqual([]);
+    while (order.length < 3) {
+      held.splice(0).forEach((release) => release());
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(order).toEqual(['a0', 'a1', 'a2']);
+    await waitFor(() => broker.stream('out').log.length === 3);
   });
 
   it('with fewer keys than concurrency.max, runs one call per key at a time', async () => {
