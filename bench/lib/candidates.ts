@@ -105,3 +105,33 @@ export function baselineCandidate(ctx: BenchContext, transport: 'kafka' | 'rabbi
     },
   };
 }
+
+/** `count` workers in one consumer group, as one candidate (peak RSS: the largest of them). */
+export function scaledWorkers(ctx: BenchContext, options: WorkerCandidateOptions, count: number): Candidate {
+  const one = workerCandidate(ctx, options);
+  return {
+    name: `modelbridge-x${count}`,
+    async start(d): Promise<Child> {
+      const children: Child[] = [];
+      try {
+        for (let i = 0; i < count; i++) children.push(await one.start(d));
+      } catch (error) {
+        await Promise.all(children.map((child) => child.stop(2000)));
+        throw error;
+      }
+      return {
+        pid: children[0]!.pid,
+        name: `modelbridge-x${count}`,
+        output: () => children.map((child) => child.output()).join('\n'),
+        get exited() {
+          return children.some((child) => child.exited);
+        },
+        waitForLine: (match, timeoutMs) => children[0]!.waitForLine(match, timeoutMs),
+        peakRssMb: () => Math.max(...children.map((child) => child.peakRssMb() ?? 0)),
+        stop: async (graceMs) => {
+          await Promise.all(children.map((child) => child.stop(graceMs)));
+        },
+      };
+    },
+  };
+}

@@ -13,6 +13,11 @@ export interface WorkerSamples {
   event_loop_p99_ms: number;
   event_loop_max_ms: number;
   samples: number;
+  /** Least-squares slopes of RSS and V8 heap used over the second half of the run, MB per minute. */
+  rss_slope_mb_per_min: number;
+  heap_slope_mb_per_min: number;
+  rss_last_mb: number;
+  heap_used_last_mb: number;
 }
 
 export interface Sampler {
@@ -29,6 +34,7 @@ export function sampleWorkerMetrics(metricsUrl: string, intervalMs = 250): Sampl
   let loopMax = 0;
   let first: { at: number; callSeconds: number } | undefined;
   let last: { at: number; callSeconds: number } | undefined;
+  const memory: Array<{ at: number; rss: number; heap: number }> = [];
 
   async function scrape(): Promise<void> {
     let text: string;
@@ -46,6 +52,7 @@ export function sampleWorkerMetrics(metricsUrl: string, intervalMs = 250): Sampl
       busySamples++;
     }
     const callSeconds = sum(text, 'modelbridge_inference_request_duration_seconds_sum');
+    memory.push({ at, rss: sum(text, 'modelbridge_process_resident_memory_bytes') / 1_048_576, heap: sum(text, 'modelbridge_process_nodejs_heap_size_used_bytes') / 1_048_576 });
     first ??= { at, callSeconds };
     last = { at, callSeconds };
     loopP99 = Math.max(loopP99, value(text, 'modelbridge_event_loop_delay_seconds{quantile="0.99"}') * 1000);
@@ -70,9 +77,28 @@ export function sampleWorkerMetrics(metricsUrl: string, intervalMs = 250): Sampl
         event_loop_p99_ms: round(loopP99),
         event_loop_max_ms: round(loopMax),
         samples,
+        rss_slope_mb_per_min: round(slope(memory, 'rss')),
+        heap_slope_mb_per_min: round(slope(memory, 'heap')),
+        rss_last_mb: round(memory.at(-1)?.rss ?? 0),
+        heap_used_last_mb: round(memory.at(-1)?.heap ?? 0),
       };
     },
   };
+}
+
+/** Least-squares slope of `field` against time over the second half of the points, per minute. */
+function slope(points: ReadonlyArray<{ at: number; rss: number; heap: number }>, field: 'rss' | 'heap'): number {
+  const half = points.slice(Math.floor(points.length / 2));
+  if (half.length < 2) return 0;
+  const meanT = half.reduce((a, p) => a + p.at, 0) / half.length;
+  const meanV = half.reduce((a, p) => a + p[field], 0) / half.length;
+  let num = 0;
+  let den = 0;
+  for (const p of half) {
+    num += (p.at - meanT) * (p[field] - meanV);
+    den += (p.at - meanT) ** 2;
+  }
+  return den === 0 ? 0 : (num / den) * 60_000;
 }
 
 /** Sum of every series of a metric (all label sets). */

@@ -6,7 +6,14 @@ import { keyCardinalityScenario } from './key-cardinality.ts';
 import { latencyScenario } from './latency.ts';
 import { overheadScenario } from './overhead.ts';
 import type { Scenario } from './scenario.ts';
+import { scalingScenario } from './scaling.ts';
 import { slowModelScenario } from './slow-model.ts';
+import { soakScenario } from './soak.ts';
+
+/** Scenarios that run only when named with `--only` (too long for a full run). */
+export function onDemandScenarios(): Scenario[] {
+  return [soakScenario];
+}
 
 /** The scenarios of a full run, in order. */
 export function allScenarios(): Scenario[] {
@@ -20,5 +27,6 @@ export function allScenarios(): Scenario[] {
     grpcVsHttpScenario,
     overheadScenario('rabbitmq', 1),
     backlogMemoryScenario,
+    scalingScenario,
   ];
 }
