@@ -44,6 +44,12 @@ export const latencyScenario: Scenario = {
         produce: { ...produce, runId: `${runId}-mb` },
         sampleMetrics: true,
       });
+      // The same worker with a 16 MB semi-space (what the launcher gives a container of 512 MiB or more):
+      // fewer scavenges and less promotion, so what GC contributes to the tail shows as the difference.
+      const semi = await measure(
+        workerCandidate(env.ctx, { transport: 'kafka', modelUrl: model.url, label: 'latency-semi-space-16mb', nodeArgs: ['--max-semi-space-size=16'] }),
+        { ...base, produce: { ...produce, runId: `${runId}-mb-semi` }, sampleMetrics: true },
+      );
       const pipe = await measure(baselineCandidate(env.ctx, 'kafka', 'pipe', model.url), { ...base, produce: { ...produce, runId: `${runId}-pipe` } });
       const handwritten = await measure(baselineCandidate(env.ctx, 'kafka', 'handwritten', model.url), { ...base, produce: { ...produce, runId: `${runId}-handwritten` } });
       const added = percentiles(worker.collector.addedMs);
@@ -72,7 +78,9 @@ export const latencyScenario: Scenario = {
         added_excl_call_p99_ms: round(added.p99, 2),
         broker_floor_p99_ms: pipe.result.p99_ms,
       };
-      const baselines = { 'kafkajs-raw-pipe': pipe.result, 'kafkajs-handwritten': handwritten.result };
+      const semiPhases = phases(semi);
+      semi.result.extra = { ...semi.result.extra, steady_p50_ms: round(semiPhases.steady.p50, 2), steady_p99_ms: round(semiPhases.steady.p99, 2) };
+      const baselines = { 'kafkajs-raw-pipe': pipe.result, 'kafkajs-handwritten': handwritten.result, 'modelbridge-semi-space-16mb': semi.result };
       return [
         {
           name: 'latency',
