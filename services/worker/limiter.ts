@@ -23,8 +23,8 @@ export interface LimiterOptions {
 
 interface Waiter {
   readonly resolve: () => void;
+  readonly reject: (reason: unknown) => void;
   readonly signal: AbortSignal;
-  readonly onAbort: () => void;
   cancelled: boolean;
 }
 
@@ -48,6 +48,19 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
   let queue: Waiter[] = [];
   let head = 0;
   let waiting = 0;
+  // One abort listener per signal, not per waiter: an AbortSignal's listener list is scanned on every
+  // add and remove, and a thousand waiters on the worker's lifecycle signal made each acquire O(n).
+  const watched = new WeakSet<AbortSignal>();
+
+  function onAbort(signal: AbortSignal): void {
+    for (let i = head; i < queue.length; i++) {
+      const waiter = queue[i]!;
+      if (waiter.signal !== signal || waiter.cancelled) continue;
+      waiter.cancelled = true;
+      waiting--;
+      waiter.reject(signal.reason);
+    }
+  }
 
   function setLimit(next: number): void {
     const bounded = Math.min(max, Math.max(min, Math.round(next)));
@@ -63,7 +76,6 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
       queue[head++] = undefined as unknown as Waiter;
       if (next.cancelled) continue;
       waiting--;
-      next.signal.removeEventListener('abort', next.onAbort);
       inFlight++;
       if (inFlight >= limit) saturated = true;
       next.resolve();
@@ -94,19 +106,12 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
       }
       saturated = true;
       if (signal.aborted) return Promise.reject(signal.reason);
+      if (!watched.has(signal)) {
+        watched.add(signal);
+        signal.addEventListener('abort', () => onAbort(signal), { once: true });
+      }
       return new Promise((resolve, reject) => {
-        const entry: Waiter = {
-          resolve,
-          signal,
-          cancelled: false,
-          onAbort: () => {
-            entry.cancelled = true;
-            waiting--;
-            reject(signal.reason);
-          },
-        };
-        signal.addEventListener('abort', entry.onAbort, { once: true });
-        queue.push(entry);
+        queue.push({ resolve, reject, signal, cancelled: false });
         waiting++;
       });
     },
