@@ -52,7 +52,7 @@ export function sampleWorkerMetrics(metricsUrl: string, intervalMs = 250): Sampl
       busySamples++;
     }
     const callSeconds = sum(text, 'modelbridge_inference_request_duration_seconds_sum');
-    memory.push({ at, rss: sum(text, 'modelbridge_process_resident_memory_bytes') / 1_048_576, heap: sum(text, 'modelbridge_process_nodejs_heap_size_used_bytes') / 1_048_576 });
+    memory.push({ at, rss: sum(text, 'modelbridge_process_process_resident_memory_bytes') / 1_048_576, heap: sum(text, 'modelbridge_process_nodejs_heap_size_used_bytes') / 1_048_576 });
     first ??= { at, callSeconds };
     last = { at, callSeconds };
     loopP99 = Math.max(loopP99, value(text, 'modelbridge_event_loop_delay_seconds{quantile="0.99"}') * 1000);
