@@ -27,6 +27,7 @@ import type { KafkaSourceConfig } from '../../schemas/connector-config.ts';
 import type { Delivery, DeliveryHandler, Headers, InboundMessage, IntakeWindow, Source, SourceStatus } from '../types.ts';
 import { createKafkaClient, silentLogger } from './client.ts';
 import type { KafkaDeps } from './client.ts';
+import { toConnectRefusal } from './errors.ts';
 import { createPartitionTracker } from './offset-tracker.ts';
 import type { PartitionTracker } from './offset-tracker.ts';
 
@@ -117,7 +118,10 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     // kafkajs restarts on retriable failures (e.g. no coordinator yet); until it rejoins, there is no
     // group to commit to or pause.
     running = false;
-    logger.error({ err: event.payload.error, restart: event.payload.restart }, 'kafka consumer crashed');
+    // A crash kafkajs recovers from by itself (a rejoin after a coordinator change or a broker
+    // restart) is a warning; one it gives up on is an error and ends start() or the source.
+    if (event.payload.restart) logger.warn({ err: event.payload.error }, 'kafka consumer restarting after a retriable failure');
+    else logger.error({ err: event.payload.error }, 'kafka consumer crashed');
     if (!event.payload.restart) {
       connected = false;
       joined?.reject(event.payload.error);
@@ -293,7 +297,11 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       if (closing) throw new Error('kafka source is closed');
       handler = onDelivery;
       window = intake?.maxEvents ?? Number.POSITIVE_INFINITY;
-      await consumer.connect();
+      try {
+        await consumer.connect();
+      } catch (error) {
+        throw toConnectRefusal(error, 'receive') ?? error;
+      }
       await consumer.subscribe({ topic: config.topic, fromBeginning: config.fromBeginning });
       // GROUP_JOIN settles this and sets `running`.
       const started = new Promise<void>((resolve, reject) => (joined = { resolve, reject }));

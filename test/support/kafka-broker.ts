@@ -19,10 +19,18 @@ const POM = join(dirname(fileURLToPath(import.meta.url)), 'kafka-broker', 'pom.x
 
 /** A running broker. `stop()` kills the JVM and deletes its data; safe to call twice. */
 export interface KafkaBroker {
+  /** The PLAINTEXT listener (always there: readiness checks and test plumbing use it). */
   readonly brokers: string[];
+  /** The secured listeners asked for with {@link KafkaBrokerOptions.security}. */
+  readonly secured: { readonly ssl?: string[]; readonly saslSsl?: string[] };
   /** Directory holding the broker's config, data and `broker.log`. */
   readonly dir: string;
   stop(): Promise<void>;
+  /**
+   * Stops the JVM (`SIGTERM`, a controlled shutdown, by default; `SIGKILL` for a crash) and starts it
+   * again on the same ports and data directory; resolves once it serves metadata again.
+   */
+  restart(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export interface KafkaBrokerOptions {
@@ -31,6 +39,21 @@ export interface KafkaBrokerOptions {
   startTimeoutMs?: number;
   /** Progress lines (jar resolution can take a minute on a cold ~/.m2). */
   log?: (line: string) => void;
+  /** Secured listeners next to the PLAINTEXT one; without it the broker is configured exactly as before. */
+  security?: KafkaSecurityOptions;
+}
+
+/** Extra listeners with TLS; all PEM (Kafka 4 reads PEM key and trust stores, `ssl.keystore.type=PEM`). */
+export interface KafkaSecurityOptions {
+  /** The broker's certificate (chain) and unencrypted PKCS#8 key. */
+  readonly serverCert: string;
+  readonly serverKey: string;
+  /** CA(s) the broker trusts for client certificates. */
+  readonly clientCa: string;
+  /** An SSL listener; `clientAuth: 'required'` makes it mutual TLS (a client without a trusted certificate is refused). */
+  readonly ssl?: { readonly clientAuth: 'required' | 'none' };
+  /** A SASL_SSL listener with SCRAM-SHA-512; these users are written into the metadata log at format time. */
+  readonly scramUsers?: readonly { readonly username: string; readonly password: string }[];
 }
 
 /** The Kafka version in the pom, which names the cache directory. */
@@ -69,13 +92,14 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   const libs = resolveKafkaLibs(options);
   const dir = mkdtempSync(join(tmpdir(), 'modelbridge-kafka-'));
   const [port, controllerPort] = [await freePort(), await freePort()];
+  const secured = await securedListeners(options.security);
   const properties = join(dir, 'server.properties');
-  writeFileSync(properties, serverProperties(dir, port, controllerPort));
+  writeFileSync(properties, serverProperties(dir, port, controllerPort, secured));
   writeFileSync(join(dir, 'log4j2.properties'), log4jProperties(join(dir, 'broker.log')));
   const java = ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, '-cp', `${libs}/*`];
 
-  const format = spawnSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties], {
+  const format = spawnSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties, ...scramArgs(options.security)], {
     encoding: 'utf8',
   });
   if (format.status !== 0) {
@@ -83,10 +107,59 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     throw new Error(`kafka storage format failed:\n${format.stdout}${format.stderr}`);
   }
 
-  // The JVM runs under a shell watchdog in its own process group: if this Node process dies without
-  // running its exit hooks (SIGKILL, OOM), the watchdog notices within a second, kills the JVM and
-  // removes the data dir.
-  const watchdog = `java "$@" & jvm=$!; trap 'kill -9 $jvm 2>/dev/null; exit 0' TERM INT;
+  const brokers = [`127.0.0.1:${port}`];
+  let jvm = launch(java, properties, dir);
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await jvm.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const whenUp = async (): Promise<void> => {
+    try {
+      // Stop polling as soon as the JVM is gone: a port clash or bad config fails fast with the log.
+      await waitFor(async () => jvm.exited || (await canListTopics(brokers)), {
+        timeoutMs: options.startTimeoutMs ?? 90_000,
+        intervalMs: 250,
+        what: `Kafka broker on ${brokers[0]}`,
+      });
+      if (jvm.exited) throw new Error(`the JVM exited during start-up\n${jvm.stderr()}`);
+    } catch (error) {
+      const tail = logTail(dir);
+      await stop();
+      throw new Error(`Kafka broker did not start: ${(error as Error).message}\n--- broker.log (tail) ---\n${tail}`, { cause: error });
+    }
+  };
+  await whenUp();
+  const listeners = secured?.listeners ?? {};
+  return {
+    brokers,
+    secured: { ssl: listeners.SSL, saslSsl: listeners.SASL_SSL },
+    dir,
+    stop,
+    async restart(signal = 'SIGTERM') {
+      await jvm.kill(signal);
+      jvm = launch(java, properties, dir);
+      await whenUp();
+    },
+  };
+}
+
+interface Jvm {
+  readonly exited: boolean;
+  stderr(): string;
+  /** Signals the JVM (SIGTERM: a controlled shutdown) and resolves once its process group is gone. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Runs the broker JVM under a shell watchdog in its own process group: if this Node process dies
+ * without running its exit hooks (SIGKILL, OOM), the watchdog notices within a second, kills the JVM
+ * and removes the data dir.
+ */
+function launch(java: string[], properties: string, dir: string): Jvm {
+  const watchdog = `java "$@" & jvm=$!; trap 'kill -TERM $jvm 2>/dev/null; wait $jvm; exit 0' TERM; trap 'kill -9 $jvm 2>/dev/null; exit 0' INT;
     while kill -0 ${process.pid} 2>/dev/null && kill -0 $jvm 2>/dev/null; do sleep 1; done;
     kill -9 $jvm 2>/dev/null; wait $jvm; kill -0 ${process.pid} 2>/dev/null || rm -rf '${dir}'`;
   const child = spawn('bash', ['-c', watchdog, 'kafka-broker', ...java, 'kafka.Kafka', properties], {
@@ -96,44 +169,32 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   let exited = false;
-  child.once('exit', () => (exited = true));
-  const killGroup = (): void => {
+  const gone = new Promise<void>((resolve) => child.once('exit', () => {
+    exited = true;
+    resolve();
+  }));
+  const killGroup = (signal: NodeJS.Signals): void => {
     try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      if (child.pid !== undefined) process.kill(signal === 'SIGTERM' ? child.pid : -child.pid, signal === 'SIGTERM' ? 'SIGTERM' : 'SIGKILL');
     } catch {
       // Already gone: nothing left to kill.
     }
   };
-  process.once('exit', killGroup);
-
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    process.removeListener('exit', killGroup);
-    if (!exited) {
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      killGroup();
-      await gone;
-    }
-    rmSync(dir, { recursive: true, force: true });
+  const onExit = (): void => killGroup('SIGKILL');
+  process.once('exit', onExit);
+  return {
+    get exited() {
+      return exited;
+    },
+    stderr: () => stderr,
+    async kill(signal) {
+      process.removeListener('exit', onExit);
+      if (!exited) {
+        killGroup(signal);
+        await gone;
+      }
+    },
   };
-
-  const brokers = [`127.0.0.1:${port}`];
-  try {
-    // Stop polling as soon as the JVM is gone: a port clash or bad config fails fast with the log.
-    await waitFor(async () => exited || (await canListTopics(brokers)), {
-      timeoutMs: options.startTimeoutMs ?? 90_000,
-      intervalMs: 250,
-      what: `Kafka broker on ${brokers[0]}`,
-    });
-    if (exited) throw new Error(`the JVM exited during start-up\n${stderr}`);
-  } catch (error) {
-    const tail = logTail(dir);
-    await stop();
-    throw new Error(`Kafka broker did not start: ${(error as Error).message}\n--- broker.log (tail) ---\n${tail}`, { cause: error });
-  }
-  return { brokers, dir, stop };
 }
 
 async function canListTopics(brokers: string[]): Promise<boolean> {
@@ -149,16 +210,62 @@ async function canListTopics(brokers: string[]): Promise<boolean> {
   }
 }
 
-function serverProperties(dir: string, port: number, controllerPort: number): string {
+interface SecuredListeners {
+  readonly security: KafkaSecurityOptions;
+  /** Listener name (= security protocol) → its `host:port`. */
+  readonly listeners: { SSL?: string[]; SASL_SSL?: string[] };
+}
+
+async function securedListeners(security: KafkaSecurityOptions | undefined): Promise<SecuredListeners | undefined> {
+  if (!security) return undefined;
+  const listeners: SecuredListeners['listeners'] = {};
+  if (security.ssl) listeners.SSL = [`127.0.0.1:${await freePort()}`];
+  if (security.scramUsers) listeners.SASL_SSL = [`127.0.0.1:${await freePort()}`];
+  return { security, listeners };
+}
+
+/** `--add-scram` arguments of `kafka-storage format` (KIP-900): KRaft stores SCRAM credentials in the metadata log. */
+function scramArgs(security: KafkaSecurityOptions | undefined): string[] {
+  return (security?.scramUsers ?? []).flatMap(({ username, password }) => [
+    '--add-scram',
+    `SCRAM-SHA-512=[name=${username},password=${password}]`,
+  ]);
+}
+
+/** The properties that add the secured listeners; PEM files are written next to server.properties. */
+function securityProperties(dir: string, { security, listeners }: SecuredListeners): string[] {
+  writeFileSync(join(dir, 'server-keystore.pem'), `${security.serverKey.trim()}\n${security.serverCert.trim()}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'client-ca.pem'), `${security.clientCa.trim()}\n`);
+  const lines = [
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${join(dir, 'server-keystore.pem')}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${join(dir, 'client-ca.pem')}`,
+  ];
+  if (security.ssl) lines.push(`listener.name.ssl.ssl.client.auth=${security.ssl.clientAuth}`);
+  if (listeners.SASL_SSL) {
+    lines.push(
+      'sasl.enabled.mechanisms=SCRAM-SHA-512',
+      'listener.name.sasl_ssl.ssl.client.auth=none',
+      'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    );
+  }
+  return lines;
+}
+
+function serverProperties(dir: string, port: number, controllerPort: number, secured?: SecuredListeners): string {
+  const extra = Object.entries(secured?.listeners ?? {}).map(([name, [address]]) => `${name}://${address}`);
+  const names = Object.keys(secured?.listeners ?? {}).map((name) => `,${name}:${name}`).join('');
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=${[`PLAINTEXT://127.0.0.1:${port}`, ...extra, `CONTROLLER://127.0.0.1:${controllerPort}`].join(',')}`,
+    `advertised.listeners=${[`PLAINTEXT://127.0.0.1:${port}`, ...extra].join(',')}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${names}`,
+    ...(secured ? securityProperties(dir, secured) : []),
     `log.dirs=${join(dir, 'data')}`,
     'num.partitions=1',
     'auto.create.topics.enable=true',
