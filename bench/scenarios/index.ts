@@ -4,6 +4,7 @@ import { batchingScenario } from './batching.ts';
 import { grpcVsHttpScenario } from './grpc-vs-http.ts';
 import { keyCardinalityScenario } from './key-cardinality.ts';
 import { latencyScenario } from './latency.ts';
+import { losslessJsonScenario } from './lossless-json.ts';
 import { overheadScenario } from './overhead.ts';
 import type { Scenario } from './scenario.ts';
 import { scalingScenario } from './scaling.ts';
@@ -27,6 +28,7 @@ export function allScenarios(): Scenario[] {
     grpcVsHttpScenario,
     overheadScenario('rabbitmq', 1),
     backlogMemoryScenario,
+    losslessJsonScenario,
     scalingScenario,
   ];
 }
