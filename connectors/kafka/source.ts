@@ -289,6 +289,10 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       for (const state of partitions.values()) lag += state.lag + state.tracker.inFlight;
       return { connected: connected && !closing, paused, lag };
     },
+    async backlog() {
+      const rows = [...partitions.values()].map((state) => ({ topic: state.topic, partition: state.partition, lag: state.lag + state.tracker.inFlight }));
+      return { partitions: rows.sort((a, b) => a.partition - b.partition) };
+    },
     close() {
       closing ??= shutdown();
       wake();
