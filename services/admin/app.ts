@@ -64,6 +64,8 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
     onConstructorPoisoning: 'error',
   });
   app.decorateRequest('principal', undefined);
+  // Bodies are JSON only: anything else is 415, not a string handed to the validators.
+  app.removeContentTypeParser('text/plain');
 
   const routes: RouteSpec[] = [
     ...connectorRoutes({ worker, audit, workerId: options.workerId ?? 'modelbridge', probeTimeoutMs: 1000 }),

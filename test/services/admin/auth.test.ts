@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT, exportSPKI, generateKeyPair } from 'jose';
+import { SignJWT, exportSPKI, generateKeyPair, importJWK } from 'jose';
+import type { CryptoKey as JoseCryptoKey } from 'jose';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,8 +102,7 @@ describe('hostile tokens', () => {
   ];
 
   async function exportPublicPem(): Promise<string> {
-    const { importJWK } = await import('jose');
-    return exportSPKI((await importJWK(issuer.publicJwk, 'RS256', { extractable: true })) as CryptoKey);
+    return exportSPKI((await importJWK(issuer.publicJwk, 'RS256', { extractable: true })) as JoseCryptoKey);
   }
 
   it.each(cases)('%s gets 401 problem+json that says nothing about the token', async (_name, make) => {
