@@ -6,22 +6,32 @@ import type { Logger } from 'pino';
 import type { BackendConfig, ConnectorConfig, SinkConfig, SourceConfig } from '../schemas/connector-config.ts';
 import { createCloudEventsDecoder } from './cloudevents/index.ts';
 import { createJsonDecoder } from './json/index.ts';
-import { createKafkaSink, createKafkaSource } from './kafka/index.ts';
+import { createKafkaDeadLetterStore, createKafkaSink, createKafkaSource } from './kafka/index.ts';
 import { createRestClient } from './http/index.ts';
 import { createKserveGrpcClient, createKserveHttpClient } from './kserve/index.ts';
-import { createMemorySink, createMemorySource } from './memory/index.ts';
+import { createMemoryDeadLetterStore, createMemorySink, createMemorySource } from './memory/index.ts';
 import { createOpenaiClient } from './openai/index.ts';
 import { createSalesforceCdcDecoder, createSalesforcePlatformEventDecoder } from './salesforce/index.ts';
 import { createIdocDecoder, createSapEventDecoder } from './sap/index.ts';
 import type { MemoryBroker } from './memory/index.ts';
-import { createRabbitmqSink, createRabbitmqSource } from './rabbitmq/index.ts';
-import type { Decoder, InferenceClient, Sink, Source } from './types.ts';
+import { createRabbitmqDeadLetterStore, createRabbitmqSink, createRabbitmqSource } from './rabbitmq/index.ts';
+import type { KafkaDeadLetterConfig } from './kafka/index.ts';
+import type { RabbitmqDeadLetterConfig } from './rabbitmq/index.ts';
+import type { DeadLetterStore, Decoder, InferenceClient, Sink, Source } from './types.ts';
+
+/** A dead-letter destination to read: a Kafka topic, an AMQP queue or a memory stream. */
+export type DeadLetterStoreConfig =
+  | ({ readonly kind: 'kafka' } & KafkaDeadLetterConfig)
+  | ({ readonly kind: 'rabbitmq' } & RabbitmqDeadLetterConfig)
+  | { readonly kind: 'memory'; readonly stream: string };
 
 export interface ConnectorRegistry {
   createSource(config: SourceConfig, logger: Logger): Source;
   createSink(config: SinkConfig, logger: Logger): Sink;
   createDecoder(config: ConnectorConfig['decode']): Decoder;
   createInferenceClient(config: BackendConfig, logger: Logger): InferenceClient;
+  /** A reader of a dead-letter destination, for browsing and replay. */
+  createDeadLetterStore(config: DeadLetterStoreConfig, logger: Logger): DeadLetterStore;
 }
 
 export interface RegistryOptions {
@@ -69,6 +79,16 @@ export function createRegistry(options: RegistryOptions = {}): ConnectorRegistry
           return createSalesforceCdcDecoder(config, { org: config.salesforce?.org });
         case 'salesforce-platform-event':
           return createSalesforcePlatformEventDecoder(config, { org: config.salesforce?.org });
+      }
+    },
+    createDeadLetterStore(config, logger) {
+      switch (config.kind) {
+        case 'kafka':
+          return createKafkaDeadLetterStore(config, { logger });
+        case 'rabbitmq':
+          return createRabbitmqDeadLetterStore(config);
+        case 'memory':
+          return createMemoryDeadLetterStore(memory(), config.stream);
       }
     },
     createInferenceClient(config) {

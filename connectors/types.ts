@@ -171,3 +171,54 @@ export interface InferenceClient {
   ready(signal: AbortSignal): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/**
+ * One message read from a dead-letter destination. Exactly one of `remove` / `keep` is called, once;
+ * an entry settled by neither (the reader closed first) stays in the destination.
+ */
+export interface StoredDeadLetter {
+  /** The dead letter as stored: original bytes, headers incl. `mb-dlq-*`; `origin` is its DLQ position. */
+  readonly message: InboundMessage;
+  /** Stable position: `partition:offset` (Kafka), index in the queue when read (RabbitMQ, memory). */
+  readonly position: string;
+  /** Its replay (or parking) was confirmed: remove it (AMQP ack) / let the reader's position pass it (Kafka commit). */
+  remove(): void;
+  /** Leave it where it is (not selected). Kafka: the position passes it; AMQP: it is requeued in place on close. */
+  keep(): void;
+}
+
+/** How a {@link DeadLetterReader} reads. */
+export type DeadLetterReadMode =
+  /** Browse or dry run: nothing is removed or committed; `cursor` resumes a previous page. */
+  | { readonly kind: 'browse'; readonly cursor?: string | undefined }
+  /**
+   * A replay job: removed entries are gone for good. Kafka keeps the job's position in the consumer
+   * group `group`, so a reader opened again with the same group continues where the last one stopped.
+   */
+  | { readonly kind: 'consume'; readonly group: string };
+
+/**
+ * Reads the messages a dead-letter destination held when the reader opened (a snapshot of its end),
+ * in order per partition/queue. A pull interface: nothing is fetched beyond a small bounded buffer.
+ */
+export interface DeadLetterReader {
+  /** Messages in the destination when reading began (from the broker), where known. */
+  readonly total: number | undefined;
+  /** The next message, or `undefined` once every message of the snapshot was read. */
+  next(signal: AbortSignal): Promise<StoredDeadLetter | undefined>;
+  /** Browse: a cursor that resumes just after the entries returned by `next()` so far. */
+  cursor(): string;
+  /**
+   * Commits what was settled (Kafka), requeues kept messages in place (AMQP: the channel closes with
+   * them unacked) and disconnects. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** Opens readers on one dead-letter destination (a Kafka topic or an AMQP queue). */
+export interface DeadLetterStore {
+  readonly kind: string;
+  /** The topic or queue name, for logs and errors. */
+  readonly name: string;
+  open(mode: DeadLetterReadMode): Promise<DeadLetterReader>;
+}

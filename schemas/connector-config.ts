@@ -227,6 +227,33 @@ export const inferenceSchema = z
   })
   .strict();
 
+/** A destination a replay may send dead letters to, besides their origin; on the source's broker. */
+export const replayTargetConfigSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('kafka'), topic: z.string().min(1) }).strict(),
+  z
+    .object({
+      kind: z.literal('rabbitmq'),
+      /** `""` is the default exchange: the routing key names a queue. */
+      exchange: z.string().default(''),
+      routingKey: z.string().default(''),
+    })
+    .strict(),
+]);
+
+/** Replay of this connector's dead letters (`modelbridge replay`, the control API). */
+export const replaySchema = z
+  .object({
+    /** Replays of one message before a replay parks it instead, so that loops end. */
+    maxReplays: z.number().int().min(0).max(100).default(3),
+    /** RabbitMQ: the queue holding the dead letters; default `deadLetter.queue`, else its routing key on the default exchange. */
+    queue: z.string().min(1).optional(),
+    /** Where messages past `maxReplays` go, with their history; default beside the DLQ: topic / queue `<name>.parked`. */
+    parkingLot: sinkSchema.optional(),
+    /** Destinations besides each message's origin that a replay may target, on the source's broker. */
+    targets: z.array(replayTargetConfigSchema).default([]),
+  })
+  .strict();
+
 export const connectorConfigSchema = z
   .object({
     name,
@@ -246,6 +273,7 @@ export const connectorConfigSchema = z
       .default({}),
     sink: sinkSchema,
     deadLetter: sinkSchema,
+    replay: replaySchema.default({ maxReplays: 3, targets: [] }),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -290,3 +318,5 @@ export type MemorySourceConfig = z.infer<typeof memorySourceSchema>;
 export type MemorySinkConfig = z.infer<typeof memorySinkSchema>;
 export type DecodeConfig = ConnectorConfig['decode'];
 export type InferenceConfig = ConnectorConfig['inference'];
+export type ReplayConfig = ConnectorConfig['replay'];
+export type ReplayTargetConfig = z.infer<typeof replayTargetConfigSchema>;

@@ -40,6 +40,36 @@ export const DLQ_HEADERS = {
   /** How often this message was replayed from a dead-letter queue, and by which job last. */
   replayCount: 'mb-dlq-replay-count',
   replayJobId: 'mb-dlq-replay-job-id',
+  /**
+   * JSON array of the earlier failures of a replayed message, oldest first ({@link DeadLetterHistoryEntry});
+   * a replay appends the failure it replays, and the worker keeps it on the next dead letter.
+   */
+  history: 'mb-dlq-history',
+  /** On a parked message: when and by which replay job it was parked. */
+  parkedAt: 'mb-dlq-parked-at',
+  parkedByJob: 'mb-dlq-parked-by-job',
 } as const;
+
+/**
+ * Headers a replay keeps on the message it re-publishes. Every other `mb-dlq-*` header describes the
+ * last failure and is dropped (it moves into {@link DLQ_HEADERS.history}).
+ */
+export const REPLAY_KEPT_HEADERS: ReadonlySet<string> = new Set([DLQ_HEADERS.replayCount, DLQ_HEADERS.replayJobId, DLQ_HEADERS.history]);
+
+/** One earlier failure in {@link DLQ_HEADERS.history}. */
+export interface DeadLetterHistoryEntry {
+  readonly code: string | undefined;
+  readonly stage: string | undefined;
+  /** Cut to 200 characters. */
+  readonly message: string | undefined;
+  readonly attempts: number | undefined;
+  readonly connector: string | undefined;
+  readonly firstFailureAt: string | undefined;
+  readonly lastFailureAt: string | undefined;
+  /** The replay job that had re-published the message before this failure, if any. */
+  readonly replayJobId: string | undefined;
+  /** The replay job that read this failure from the DLQ and replayed or parked it. */
+  readonly handledByJob: string;
+}
 
 export type DeadLetterHeaderName = (typeof DLQ_HEADERS)[keyof typeof DLQ_HEADERS];

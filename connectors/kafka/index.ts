@@ -2,3 +2,5 @@
 export { createKafkaSource } from './source.ts';
 export { createKafkaSink } from './sink.ts';
 export type { KafkaDeps, KafkaLogger } from './client.ts';
+export { createKafkaDeadLetterStore } from './dlq-reader.ts';
+export type { KafkaDeadLetterConfig } from './dlq-reader.ts';

@@ -11,6 +11,8 @@ export type { RabbitmqSourceDeps } from './source.ts';
 export { createRabbitmqSink } from './sink.ts';
 export type { RabbitmqSinkDeps } from './sink.ts';
 export { KEY_HEADER as AMQP_KEY_HEADER } from './headers.ts';
+export { createRabbitmqDeadLetterStore } from './dlq-reader.ts';
+export type { RabbitmqDeadLetterConfig } from './dlq-reader.ts';
 
 /** The transport definition: config schemas and factories, for the connector registry. */
 export const rabbitmqTransport = {

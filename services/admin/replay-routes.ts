@@ -6,11 +6,13 @@
  * record of its own for a start. Dry runs and cancels are audited here, before they happen.
  */
 import { browseQuerySchema, replayRequestSchema, ReplayError } from '../replay/types.ts';
+import { z } from 'zod';
 import type { ReplayErrorCode, ReplayJobListener, ReplayService } from '../replay/types.ts';
 import {
   auditPageSchema,
   auditQuery,
   browsePageSchema,
+  deadLetterViewSchema,
   dryRunResultSchema,
   jobIdParams,
   replayJobSchema,
@@ -55,6 +57,9 @@ export function auditReplayJobs(audit: AuditLog): ReplayJobListener {
   };
 }
 
+const positionParams = z.object({ position: z.string().min(1).max(64).describe('`partition:offset` (Kafka) or index (RabbitMQ), from a browse page') }).strict();
+const showQuery = z.object({ connector: z.string().min(1), name: z.string().min(1).optional() }).strict();
+
 export function replayRoutes(deps: { replay: ReplayService | undefined; audit: AuditLog | undefined }): RouteSpec[] {
   const { audit } = deps;
 
@@ -84,6 +89,22 @@ export function replayRoutes(deps: { replay: ReplayService | undefined; audit: A
       responses: { 200: { description: 'One page', schema: browsePageSchema } },
       async handler({ query, signal }) {
         return { status: 200, body: await call(() => engine().browse(query, signal)) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/v1/dead-letters/{position}',
+      operationId: 'showDeadLetter',
+      summary: 'One dead letter in full (value not cut, secrets redacted), by its position from a browse page',
+      tag: 'dead-letters',
+      role: 'viewer',
+      params: positionParams,
+      query: showQuery,
+      responses: { 200: { description: 'The dead letter', schema: deadLetterViewSchema } },
+      async handler({ params, query, signal }) {
+        const view = await call(() => engine().show({ ...query, position: params.position }, signal));
+        if (!view) throw new ProblemError(404, 'not-found', `no dead letter at ${params.position}`);
+        return { status: 200, body: view };
       },
     }),
     defineRoute({

@@ -5,9 +5,11 @@
  *   modelbridge validate a.yaml [b.yaml …]       check configs; exit 1 listing every problem
  *   modelbridge demo                             the in-memory demo (`npm start`)
  *   modelbridge model-server                     the reference inference server
+ *   modelbridge dlq list|show --config … --from … browse dead letters
+ *   modelbridge replay --config … --from … …     replay dead letters (exit 0 done, 1 error, 130 interrupted)
  */
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -17,14 +19,17 @@ import { ConfigError } from '../../schemas/config-error.ts';
 import { parseDuration } from '../../schemas/duration.ts';
 import { adminConfigSchema } from '../../schemas/admin-config.ts';
 import type { AdminConfig } from '../../schemas/admin-config.ts';
+import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import { loadConfigWith, loadConnectorConfig } from '../../schemas/load-config.ts';
 import { createAuditLog } from '../admin/audit.ts';
 import { createAuthenticator } from '../admin/auth.ts';
 import { createAdminServer } from '../admin/server.ts';
+import { createReplayService } from '../replay/service.ts';
 import { runDemo } from '../demo/run-demo.ts';
 import { createModelServer } from '../model-server/index.ts';
 import { createWorker } from '../worker/worker.ts';
 import type { Worker } from '../worker/worker.ts';
+import { registerOperationsCommands } from './operations.ts';
 import { validateFiles } from './validate.ts';
 
 const REDACT = {
@@ -32,8 +37,9 @@ const REDACT = {
   censor: '[redacted]',
 };
 
-function createLogger(level: string): Logger {
-  const logger = pino({ level, redact: REDACT, base: { service: 'modelbridge' } });
+/** A JSON logger to stdout, or to stderr (fd 2) for commands whose stdout is their result. */
+function createLogger(level: string, fd: 1 | 2 = 1): Logger {
+  const logger = pino({ level, redact: REDACT, base: { service: 'modelbridge' } }, pino.destination({ fd, sync: true }));
   // Process warnings go to the JSON log. kafkajs 2.2.4 arms a negative timer on an idle request queue
   // (Node clamps it to 1 ms): harmless, and not worth a line on every start.
   process.removeAllListeners('warning');
@@ -99,8 +105,9 @@ program
     const loadOptions = (file: string) => ({ file, env: process.env, readFile: (path: string) => readFileSync(path, 'utf8') });
     let worker: Worker;
     let adminConfig: AdminConfig | undefined;
+    let connectors: ConnectorConfig[];
     try {
-      const connectors = options.config.map((file) => loadConnectorConfig(readFileSync(file, 'utf8'), loadOptions(file)));
+      connectors = options.config.map((file) => loadConnectorConfig(readFileSync(file, 'utf8'), loadOptions(file)));
       if (options.adminConfig !== undefined) {
         adminConfig = loadConfigWith(adminConfigSchema, readFileSync(options.adminConfig, 'utf8'), loadOptions(options.adminConfig), 'control API configuration');
       }
@@ -116,16 +123,21 @@ program
     else if (adminConfig.auth.mode === 'none') logger.warn('control API WITHOUT authentication (auth.mode: none): every caller is admin');
     const auditSink = adminConfig?.audit.kafka ? registry.createSink({ kind: 'kafka', ...adminConfig.audit.kafka }, logger.child({ component: 'audit' })) : undefined;
     const audit = adminConfig && createAuditLog({ file: adminConfig.audit.file, sink: auditSink });
+    // Dead letters and replays through the API; its jobs are audited like every other operation.
+    const replay = adminConfig && createReplayService({ connectors, logger, metricsRegistry });
     const admin = createAdminServer({
       worker,
       metricsRegistry,
       logger,
       authenticator: adminConfig && createAuthenticator(adminConfig.auth, { logger }),
       audit,
+      replay,
       bodyLimit: adminConfig?.bodyLimit,
       workerId: `${hostname()}:${options.port}`,
     });
     onShutdownSignal(logger, options.grace + 15_000, async () => {
+      // Replay jobs stop first (their finish is audited); what they moved stays moved.
+      await replay?.close().catch((error: unknown) => logger.error({ err: error }, 'closing replay jobs failed'));
       try {
         await worker.close(options.grace);
       } finally {
@@ -134,16 +146,17 @@ program
         await audit?.close();
       }
     });
-    // An audit topic that cannot be reached fails the start: the trail must not silently miss records.
-    await auditSink?.start();
     const { url } = await admin.listen(options.port, options.host);
     logger.info({ url, connectors: worker.status().connectors.map((c) => c.name) }, 'worker starting');
     try {
+      // An audit topic that cannot be reached fails the start: the trail must not silently miss records.
+      await auditSink?.start();
       await worker.start();
     } catch (error) {
       // A broker that never answers, a topic that cannot be subscribed: say so, clean up, exit 1.
       logger.fatal({ err: error }, 'worker failed to start');
       await worker.close(1000).catch((closeError: unknown) => logger.error({ err: closeError }, 'closing after a failed start'));
+      await replay?.close();
       await admin.close();
       await audit?.close();
       process.exitCode = 1;
@@ -199,5 +212,31 @@ program
     await server.start();
     logger.info({ url: server.url, grpc: options.grpcPort === false ? undefined : server.grpcUrl }, 'model server listening');
   });
+
+registerOperationsCommands(program, {
+  loadConnectors: (files) =>
+    files.map((file) => {
+      try {
+        return loadConnectorConfig(readFileSync(file, 'utf8'), { file, env: process.env, readFile: (path) => readFileSync(path, 'utf8') });
+      } catch (error) {
+        throw new Error(error instanceof ConfigError ? error.format() : `cannot load ${file}: ${(error as Error).message}`, { cause: error });
+      }
+    }),
+  createLogger: (level) => createLogger(level, 2),
+  io: () => {
+    // The first SIGINT/SIGTERM cancels the job (exit 130 once in-flight publishes settled); a second exits now.
+    const controller = new AbortController();
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (controller.signal.aborted) process.exit(130);
+      controller.abort(new Error(`interrupted by ${signal}`));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return { stdout: process.stdout, stderr: process.stderr, now: Date.now, interrupted: controller.signal };
+  },
+  actor: { sub: `cli:${userInfo().username}`, username: userInfo().username },
+  // Broker clients may hold timers for a moment after closing: the command is done, so exit.
+  exit: (code) => process.exit(code),
+});
 
 await program.parseAsync(process.argv);

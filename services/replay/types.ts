@@ -118,7 +118,7 @@ export interface ReplayProgress {
   readonly matched: number;
   /** Re-published and confirmed by the target broker, then removed/committed from the DLQ. */
   readonly moved: number;
-  /** Selected but left in the DLQ: beyond `max`, or after cancel. */
+  /** Selected but not replayable (no origin headers, or an origin that is no configured source); it stays. */
   readonly skipped: number;
   /** Past the replay cap: sent to the parking lot (confirmed). */
   readonly parked: number;
@@ -187,6 +187,17 @@ export const browseQuerySchema = z
   .strict();
 
 export type BrowseQuery = z.infer<typeof browseQuerySchema>;
+
+export const showQuerySchema = z
+  .object({
+    connector: z.string().min(1),
+    name: z.string().min(1).optional(),
+    /** A `position` from a browse page. */
+    position: z.string().min(1).max(64),
+  })
+  .strict();
+
+export type ShowQuery = z.input<typeof showQuerySchema>;
 export type BrowseQueryInput = z.input<typeof browseQuerySchema>;
 
 export interface BrowsePage {
@@ -212,19 +223,25 @@ export type ReplayJobListener = (event: ReplayJobEvent) => Promise<void> | void;
 
 /** The engine behind CLI and API. Errors are {@link ReplayError}s with a closed code. */
 export interface ReplayService {
-  /** Validates and starts a job in the background; resolves once it runs. */
+  /**
+   * Validates and starts a job in the background; resolves once it runs. A refused target, a bad
+   * filter or a running job of the same id reject before anything is read. `dryRun: true` requests
+   * belong to {@link ReplayService.dryRun} and are refused here.
+   */
   start(request: ReplayRequestInput, actor: Actor): Promise<ReplayJob>;
   /** Runs a dry run to the end. No broker side effect. */
   dryRun(request: ReplayRequestInput, signal?: AbortSignal): Promise<DryRunResult>;
   /** Jobs of this process, newest first. */
   list(): readonly ReplayJob[];
   get(id: string): ReplayJob | undefined;
-  /** Resolves when the job stopped; messages in flight finish first. */
+  /** Resolves when the job stopped (`cancelled`); publishes in flight finish first. Undefined for an unknown id. */
   cancel(id: string): Promise<ReplayJob | undefined>;
   /** Resolves with the final job. */
   wait(id: string): Promise<ReplayJob>;
   /** Browses without consuming. */
   browse(query: BrowseQueryInput, signal?: AbortSignal): Promise<BrowsePage>;
+  /** One dead letter in full (value redacted, not cut), by its `position`; undefined when absent. */
+  show(query: ShowQuery, signal?: AbortSignal): Promise<DeadLetterView | undefined>;
   /** Registers a lifecycle listener; returns the unsubscribe function. */
   onJobEvent(listener: ReplayJobListener): () => void;
   /** Cancels running jobs and closes broker connections. */

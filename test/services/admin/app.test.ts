@@ -178,6 +178,15 @@ describe('replays', () => {
     ]);
   });
 
+  it('browses dead letters and shows one by position (404 when absent)', async () => {
+    const page = await app.inject({ method: 'GET', url: '/v1/dead-letters?connector=orders&code=INFERENCE_REJECTED&limit=10' });
+    expect(page.json()).toMatchObject({ counts: { byCode: { INFERENCE_REJECTED: 4 } }, total: 10 });
+    const one = await app.inject({ method: 'GET', url: '/v1/dead-letters/0:5?connector=orders' });
+    expect(one.json()).toMatchObject({ position: '0:5', eventId: 'e-5', code: 'INFERENCE_REJECTED' });
+    expect((await app.inject({ method: 'GET', url: '/v1/dead-letters/0:6?connector=orders' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/v1/dead-letters/0:5' })).statusCode).toBe(400);
+  });
+
   it("the engine's errors map to problems (unknown connector → 404)", async () => {
     const response = await app.inject({ method: 'POST', url: '/v1/replays', payload: { from: { connector: 'ghost' } } });
     expect(response.json()).toMatchObject({ status: 404, type: '/problems/not-found', detail: 'no connector ghost' });
@@ -221,6 +230,7 @@ describe('OpenAPI', () => {
         'PUT /v1/connectors/{name}/pause',
         'PUT /v1/connectors/{name}/resume',
         'GET /v1/dead-letters',
+        'GET /v1/dead-letters/{position}',
         'POST /v1/replays',
         'GET /v1/replays',
         'GET /v1/replays/{id}',

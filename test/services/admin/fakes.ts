@@ -92,6 +92,10 @@ export function fakeReplay(): ReplayService & { finish(id: string): Promise<void
     async browse() {
       return page;
     },
+    async show(query) {
+      if (query.position !== '0:5') return undefined;
+      return { position: '0:5', key: 'k', headers: { 'mb-dlq-code': 'INFERENCE_REJECTED' }, contentType: 'application/json', value: '{"id":"e-5"}', valueBytes: 12, truncated: false, code: 'INFERENCE_REJECTED', connector: 'orders', eventId: 'e-5', replayCount: 0 };
+    },
     onJobEvent(listener) {
       listeners.push(listener);
       return () => listeners.splice(listeners.indexOf(listener), 1);
