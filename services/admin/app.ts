@@ -115,23 +115,28 @@ function register(app: FastifyInstance, route: RouteSpec, audit: AuditLog | unde
         if (route.audit) {
           // A refused attempt at a mutation is worth a line in the trail too; its loss changes nothing.
           const target = request.url.split('?', 1)[0]!;
-          await audit?.append({ actor: { sub: principal.sub, username: principal.username }, action: route.audit, target, outcome: 'refused' }).catch(() => undefined);
+          const action = typeof route.audit === 'function' ? route.audit(request.body) : route.audit;
+          await audit?.append({ actor: { sub: principal.sub, username: principal.username }, action, target, outcome: 'refused' }).catch(() => undefined);
         }
         throw new ProblemError(403, 'forbidden', `this operation requires the ${route.role} role`);
       }
       const params = parse(route.params, request.params, 'path');
       const query = parse(route.query, request.query, 'query');
       const body = parse(route.body, request.body, 'body');
+      // The response's close before it was written means the client went away. (The request's own
+      // 'close' only says its body was read.)
       const controller = new AbortController();
-      const onClose = (): void => controller.abort();
-      request.raw.once('close', onClose);
+      const onClose = (): void => {
+        if (!reply.raw.writableEnded) controller.abort();
+      };
+      reply.raw.once('close', onClose);
       try {
         const result = await route.handler({ params, query, body, principal, signal: controller.signal });
         void reply.code(result.status);
         if (result.headers) void reply.headers(result.headers);
         return reply.send(result.body);
       } finally {
-        request.raw.off('close', onClose);
+        reply.raw.off('close', onClose);
       }
     },
   });

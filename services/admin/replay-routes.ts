@@ -116,7 +116,7 @@ export function replayRoutes(deps: { replay: ReplayService | undefined; audit: A
         'A dry run answers 200 with the counts and a preview and has no side effect on any broker. A job answers 202 with its id; follow it at `/v1/replays/{id}`.',
       tag: 'replays',
       role: 'operator',
-      audit: 'replay.start',
+      audit: (body) => ((body as { dryRun?: unknown } | null)?.dryRun === true ? 'replay.dry-run' : 'replay.start'),
       body: replayRequestSchema,
       responses: {
         200: { description: 'Dry run result', schema: dryRunResultSchema },

@@ -38,8 +38,8 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   readonly tag: string;
   /** Least role allowed to call it. */
   readonly role: Role;
-  /** Mutating routes: the action their audit records carry (refusals are recorded too). */
-  readonly audit?: AuditAction | undefined;
+  /** Mutating routes: the action their audit records carry, from the raw body (refusals are recorded too). */
+  readonly audit?: AuditAction | ((body: unknown) => AuditAction) | undefined;
   readonly params?: z.ZodType<P> | undefined;
   readonly query?: z.ZodType<Q> | undefined;
   readonly body?: z.ZodType<B> | undefined;
