@@ -29,9 +29,15 @@ export interface ConnectorRegistry {
   createSource(config: SourceConfig, logger: Logger): Source;
   createSink(config: SinkConfig, logger: Logger): Sink;
   createDecoder(config: ConnectorConfig['decode']): Decoder;
-  createInferenceClient(config: BackendConfig, logger: Logger): InferenceClient;
+  createInferenceClient(config: BackendConfig, logger: Logger, limits?: InferenceLimits): InferenceClient;
   /** A reader of a dead-letter destination, for browsing and replay. */
   createDeadLetterStore(config: DeadLetterStoreConfig, logger: Logger): DeadLetterStore;
+}
+
+/** Limits the connector sets on every inference client it creates. */
+export interface InferenceLimits {
+  /** Largest answer read per call, in bytes; each client has its own default. */
+  readonly maxResponseBytes?: number | undefined;
 }
 
 export interface RegistryOptions {
@@ -91,16 +97,17 @@ export function createRegistry(options: RegistryOptions = {}): ConnectorRegistry
           return createMemoryDeadLetterStore(memory(), config.stream);
       }
     },
-    createInferenceClient(config) {
+    createInferenceClient(config, _logger, limits = {}) {
+      const deps = limits.maxResponseBytes === undefined ? {} : { maxResponseBytes: limits.maxResponseBytes };
       switch (config.kind) {
         case 'kserve-http':
-          return createKserveHttpClient(config);
+          return createKserveHttpClient(config, deps);
         case 'kserve-grpc':
-          return createKserveGrpcClient(config);
+          return createKserveGrpcClient(config, deps);
         case 'openai':
-          return createOpenaiClient(config);
+          return createOpenaiClient(config, deps);
         case 'rest':
-          return createRestClient(config);
+          return createRestClient(config, deps);
       }
     },
   };

@@ -161,6 +161,12 @@ export const inferenceSchema = z
     response: z.record(z.string().min(1), z.string().min(1)).refine((o) => Object.keys(o).length > 0, 'at least one field'),
     /** Timeout of one inference attempt. */
     timeout: duration.default(2000),
+    /**
+     * Largest model answer read per call (every backend of this connector: primary, fallback, shadow).
+     * A larger one is not read on: the connection (HTTP) or the call (gRPC) is cut and the event fails
+     * with INFERENCE_BAD_RESPONSE. Default: 64 MiB (16 MiB for `rest`).
+     */
+    maxResponseBytes: byteSize.optional(),
     retry: z
       .object({
         /** Attempts in all (1 = no retry). */

@@ -42,10 +42,24 @@ export function createKafkaClient(config: ConnectionConfig, logger: KafkaLogger,
   return new Kafka(options);
 }
 
+/**
+ * Levels kafkajs overstates, by namespace and its level:
+ * - `Connection` logs every error response at ERROR before handing the error to its caller, which
+ *   retries transient ones ("the coordinator is loading", "not the leader") and surfaces the rest:
+ *   debug here; what actually fails reaches the logs through the caller (a consumer crash, a send).
+ * - `Runner` warns "the group is rebalancing, re-joining" whenever a member joins or leaves: the
+ *   normal life of a consumer group, so info.
+ */
+const DOWNGRADED: ReadonlyMap<string, ReadonlyMap<number, number>> = new Map([
+  ['Connection', new Map([[logLevel.ERROR, logLevel.DEBUG]])],
+  ['Runner', new Map([[logLevel.WARN, logLevel.INFO]])],
+]);
+
 function log(logger: KafkaLogger, entry: LogEntry): void {
   const { message, ...extra } = entry.log;
   const fields = { ...extra, kafkaNamespace: entry.namespace };
-  switch (entry.level) {
+  const level = DOWNGRADED.get(entry.namespace)?.get(entry.level) ?? entry.level;
+  switch (level) {
     case logLevel.ERROR:
       logger.error(fields, message);
       break;

@@ -3,6 +3,7 @@
  * acknowledged the message. Publishes issued in the same event-loop turn go out as one `sendBatch`.
  */
 import type { Message, Producer, TopicMessages } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import type { KafkaSinkConfig } from '../../schemas/connector-config.ts';
 import { ModelbridgeError } from '../errors.ts';
 import type { Headers, OutboundMessage, Sink } from '../types.ts';
@@ -26,7 +27,7 @@ export function createKafkaSink(config: KafkaSinkConfig, deps: KafkaDeps = {}): 
   const logger = deps.logger ?? silentLogger;
   const kafka = createKafkaClient(config, logger, 'modelbridge-sink');
   // Idempotence needs acks -1 and at most 5 requests in flight; it keeps retries from duplicating.
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, createPartitioner: Partitioners.DefaultPartitioner });
   let connected = false;
   let connecting: Promise<void> | undefined;
   let closing: Promise<void> | undefined;

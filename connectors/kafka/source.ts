@@ -99,7 +99,10 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     // kafkajs restarts on retriable failures (e.g. no coordinator yet); until it rejoins, there is no
     // group to commit to or pause.
     running = false;
-    logger.error({ err: event.payload.error, restart: event.payload.restart }, 'kafka consumer crashed');
+    // A crash kafkajs recovers from by itself (a rejoin after a coordinator change or a broker
+    // restart) is a warning; one it gives up on is an error and ends start() or the source.
+    if (event.payload.restart) logger.warn({ err: event.payload.error }, 'kafka consumer restarting after a retriable failure');
+    else logger.error({ err: event.payload.error }, 'kafka consumer crashed');
     if (!event.payload.restart) {
       connected = false;
       joined?.reject(event.payload.error);

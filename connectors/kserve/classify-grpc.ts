@@ -65,6 +65,12 @@ export function classifyGrpcError(label: string, error: unknown, signal: AbortSi
     return new ModelbridgeError('INTERNAL', `${label}: ${message}`, { cause: error });
   }
   const name = grpcCodeName(code);
+  if (code === Status.RESOURCE_EXHAUSTED && isLocalSizeLimit(details)) {
+    return new ModelbridgeError('INFERENCE_BAD_RESPONSE', `${label}: answer larger than the configured maxResponseBytes (${String(details)})`, {
+      cause: error,
+      upstreamStatus: 'OK',
+    });
+  }
   const errorCode = BY_CODE[code] ?? 'INFERENCE_FAILED';
   const text = typeof details === 'string' ? truncate(details, MAX_SERVER_TEXT) : '';
   const retryAfterMs =
@@ -74,6 +80,17 @@ export function classifyGrpcError(label: string, error: unknown, signal: AbortSi
     upstreamStatus: name,
     retryAfterMs,
   });
+}
+
+/**
+ * grpc-js signals a breach of our own `grpc.max_receive_message_length` only as a RESOURCE_EXHAUSTED
+ * status with this fixed text (its stream decoder, `Received message larger than max (N vs M)`); there
+ * is no other mark. It is the one place where text is read, and only grpc-js's own, anchored: a
+ * server's RESOURCE_EXHAUSTED (a quota) stays a rate limit, but an answer too large to read is broken,
+ * not throttled, and retrying it would only hold the event forever.
+ */
+function isLocalSizeLimit(details: unknown): boolean {
+  return typeof details === 'string' && /^Received message larger than max \(\d+ vs\.? \d+\)$/.test(details);
 }
 
 /** An OK answer that breaks the protocol. */

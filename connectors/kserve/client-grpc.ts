@@ -22,6 +22,11 @@ export interface KserveGrpcClientDeps {
   readonly now?: () => number;
   /** Extra or overriding channel options. */
   readonly channelOptions?: ChannelOptions;
+  /**
+   * Largest answer accepted (`grpc.max_receive_message_length`): grpc-js checks a message's declared
+   * length before reading it, and a larger one fails with INFERENCE_BAD_RESPONSE. Default 64 MiB.
+   */
+  readonly maxResponseBytes?: number;
 }
 
 /**
@@ -56,6 +61,7 @@ export function createKserveGrpcClient(config: KserveGrpcBackendConfig, deps: Ks
   const channel = new Client(config.url, channelCredentials(config.tls), {
     ...CHANNEL_DEFAULTS,
     ...serverNameOptions(config.tls),
+    ...(deps.maxResponseBytes === undefined ? {} : { 'grpc.max_receive_message_length': deps.maxResponseBytes }),
     ...deps.channelOptions,
   });
   const baseMetadata = new Metadata();

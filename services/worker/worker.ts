@@ -39,14 +39,15 @@ export function createWorker(options: WorkerOptions): Worker {
     if (names.has(config.name)) throw new Error(`two connectors are named ${config.name}`);
     names.add(config.name);
     const child = logger.child({ connector: config.name });
+    const limits = { maxResponseBytes: config.inference.maxResponseBytes };
     return createConnector(config, {
       source: registry.createSource(config.source, child),
       sink: registry.createSink(config.sink, child),
       deadLetter: registry.createSink(config.deadLetter, child),
       decoder: registry.createDecoder(config.decode),
-      client: registry.createInferenceClient(config.inference.backend, child),
-      fallbackClient: config.inference.fallback ? registry.createInferenceClient(config.inference.fallback.backend, child) : undefined,
-      shadowClient: config.inference.shadow ? registry.createInferenceClient(config.inference.shadow.backend, child) : undefined,
+      client: registry.createInferenceClient(config.inference.backend, child, limits),
+      fallbackClient: config.inference.fallback ? registry.createInferenceClient(config.inference.fallback.backend, child, limits) : undefined,
+      shadowClient: config.inference.shadow ? registry.createInferenceClient(config.inference.shadow.backend, child, limits) : undefined,
       logger,
       metrics,
     });

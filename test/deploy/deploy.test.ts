@@ -13,7 +13,7 @@ import { loadConnectorConfig } from '../../schemas/load-config.ts';
 
 function promtool(...args: string[]): { status: number | null; output: string } {
   const result = spawnSync('promtool', args, { encoding: 'utf8' });
-  if (result.error) throw new Error('promtool is not installed (Debian package "prometheus"); .ci/run installs it', { cause: result.error });
+  if (result.error) throw new Error('promtool is not installed (Debian package "prometheus"); npm test installs it in its pretest step', { cause: result.error });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 

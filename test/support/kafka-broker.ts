@@ -23,6 +23,11 @@ export interface KafkaBroker {
   /** Directory holding the broker's config, data and `broker.log`. */
   readonly dir: string;
   stop(): Promise<void>;
+  /**
+   * Stops the JVM (`SIGTERM`, a controlled shutdown, by default; `SIGKILL` for a crash) and starts it
+   * again on the same ports and data directory; resolves once it serves metadata again.
+   */
+  restart(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export interface KafkaBrokerOptions {
@@ -83,10 +88,57 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     throw new Error(`kafka storage format failed:\n${format.stdout}${format.stderr}`);
   }
 
-  // The JVM runs under a shell watchdog in its own process group: if this Node process dies without
-  // running its exit hooks (SIGKILL, OOM), the watchdog notices within a second, kills the JVM and
-  // removes the data dir.
-  const watchdog = `java "$@" & jvm=$!; trap 'kill -9 $jvm 2>/dev/null; exit 0' TERM INT;
+  const brokers = [`127.0.0.1:${port}`];
+  let jvm = launch(java, properties, dir);
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await jvm.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const whenUp = async (): Promise<void> => {
+    try {
+      // Stop polling as soon as the JVM is gone: a port clash or bad config fails fast with the log.
+      await waitFor(async () => jvm.exited || (await canListTopics(brokers)), {
+        timeoutMs: options.startTimeoutMs ?? 90_000,
+        intervalMs: 250,
+        what: `Kafka broker on ${brokers[0]}`,
+      });
+      if (jvm.exited) throw new Error(`the JVM exited during start-up\n${jvm.stderr()}`);
+    } catch (error) {
+      const tail = logTail(dir);
+      await stop();
+      throw new Error(`Kafka broker did not start: ${(error as Error).message}\n--- broker.log (tail) ---\n${tail}`, { cause: error });
+    }
+  };
+  await whenUp();
+  return {
+    brokers,
+    dir,
+    stop,
+    async restart(signal = 'SIGTERM') {
+      await jvm.kill(signal);
+      jvm = launch(java, properties, dir);
+      await whenUp();
+    },
+  };
+}
+
+interface Jvm {
+  readonly exited: boolean;
+  stderr(): string;
+  /** Signals the JVM (SIGTERM: a controlled shutdown) and resolves once its process group is gone. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Runs the broker JVM under a shell watchdog in its own process group: if this Node process dies
+ * without running its exit hooks (SIGKILL, OOM), the watchdog notices within a second, kills the JVM
+ * and removes the data dir.
+ */
+function launch(java: string[], properties: string, dir: string): Jvm {
+  const watchdog = `java "$@" & jvm=$!; trap 'kill -TERM $jvm 2>/dev/null; wait $jvm; exit 0' TERM; trap 'kill -9 $jvm 2>/dev/null; exit 0' INT;
     while kill -0 ${process.pid} 2>/dev/null && kill -0 $jvm 2>/dev/null; do sleep 1; done;
     kill -9 $jvm 2>/dev/null; wait $jvm; kill -0 ${process.pid} 2>/dev/null || rm -rf '${dir}'`;
   const child = spawn('bash', ['-c', watchdog, 'kafka-broker', ...java, 'kafka.Kafka', properties], {
@@ -96,44 +148,32 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   let exited = false;
-  child.once('exit', () => (exited = true));
-  const killGroup = (): void => {
+  const gone = new Promise<void>((resolve) => child.once('exit', () => {
+    exited = true;
+    resolve();
+  }));
+  const killGroup = (signal: NodeJS.Signals): void => {
     try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      if (child.pid !== undefined) process.kill(signal === 'SIGTERM' ? child.pid : -child.pid, signal === 'SIGTERM' ? 'SIGTERM' : 'SIGKILL');
     } catch {
       // Already gone: nothing left to kill.
     }
   };
-  process.once('exit', killGroup);
-
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    process.removeListener('exit', killGroup);
-    if (!exited) {
-      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      killGroup();
-      await gone;
-    }
-    rmSync(dir, { recursive: true, force: true });
+  const onExit = (): void => killGroup('SIGKILL');
+  process.once('exit', onExit);
+  return {
+    get exited() {
+      return exited;
+    },
+    stderr: () => stderr,
+    async kill(signal) {
+      process.removeListener('exit', onExit);
+      if (!exited) {
+        killGroup(signal);
+        await gone;
+      }
+    },
   };
-
-  const brokers = [`127.0.0.1:${port}`];
-  try {
-    // Stop polling as soon as the JVM is gone: a port clash or bad config fails fast with the log.
-    await waitFor(async () => exited || (await canListTopics(brokers)), {
-      timeoutMs: options.startTimeoutMs ?? 90_000,
-      intervalMs: 250,
-      what: `Kafka broker on ${brokers[0]}`,
-    });
-    if (exited) throw new Error(`the JVM exited during start-up\n${stderr}`);
-  } catch (error) {
-    const tail = logTail(dir);
-    await stop();
-    throw new Error(`Kafka broker did not start: ${(error as Error).message}\n--- broker.log (tail) ---\n${tail}`, { cause: error });
-  }
-  return { brokers, dir, stop };
 }
 
 async function canListTopics(brokers: string[]): Promise<boolean> {

@@ -219,3 +219,15 @@ describe('kserve-grpc client: refused credentials are an outage, not a poison me
     expect((await c.infer(texts('a'), live())).outputs).toEqual({ Y: [true] });
   });
 });
+
+describe('kserve-grpc client: maxResponseBytes', () => {
+  it('an answer larger than maxResponseBytes is INFERENCE_BAD_RESPONSE (not a rate limit), and the channel keeps working', async () => {
+    const echo = createKserveGrpcClient(kserveGrpcBackendSchema.parse({ kind: 'kserve-grpc', url: server.grpcUrl, model: 'echo' }), { maxResponseBytes: 4096 });
+    clients.push(echo);
+    const error = await failure(echo.infer({ id: 'big', inputs: { S: ['x'.repeat(20_000)] } }, live()));
+    expect(error).toMatchObject({ code: 'INFERENCE_BAD_RESPONSE', retryable: false });
+    expect(error.message).toMatch(/maxResponseBytes/);
+    const small = await echo.infer({ id: 'small', inputs: { S: ['fits'] } }, live());
+    expect(small.outputs.S).toEqual(['fits']);
+  });
+});
