@@ -17,7 +17,7 @@
  * the in-flight window). A partition we keep keeps its tracker, and re-fetched offsets that are already
  * in flight are not delivered twice.
  */
-import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import type { KafkaSourceConfig } from '../../schemas/connector-config.ts';
 import type { Delivery, DeliveryHandler, Headers, InboundMessage, Source, SourceStatus } from '../types.ts';
 import { createKafkaClient, silentLogger } from './client.ts';
@@ -91,6 +91,9 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   // Settles start(): kafkajs's run() also returns after a join that crashed (and will be retried).
   let joined: { resolve(): void; reject(error: unknown): void } | undefined;
   let committing: Promise<void> | undefined;
+  /** For {@link Source.backlog} only, connected on first use. */
+  let admin: Admin | undefined;
+  let adminConnected: Promise<void> | undefined;
 
   const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN } = consumer.events;
   consumer.on(CONNECT, () => (connected = true));
@@ -251,6 +254,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     } catch (error) {
       failures.push(error);
     }
+    if (admin) await admin.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'kafka admin client did not close cleanly'));
     for (const state of partitions.values()) state.tracker.revoke();
     partitions.clear();
     connected = false;
@@ -293,7 +297,22 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       return { connected: connected && !closing, paused, lag };
     },
     async backlog() {
-      const rows = [...partitions.values()].map((state) => ({ topic: state.topic, partition: state.partition, lag: state.lag + state.tracker.inFlight }));
+      // The group's lag as the broker sees it (high watermark − committed offset, every partition),
+      // as kafka_exporter reports it: right while paused, when nothing is fetched.
+      if (closing) return {};
+      admin ??= kafka.admin();
+      adminConnected ??= admin.connect().catch((error: unknown) => {
+        adminConnected = undefined;
+        throw error;
+      });
+      await adminConnected;
+      const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(config.topic), admin.fetchOffsets({ groupId: config.group, topics: [config.topic] })]);
+      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      const rows = ends.map((end) => {
+        const position = at.get(end.partition) ?? -1;
+        const start = position >= 0 ? position : config.fromBeginning ? Number(end.low) : Number(end.high);
+        return { topic: config.topic, partition: end.partition, lag: Math.max(0, Number(end.high) - start) };
+      });
       return { partitions: rows.sort((a, b) => a.partition - b.partition) };
     },
     close() {

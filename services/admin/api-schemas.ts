@@ -42,7 +42,7 @@ export const connectorStatusSchema = z.object({
     connected: z.boolean(),
     /** Total lag in messages, where the transport reports it. */
     lag: nullable(z.number()),
-    /** Kafka: lag per partition as of the last fetch. */
+    /** Kafka: the group's lag per partition (high watermark − committed offset). */
     partitions: z.array(z.object({ topic: z.string(), partition: z.number().int(), lag: z.number() })).optional(),
     /** RabbitMQ: messages ready in the queue. */
     queue: z.object({ name: z.string(), ready: z.number().int() }).optional(),

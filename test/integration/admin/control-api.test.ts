@@ -127,12 +127,10 @@ for (const harness of [kafkaHarness, rabbitmqHarness]) {
 
       const second = Array.from({ length: 60 }, (_, i) => event(`b-${i}`, `k-${i % 5}`, 'invoice attached'));
       await running.env.produce(second);
-      if (harness.name === 'rabbitmq') {
-        // The queue's depth shows the waiting events.
-        await waitFor(async () => ((await api(running, 'viewer', 'GET', `/v1/connectors/${NAME}`)).body.source as { queue?: { ready: number } }).queue?.ready === 60, {
-          what: 'queue depth 60',
-        });
-      }
+      // The broker shows the waiting events: the queue's depth, or the group's lag.
+      const waiting = (source: { queue?: { ready: number }; partitions?: { lag: number }[] }): number =>
+        source.queue?.ready ?? (source.partitions ?? []).reduce((sum, p) => sum + p.lag, 0);
+      await waitFor(async () => waiting((await api(running, 'viewer', 'GET', `/v1/connectors/${NAME}`)).body.source as never) === 60, { what: '60 events waiting' });
       // A window well beyond the source's fetch wait (500 ms) and prefetch refill.
       await new Promise((resolve) => setTimeout(resolve, 2500));
       expect(await consumed(running)).toBe(before);
@@ -148,7 +146,7 @@ for (const harness of [kafkaHarness, rabbitmqHarness]) {
         sinks: { enriched: { connected: true }, deadLetter: { connected: true } },
       });
       if (harness.name === 'kafka') {
-        expect((status.body.source as { partitions: unknown[] }).partitions).toEqual([{ topic: expect.any(String), partition: 0, lag: expect.any(Number) }]);
+        expect((status.body.source as { partitions: unknown[] }).partitions).toEqual([{ topic: expect.any(String), partition: 0, lag: 60 }]);
       }
       const ready = await fetch(`${running.url}/readyz`);
       expect(((await ready.json()) as { connectors: { paused: string[] }[] }).connectors[0]!.paused).toContain('operator');
@@ -157,6 +155,7 @@ for (const harness of [kafkaHarness, rabbitmqHarness]) {
       expect(resumed.status).toBe(202);
       await waitFor(() => running.env.enriched.messages.length >= 100, { timeoutMs: 60_000, what: 'all 100 enriched after resume' });
       expect(await consumed(running)).toBeGreaterThanOrEqual(before + 60);
+      await waitFor(async () => waiting((await api(running, 'viewer', 'GET', `/v1/connectors/${NAME}`)).body.source as never) === 0, { what: 'nothing waiting' });
       expect(await metricValue(running, 'modelbridge_intake_paused', { connector: NAME, reason: 'operator' })).toBe(0);
 
       // Ledger: every id enriched, the one bad message dead-lettered, nothing lost; duplicates counted.
