@@ -41,6 +41,8 @@ declare module 'fastify' {
   }
 }
 
+const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/v1/openapi.json']);
+
 const DISABLED: Authenticator = {
   mode: 'oidc',
   authenticate: () => Promise.reject(new ProblemError(401, 'unauthorized', 'the control API is not enabled on this worker')),
@@ -76,8 +78,10 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
-    const path = request.url.split('?', 1)[0]!;
-    if (!path.startsWith('/v1/') || path === '/v1/openapi.json') return;
+    // Deny by default: every matched route but the public ones needs a caller, decided on the route
+    // fastify matched (not on the raw URL, whose spelling a client controls).
+    const route = request.routeOptions.url;
+    if (route !== undefined ? PUBLIC_ROUTES.has(route) : !request.url.startsWith('/v1')) return;
     request.principal = await authenticator.authenticate(request.headers.authorization);
   });
 

@@ -4,6 +4,7 @@
  * hostile cases, each of which must get the same 401 problem that names nothing about the token.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, exportSPKI, generateKeyPair, importJWK } from 'jose';
@@ -120,6 +121,20 @@ describe('hostile tokens', () => {
     }
     expect(connector.reasons.has('operator')).toBe(false);
   });
+
+  it.each(['http://127.0.0.1/v1/connectors', '/v1//connectors', '/%761/connectors', '/v1/connectors/', '/v1/connectors?x=/healthz', '/v1/./connectors', '/healthz/../v1/connectors'])(
+    'no spelling of a protected path gets through without a token: %s',
+    async (target) => {
+      const { port } = new URL(base);
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      let raw = '';
+      for await (const chunk of socket) raw += String(chunk);
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1]);
+      expect([400, 401, 404]).toContain(status);
+      expect(raw).not.toContain('"connectors"');
+    },
+  );
 
   it('a token inside the clock tolerance (5s) is accepted', async () => {
     const token = await issuer.signWith({ ...good(), exp: now() - 2 });
