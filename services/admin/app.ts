@@ -10,14 +10,14 @@ import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { ReplayService } from '../replay/types.ts';
 import type { Worker } from '../worker/worker.ts';
-import { AuditWriteError } from './audit.ts';
+import { AuditWriteError, auditReplayJobs } from './audit.ts';
 import type { AuditLog } from './audit.ts';
 import { hasRole } from './auth.ts';
 import type { Authenticator, Principal } from './auth.ts';
 import { connectorRoutes } from './connector-routes.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problem, typeOfStatus } from './problem.ts';
-import { auditReplayJobs, replayRoutes } from './replay-routes.ts';
+import { replayRoutes } from './replay-routes.ts';
 import type { RouteSpec } from './route-spec.ts';
 
 export interface AdminAppOptions {

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Sink } from '../../connectors/types.ts';
+import type { ReplayJobListener } from '../replay/types.ts';
 
 export type AuditAction = 'connector.pause' | 'connector.resume' | 'replay.start' | 'replay.dry-run' | 'replay.cancel' | 'replay.finished';
 
@@ -147,4 +148,21 @@ async function endsLine(fd: FileHandle, end: number): Promise<boolean> {
   const byte = Buffer.alloc(1);
   await fd.read(byte, 0, 1, end - 1);
   return byte[0] === 0x0a;
+}
+
+/** Writes `replay.start` and `replay.finished` records for every job of `replay`, whoever started it. */
+export function auditReplayJobs(audit: AuditLog): ReplayJobListener {
+  return async (event) => {
+    const { job } = event;
+    const { filter, from, to, rate, max } = job.request;
+    await audit.append({
+      actor: { sub: job.actor.sub, username: job.actor.username },
+      action: event.type === 'started' ? 'replay.start' : 'replay.finished',
+      target: job.id,
+      outcome: event.type === 'started' ? 'ok' : job.state,
+      filter: { from, to, filter, rate, max },
+      counts: job.progress,
+      detail: job.error,
+    });
+  };
 }

@@ -1,13 +1,13 @@
 /**
  * `/v1/dead-letters`, `/v1/replays` and `/v1/audit`, over the replay engine and the audit trail.
  *
- * A replay job's audit records are written by {@link auditReplayJobs}, which the engine awaits before
+ * A replay job's audit records are written by `auditReplayJobs` (audit.ts), which the engine awaits before
  * the job moves anything (`replay.start`) and before it ends (`replay.finished`); so the API writes no
  * record of its own for a start. Dry runs and cancels are audited here, before they happen.
  */
 import { browseQuerySchema, replayRequestSchema, ReplayError } from '../replay/types.ts';
 import { z } from 'zod';
-import type { ReplayErrorCode, ReplayJobListener, ReplayService } from '../replay/types.ts';
+import type { ReplayErrorCode, ReplayService } from '../replay/types.ts';
 import {
   auditPageSchema,
   auditQuery,
@@ -38,23 +38,6 @@ export function replayProblem(error: unknown): unknown {
   if (!(error instanceof ReplayError)) return error;
   const [status, type] = REPLAY_PROBLEMS[error.code];
   return new ProblemError(status, type, error.message, { cause: error });
-}
-
-/** Writes `replay.start` and `replay.finished` records for every job of `replay`, whoever started it. */
-export function auditReplayJobs(audit: AuditLog): ReplayJobListener {
-  return async (event) => {
-    const { job } = event;
-    const { filter, from, to, rate, max } = job.request;
-    await audit.append({
-      actor: { sub: job.actor.sub, username: job.actor.username },
-      action: event.type === 'started' ? 'replay.start' : 'replay.finished',
-      target: job.id,
-      outcome: event.type === 'started' ? 'ok' : job.state,
-      filter: { from, to, filter, rate, max },
-      counts: job.progress,
-      detail: job.error,
-    });
-  };
 }
 
 const positionParams = z.object({ position: z.string().min(1).max(64).describe('`partition:offset` (Kafka) or index (RabbitMQ), from a browse page') }).strict();

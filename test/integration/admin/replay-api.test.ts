@@ -2,9 +2,10 @@
  * The operator's loop through the control API on real Kafka: a running worker dead-letters what the
  * model rejects (and a malformed event), the fault is cleared, the dry run over HTTP reports exactly
  * the rejected ones, the job started over HTTP moves them back, the worker enriches every one, the
- * ledger accounts for every event, and the audit trail shows who did what with which counts.
+ * ledger accounts for every event, and the audit trail shows who did what with which counts. A job
+ * run from the CLI is audited the same way.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -24,7 +25,7 @@ import type { Worker } from '../../../services/worker/worker.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { AUDIENCE, startTestIssuer } from '../../services/admin/oidc-provider.ts';
 import type { TestClient, TestIssuer } from '../../services/admin/oidc-provider.ts';
-import { CONNECTOR, MARKER, createReplayEnv, keysOf, testEvent } from '../replay/replay-env.ts';
+import { CONNECTOR, MARKER, createReplayEnv, keysOf, spawnCli, testEvent } from '../replay/replay-env.ts';
 import type { ReplayEnv } from '../replay/replay-env.ts';
 
 const N = 40;
@@ -128,5 +129,18 @@ describe('replay through the control API over kafka', () => {
       ['replay.dry-run', 'refused', 'viewer'],
     ]);
     expect(trail.body.items[0]!.counts).toMatchObject({ moved: rejected.length });
+  });
+
+  it('a replay job run from the CLI with --audit-file leaves its start and finish records too', async () => {
+    const file = join(dir, 'cli-audit.jsonl');
+    const cli = spawnCli(['replay', '--config', env.configFile(), '--from', CONNECTOR, '--code', 'MALFORMED_PAYLOAD', '--audit-file', file]);
+    expect(await cli.exit, cli.stderr()).toBe(0);
+    const records = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { action: string; outcome: string; actor: { sub: string }; counts: { moved: number } });
+    expect(records.map((r) => [r.action, r.outcome])).toEqual([
+      ['replay.start', 'ok'],
+      ['replay.finished', 'succeeded'],
+    ]);
+    expect(records[0]!.actor.sub).toMatch(/^cli:/);
+    expect(records[1]!.counts.moved).toBe(1);
   });
 });
