@@ -49,6 +49,7 @@ export function hasRole(role: Role | undefined, required: Role): boolean {
 
 export function createAuthenticator(config: AuthConfig, deps: { logger: Logger }): Authenticator {
   if (config.mode === 'none') {
+    deps.logger.warn('control API WITHOUT authentication (auth.mode: none): every caller is admin');
     return { mode: 'none', authenticate: async () => ANONYMOUS };
   }
   return createOidcAuthenticator(config, deps.logger.child({ component: 'auth' }));

@@ -120,7 +120,6 @@ program
     }
     collectDefaultMetrics({ register: metricsRegistry, prefix: 'modelbridge_process_' });
     if (adminConfig === undefined) logger.info('control API off: no --admin-config; /v1 refuses every call');
-    else if (adminConfig.auth.mode === 'none') logger.warn('control API WITHOUT authentication (auth.mode: none): every caller is admin');
     const auditSink = adminConfig?.audit.kafka ? registry.createSink({ kind: 'kafka', ...adminConfig.audit.kafka }, logger.child({ component: 'audit' })) : undefined;
     const audit = adminConfig && createAuditLog({ file: adminConfig.audit.file, sink: auditSink });
     // Dead letters and replays through the API; its jobs are audited like every other operation.

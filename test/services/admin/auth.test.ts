@@ -198,6 +198,16 @@ describe('configuration', () => {
     expect(adminConfigSchema.safeParse({ audit: { file: 'a' } }).success).toBe(false);
   });
 
+  it('running without authentication is explicit and logs a warning', () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const authenticator = createAuthenticator({ mode: 'none' }, { logger });
+    expect(authenticator.mode).toBe('none');
+    expect(lines.map((line) => JSON.parse(line) as { level: number; msg: string })).toEqual([
+      expect.objectContaining({ level: 40, msg: expect.stringContaining('WITHOUT authentication') }),
+    ]);
+  });
+
   it('an unreachable issuer answers 503, not 401, and nothing leaks', async () => {
     const logger = pino({ enabled: false });
     const config = adminConfigSchema.parse({ auth: { mode: 'oidc', issuer: 'http://127.0.0.1:1/realms/x', audience: 'a' }, audit: { file: join(dir, 'x.jsonl') } });
