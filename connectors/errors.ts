@@ -52,6 +52,16 @@ export const ERROR_CODES = {
   PUBLISH_FAILED: { retryable: true, stage: 'publish' },
   /** The published message is larger than the sink accepts. */
   PUBLISH_TOO_LARGE: { retryable: false, stage: 'publish' },
+  /**
+   * The broker refused our credentials when connecting (SASL, the AMQP login, a client certificate it maps
+   * to no user). A start-up error: the worker does not start, since no retry fixes a wrong password.
+   */
+  BROKER_AUTH_FAILED: { retryable: false, stage: 'receive' },
+  /**
+   * TLS with the broker failed: its certificate is not trusted or does not match its address, it refused
+   * ours, or the port does not speak TLS. A start-up error, like BROKER_AUTH_FAILED.
+   */
+  BROKER_TLS_FAILED: { retryable: false, stage: 'receive' },
   /** The operation was cancelled by shutdown. */
   ABORTED: { retryable: false, stage: 'infer' },
   /** A connector configuration is invalid. */

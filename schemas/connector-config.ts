@@ -20,14 +20,50 @@ const kafkaSasl = z
   })
   .strict();
 
+/** TLS towards a broker. PEM text: use `${file:/path/ca.pem}`. */
+export const brokerTlsSchema = z
+  .object({
+    /** CA certificate(s) that sign the broker's certificate; the system CAs when absent. */
+    ca: z.string().min(1).optional(),
+    /** Client certificate (chain) and its key, for brokers that ask for one (mutual TLS, AMQP EXTERNAL). */
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    /** Passphrase of an encrypted `key`. */
+    passphrase: z.string().min(1).optional(),
+    /** Server name for SNI and the certificate check, when it differs from the host the client connects to. */
+    serverName: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((tls) => (tls.cert === undefined) === (tls.key === undefined), 'cert and key go together (a client certificate)');
+
 const kafkaConnection = {
   /** Bootstrap brokers, `host:port`. */
   brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1),
   clientId: z.string().min(1).optional(),
-  /** TLS on (system CAs) or off. */
-  ssl: z.boolean().default(false),
+  /** TLS: `false` (default) off, `true` on with the system CAs, or the CA, client certificate and server name to use. */
+  ssl: z.union([z.boolean(), brokerTlsSchema]).default(false),
   sasl: kafkaSasl.optional(),
 };
+
+const amqpSecurity = {
+  /** TLS settings of an `amqps://` URL (CA, client certificate); the system CAs when absent. */
+  tls: brokerTlsSchema.optional(),
+  /**
+   * `plain`: user and password from the URL. `external`: the client certificate (`tls.cert`) is the
+   * identity (SASL EXTERNAL; RabbitMQ's `rabbitmq_auth_mechanism_ssl` plugin).
+   */
+  auth: z.enum(['plain', 'external']).default('plain'),
+};
+
+/** TLS settings need an `amqps://` URL; EXTERNAL needs a client certificate to authenticate with. */
+function checkAmqpSecurity(config: { url: string; tls?: z.infer<typeof brokerTlsSchema> | undefined; auth: string }, ctx: z.RefinementCtx): void {
+  if (config.tls !== undefined && !config.url.startsWith('amqps://')) {
+    ctx.addIssue({ code: 'custom', path: ['tls'], message: 'needs an amqps:// url' });
+  }
+  if (config.auth === 'external' && config.tls?.cert === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['auth'], message: 'external needs a client certificate (tls.cert and tls.key)' });
+  }
+}
 
 export const kafkaSourceSchema = z
   .object({
@@ -60,8 +96,10 @@ export const rabbitmqSourceSchema = z
     maxMessageBytes: byteSize.default(1_048_576),
     /** Delay between reconnect attempts (doubles up to 30 s). */
     reconnectDelay: duration.default(500),
+    ...amqpSecurity,
   })
   .strict()
+  .superRefine(checkAmqpSecurity)
   .describe('Consume a RabbitMQ queue with manual acknowledgements.');
 
 export const memorySourceSchema = z
@@ -99,8 +137,10 @@ export const rabbitmqSinkSchema = z
     maxMessageBytes: byteSize.default(16_777_216),
     /** Delay before the first reconnect attempt (doubles up to 30 s). */
     reconnectDelay: duration.default(500),
+    ...amqpSecurity,
   })
-  .strict();
+  .strict()
+  .superRefine(checkAmqpSecurity);
 
 export const memorySinkSchema = z.object({ kind: z.literal('memory'), stream: z.string().min(1) }).strict();
 
@@ -320,6 +360,7 @@ export type KafkaSourceConfig = z.infer<typeof kafkaSourceSchema>;
 export type KafkaSinkConfig = z.infer<typeof kafkaSinkSchema>;
 export type RabbitmqSourceConfig = z.infer<typeof rabbitmqSourceSchema>;
 export type RabbitmqSinkConfig = z.infer<typeof rabbitmqSinkSchema>;
+export type BrokerTlsConfig = z.infer<typeof brokerTlsSchema>;
 export type MemorySourceConfig = z.infer<typeof memorySourceSchema>;
 export type MemorySinkConfig = z.infer<typeof memorySinkSchema>;
 export type DecodeConfig = ConnectorConfig['decode'];

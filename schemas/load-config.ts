@@ -227,7 +227,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-const SECRET_KEY = /pass(word)?|secret|token|api[-_]?key|credential/i;
+const SECRET_KEY = /pass(word|phrase)?|secret|token|api[-_]?key|credential|^key$/i;
 const URL_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i;
 const SECRET_QUERY = /([?&][^=&#]*(?:key|token|secret|password|signature|sig)[^=&#]*=)[^&#]*/gi;
 

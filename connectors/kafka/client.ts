@@ -5,6 +5,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig, LogEntry, SASLOptions } from 'kafkajs';
 import type { KafkaSinkConfig, KafkaSourceConfig } from '../../schemas/connector-config.ts';
+import { tlsConnectionOptions } from '../broker-security.ts';
 
 type LogMethod = (obj: object, msg?: string) => void;
 
@@ -34,7 +35,7 @@ export function createKafkaClient(config: ConnectionConfig, logger: KafkaLogger,
   const options: KafkaConfig = {
     brokers: config.brokers,
     clientId: config.clientId ?? defaultClientId,
-    ssl: config.ssl,
+    ssl: typeof config.ssl === 'boolean' ? config.ssl : tlsConnectionOptions(config.ssl, 'kafka ssl'),
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => log(logger, entry),
   };

@@ -2,6 +2,7 @@
  * kafkajs errors → the project's error, in exactly one place. Classified by kafkajs's own properties
  * (`type` of protocol errors, `name`, `retriable`), walking `cause`; never by message text.
  */
+import { toTlsError } from '../broker-security.ts';
 import { ModelbridgeError, isModelbridgeError } from '../errors.ts';
 
 /** Broker error types that mean "this message (or batch) is too large". */
@@ -54,4 +55,33 @@ export function toPublishError(error: unknown): ModelbridgeError {
   }
   const message = error instanceof Error ? error.message : String(error);
   return new ModelbridgeError('INTERNAL', `Kafka publish failed: ${message}`, { cause: error, stage: 'publish' });
+}
+
+/** True when kafkajs's SASL handshake was refused (wrong user, password or mechanism) anywhere in the chain. */
+function isSaslRefusal(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const shape = current as KafkajsErrorShape;
+    if (shape.name === 'KafkaJSSASLAuthenticationError') return true;
+    current = shape.cause ?? shape.originalError;
+  }
+  return false;
+}
+
+/**
+ * A connection failure that no retry fixes, as the start-up error it is: BROKER_AUTH_FAILED for refused
+ * SASL credentials, BROKER_TLS_FAILED for a failed TLS handshake. Undefined for anything else (an
+ * unreachable broker stays the caller's to report). Used by `start()` only: once running, the same
+ * failure on a reconnect is an outage to wait out, not a reason to drop events.
+ */
+export function toConnectRefusal(error: unknown, stage: 'receive' | 'publish'): ModelbridgeError | undefined {
+  if (isModelbridgeError(error)) return undefined;
+  if (isSaslRefusal(error)) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return new ModelbridgeError('BROKER_AUTH_FAILED', `Kafka refused the SASL credentials (check sasl.username, sasl.password and sasl.mechanism): ${detail}`, {
+      cause: error,
+      stage,
+    });
+  }
+  return toTlsError(error, 'Kafka', stage);
 }

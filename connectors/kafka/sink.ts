@@ -10,7 +10,7 @@ import type { Headers, OutboundMessage, Sink } from '../types.ts';
 import { createBatcher } from './batcher.ts';
 import { createKafkaClient, silentLogger } from './client.ts';
 import type { KafkaDeps } from './client.ts';
-import { isTooLarge, toPublishError } from './errors.ts';
+import { isTooLarge, toConnectRefusal, toPublishError } from './errors.ts';
 
 /** Most messages coalesced into one produce request. */
 const MAX_BATCH_COUNT = 500;
@@ -71,7 +71,7 @@ export function createKafkaSink(config: KafkaSinkConfig, deps: KafkaDeps = {}): 
       try {
         await connect();
       } catch (error) {
-        throw toPublishError(error);
+        throw toConnectRefusal(error, 'publish') ?? toPublishError(error);
       }
     },
     publish(message) {

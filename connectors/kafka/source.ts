@@ -22,6 +22,7 @@ import type { KafkaSourceConfig } from '../../schemas/connector-config.ts';
 import type { Delivery, DeliveryHandler, Headers, InboundMessage, Source, SourceStatus } from '../types.ts';
 import { createKafkaClient, silentLogger } from './client.ts';
 import type { KafkaDeps } from './client.ts';
+import { toConnectRefusal } from './errors.ts';
 import { createPartitionTracker } from './offset-tracker.ts';
 import type { PartitionTracker } from './offset-tracker.ts';
 
@@ -267,7 +268,11 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     async start(onDelivery) {
       if (closing) throw new Error('kafka source is closed');
       handler = onDelivery;
-      await consumer.connect();
+      try {
+        await consumer.connect();
+      } catch (error) {
+        throw toConnectRefusal(error, 'receive') ?? error;
+      }
       await consumer.subscribe({ topic: config.topic, fromBeginning: config.fromBeginning });
       // GROUP_JOIN settles this, sets `running` and applies a pause made meanwhile.
       const started = new Promise<void>((resolve, reject) => (joined = { resolve, reject }));

@@ -10,10 +10,18 @@
  *
  * A session is one channel's life. Its delivery tags and publisher confirms mean nothing on any other
  * channel, so callers keep the session with each delivery and check `alive` before acking.
+ *
+ * A refusal before the first connection ever succeeded (the broker rejects the login, or TLS fails) is
+ * not retried: `ready()` rejects with BROKER_AUTH_FAILED or BROKER_TLS_FAILED and recovery stops. A
+ * wrong password would otherwise look like a broker that is merely slow to come up, forever. Once
+ * connected, the same refusal on a reconnect is retried like any outage (credentials may be restored).
  */
-import { connect } from 'amqplib';
+import type { ConnectionOptions } from 'node:tls';
+import { connect, credentials } from 'amqplib';
 import type { Channel, ChannelModel, RecoveringChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
+import type { BrokerTlsConfig } from '../../schemas/connector-config.ts';
+import { tlsConnectionOptions, toTlsError } from '../broker-security.ts';
 import { ModelbridgeError } from '../errors.ts';
 
 /** Upper bound of the reconnect backoff. */
@@ -27,8 +35,49 @@ export interface AmqpSession<C extends Channel> {
   alive: boolean;
 }
 
+/** How a connection authenticates: TLS options for `amqps://` and the SASL mechanism. */
+export interface AmqpSecurity {
+  readonly tls: ConnectionOptions | undefined;
+  readonly external: boolean;
+}
+
+/**
+ * The security part of a source or sink config, loaded once (a PEM that cannot be read fails here, when
+ * the worker is built).
+ */
+export function amqpSecurity(config: { readonly tls?: BrokerTlsConfig | undefined; readonly auth: 'plain' | 'external' }): AmqpSecurity {
+  return { tls: config.tls ? tlsConnectionOptions(config.tls, 'rabbitmq tls') : undefined, external: config.auth === 'external' };
+}
+
+/**
+ * amqplib reports a login the broker refused (`connection.close` during the handshake: 403
+ * ACCESS_REFUSED, 530 NOT_ALLOWED for the vhost) and a mechanism the broker does not offer only as an
+ * `Error` whose message it formats itself, with no code or field to read. These two patterns of
+ * amqplib's own wording are the only signal, so they are matched here, and only here.
+ */
+const HANDSHAKE_REFUSED = /^Handshake terminated by server: (\d{3}) /;
+const MECHANISM_MISSING = /^SASL mechanism \S+ is not provided by the server/;
+
+/** A refusal no retry fixes, as a start-up error; undefined for anything else (an unreachable broker). */
+export function toAmqpRefusal(error: unknown, stage: 'receive' | 'publish'): ModelbridgeError | undefined {
+  const tls = toTlsError(error, 'RabbitMQ', stage);
+  if (tls) return tls;
+  const message = error instanceof Error ? error.message : '';
+  const refused = HANDSHAKE_REFUSED.exec(message);
+  if (!refused && !MECHANISM_MISSING.test(message)) return undefined;
+  return new ModelbridgeError('BROKER_AUTH_FAILED', `RabbitMQ refused the login (check the user and password in the url, or the client certificate for auth: external): ${message}`, {
+    cause: error,
+    stage,
+    upstreamStatus: refused ? Number(refused[1]) : undefined,
+  });
+}
+
 export interface AmqpConnectionOptions<C extends Channel> {
   readonly url: string;
+  /** TLS material and mechanism, from {@link amqpSecurity}; plain login over the URL's scheme when absent. */
+  readonly security?: AmqpSecurity | undefined;
+  /** Stage of the start-up errors: `receive` (default) for a source, `publish` for a sink. */
+  readonly stage?: 'receive' | 'publish' | undefined;
   /** First reconnect delay; doubles per failed attempt up to 30 s. */
   readonly reconnectDelayMs: number;
   /** Shown in the RabbitMQ management UI. */
@@ -54,6 +103,9 @@ export function createAmqpConnection<C extends Channel>(options: AmqpConnectionO
   const { logger } = options;
   let closing: Promise<void> | undefined;
   let current: AmqpSession<C> | undefined;
+  let connectedOnce = false;
+  /** Why the first connection can never succeed; set once, stops recovery. */
+  let refusal: ModelbridgeError | undefined;
 
   async function openSession(model: ChannelModel): Promise<void> {
     // recovery attaches its listeners only after setup: without ours, a connection error during setup
@@ -78,7 +130,10 @@ export function createAmqpConnection<C extends Channel>(options: AmqpConnectionO
     if (!session.alive) throw new Error('channel closed during setup');
   }
 
+  const security = options.security;
   const recovering: Promise<RecoveringChannelModel> = connect(options.url, {
+    ...security?.tls,
+    ...(security?.external ? { credentials: credentials.external() } : {}),
     noDelay: true,
     timeout: CONNECT_TIMEOUT_MS,
     clientProperties: { connection_name: options.connectionName },
@@ -93,9 +148,23 @@ export function createAmqpConnection<C extends Channel>(options: AmqpConnectionO
     },
   }).then((connection) => {
     connection.on('error', (error: Error) => logger.warn({ err: error }, 'amqp connection error'));
-    connection.on('connect', () => logger.info('amqp connected'));
+    connection.on('connect', () => {
+      connectedOnce = true;
+      logger.info('amqp connected');
+    });
     connection.on('disconnect', (error: Error) => logger.warn({ err: error }, 'amqp connection lost'));
-    connection.on('connect-failed', (error: Error) => logger.warn({ err: error }, 'amqp connect failed'));
+    connection.on('connect-failed', (error: Error) => {
+      refusal = connectedOnce ? undefined : toAmqpRefusal(error, options.stage ?? 'receive');
+      if (refusal === undefined) {
+        logger.warn({ err: error }, 'amqp connect failed');
+        return;
+      }
+      logger.error({ err: refusal }, 'amqp connection refused; not retrying');
+      // amqplib's close() marks recovery stopped before its first await, so the reconnect it would
+      // schedule right after this event is never scheduled.
+      connection.close().catch((error: unknown) => logger.debug({ err: error }, 'closing a refused amqp connection'));
+      void self.close();
+    });
     connection.on('reconnect-scheduled', (info: { attempt: number; delay: number }) =>
       logger.info({ attempt: info.attempt, delayMs: info.delay }, 'amqp reconnect scheduled'),
     );
@@ -105,13 +174,13 @@ export function createAmqpConnection<C extends Channel>(options: AmqpConnectionO
     return connection;
   });
 
-  return {
+  const self: AmqpConnection = {
     async ready() {
       const connection = await recovering;
       try {
         await connection.waitForConnect();
       } catch (error) {
-        throw new ModelbridgeError('ABORTED', 'amqp connection closed before it was established', { cause: error, stage: 'receive' });
+        throw refusal ?? new ModelbridgeError('ABORTED', 'amqp connection closed before it was established', { cause: error, stage: options.stage ?? 'receive' });
       }
     },
     close() {
@@ -127,4 +196,5 @@ export function createAmqpConnection<C extends Channel>(options: AmqpConnectionO
       return closing;
     },
   };
+  return self;
 }

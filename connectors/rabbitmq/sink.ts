@@ -24,7 +24,7 @@ import type { Logger } from 'pino';
 import type { RabbitmqSinkConfig } from '../../schemas/connector-config.ts';
 import { ModelbridgeError } from '../errors.ts';
 import type { OutboundMessage, Sink } from '../types.ts';
-import { createAmqpConnection } from './connection.ts';
+import { amqpSecurity, createAmqpConnection } from './connection.ts';
 import type { AmqpConnection, AmqpSession } from './connection.ts';
 import { toAmqpHeaders } from './headers.ts';
 
@@ -52,6 +52,7 @@ const NO_ROUTE = 312;
 export function createRabbitmqSink(config: RabbitmqSinkConfig, deps: RabbitmqSinkDeps = {}): Sink {
   const destination = config.exchange === '' ? (config.queue ?? config.routingKey) : config.exchange;
   const logger = (deps.logger ?? pino({ enabled: false })).child({ component: 'rabbitmq-sink', destination });
+  const security = amqpSecurity(config);
   const waitTimeoutMs = deps.waitTimeoutMs ?? 30_000;
   // On the default exchange the routing key is the queue name: default it to the declared queue.
   const routingKey = config.routingKey !== '' || config.exchange !== '' ? config.routingKey : (config.queue ?? '');
@@ -172,6 +173,8 @@ export function createRabbitmqSink(config: RabbitmqSinkConfig, deps: RabbitmqSin
     started ??= (async () => {
       connection = createAmqpConnection({
         url: config.url,
+        security,
+        stage: 'publish',
         reconnectDelayMs: config.reconnectDelay,
         connectionName: `modelbridge sink ${destination}`,
         logger,

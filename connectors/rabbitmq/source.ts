@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { RabbitmqSourceConfig } from '../../schemas/connector-config.ts';
 import { ModelbridgeError } from '../errors.ts';
 import type { DeliveryHandler, Source } from '../types.ts';
-import { createAmqpConnection } from './connection.ts';
+import { amqpSecurity, createAmqpConnection } from './connection.ts';
 import type { AmqpConnection, AmqpSession } from './connection.ts';
 import { AmqpDelivery } from './delivery.ts';
 import type { DeliveryContext } from './delivery.ts';
@@ -36,6 +36,7 @@ interface Consumer {
  */
 export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: RabbitmqSourceDeps = {}): Source {
   const logger = (deps.logger ?? pino({ enabled: false })).child({ component: 'rabbitmq-source', queue: config.queue });
+  const security = amqpSecurity(config);
   let handler: DeliveryHandler | undefined;
   let connection: AmqpConnection | undefined;
   let consumer: Consumer | undefined;
@@ -119,6 +120,8 @@ export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: Rabbitm
       handler = onDelivery;
       connection = createAmqpConnection({
         url: config.url,
+        security,
+        stage: 'receive',
         reconnectDelayMs: config.reconnectDelay,
         connectionName: `modelbridge source ${config.queue}`,
         logger,

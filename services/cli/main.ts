@@ -14,6 +14,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { findModelbridgeError } from '../../connectors/errors.ts';
 import { createRegistry } from '../../connectors/registry.ts';
 import { ConfigError } from '../../schemas/config-error.ts';
 import { parseDuration } from '../../schemas/duration.ts';
@@ -152,8 +153,10 @@ program
       await auditSink?.start();
       await worker.start();
     } catch (error) {
-      // A broker that never answers, a topic that cannot be subscribed: say so, clean up, exit 1.
+      // A broker that never answers, refused credentials, a failed TLS handshake: say so, clean up, exit 1.
       logger.fatal({ err: error }, 'worker failed to start');
+      const known = findModelbridgeError(error);
+      process.stderr.write(`cannot start: ${known ? `${known.code}: ${known.message}` : error instanceof Error ? error.message : String(error)}\n`);
       await worker.close(1000).catch((closeError: unknown) => logger.error({ err: closeError }, 'closing after a failed start'));
       await replay?.close();
       await admin.close();

@@ -19,7 +19,10 @@ const POM = join(dirname(fileURLToPath(import.meta.url)), 'kafka-broker', 'pom.x
 
 /** A running broker. `stop()` kills the JVM and deletes its data; safe to call twice. */
 export interface KafkaBroker {
+  /** The PLAINTEXT listener (always there: readiness checks and test plumbing use it). */
   readonly brokers: string[];
+  /** The secured listeners asked for with {@link KafkaBrokerOptions.security}. */
+  readonly secured: { readonly ssl?: string[]; readonly saslSsl?: string[] };
   /** Directory holding the broker's config, data and `broker.log`. */
   readonly dir: string;
   stop(): Promise<void>;
@@ -36,6 +39,21 @@ export interface KafkaBrokerOptions {
   startTimeoutMs?: number;
   /** Progress lines (jar resolution can take a minute on a cold ~/.m2). */
   log?: (line: string) => void;
+  /** Secured listeners next to the PLAINTEXT one; without it the broker is configured exactly as before. */
+  security?: KafkaSecurityOptions;
+}
+
+/** Extra listeners with TLS; all PEM (Kafka 4 reads PEM key and trust stores, `ssl.keystore.type=PEM`). */
+export interface KafkaSecurityOptions {
+  /** The broker's certificate (chain) and unencrypted PKCS#8 key. */
+  readonly serverCert: string;
+  readonly serverKey: string;
+  /** CA(s) the broker trusts for client certificates. */
+  readonly clientCa: string;
+  /** An SSL listener; `clientAuth: 'required'` makes it mutual TLS (a client without a trusted certificate is refused). */
+  readonly ssl?: { readonly clientAuth: 'required' | 'none' };
+  /** A SASL_SSL listener with SCRAM-SHA-512; these users are written into the metadata log at format time. */
+  readonly scramUsers?: readonly { readonly username: string; readonly password: string }[];
 }
 
 /** The Kafka version in the pom, which names the cache directory. */
@@ -74,13 +92,14 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   const libs = resolveKafkaLibs(options);
   const dir = mkdtempSync(join(tmpdir(), 'modelbridge-kafka-'));
   const [port, controllerPort] = [await freePort(), await freePort()];
+  const secured = await securedListeners(options.security);
   const properties = join(dir, 'server.properties');
-  writeFileSync(properties, serverProperties(dir, port, controllerPort));
+  writeFileSync(properties, serverProperties(dir, port, controllerPort, secured));
   writeFileSync(join(dir, 'log4j2.properties'), log4jProperties(join(dir, 'broker.log')));
   const java = ['-Xms256m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, '-cp', `${libs}/*`];
 
-  const format = spawnSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties], {
+  const format = spawnSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', properties, ...scramArgs(options.security)], {
     encoding: 'utf8',
   });
   if (format.status !== 0) {
@@ -113,8 +132,10 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     }
   };
   await whenUp();
+  const listeners = secured?.listeners ?? {};
   return {
     brokers,
+    secured: { ssl: listeners.SSL, saslSsl: listeners.SASL_SSL },
     dir,
     stop,
     async restart(signal = 'SIGTERM') {
@@ -189,16 +210,62 @@ async function canListTopics(brokers: string[]): Promise<boolean> {
   }
 }
 
-function serverProperties(dir: string, port: number, controllerPort: number): string {
+interface SecuredListeners {
+  readonly security: KafkaSecurityOptions;
+  /** Listener name (= security protocol) → its `host:port`. */
+  readonly listeners: { SSL?: string[]; SASL_SSL?: string[] };
+}
+
+async function securedListeners(security: KafkaSecurityOptions | undefined): Promise<SecuredListeners | undefined> {
+  if (!security) return undefined;
+  const listeners: SecuredListeners['listeners'] = {};
+  if (security.ssl) listeners.SSL = [`127.0.0.1:${await freePort()}`];
+  if (security.scramUsers) listeners.SASL_SSL = [`127.0.0.1:${await freePort()}`];
+  return { security, listeners };
+}
+
+/** `--add-scram` arguments of `kafka-storage format` (KIP-900): KRaft stores SCRAM credentials in the metadata log. */
+function scramArgs(security: KafkaSecurityOptions | undefined): string[] {
+  return (security?.scramUsers ?? []).flatMap(({ username, password }) => [
+    '--add-scram',
+    `SCRAM-SHA-512=[name=${username},password=${password}]`,
+  ]);
+}
+
+/** The properties that add the secured listeners; PEM files are written next to server.properties. */
+function securityProperties(dir: string, { security, listeners }: SecuredListeners): string[] {
+  writeFileSync(join(dir, 'server-keystore.pem'), `${security.serverKey.trim()}\n${security.serverCert.trim()}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'client-ca.pem'), `${security.clientCa.trim()}\n`);
+  const lines = [
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${join(dir, 'server-keystore.pem')}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${join(dir, 'client-ca.pem')}`,
+  ];
+  if (security.ssl) lines.push(`listener.name.ssl.ssl.client.auth=${security.ssl.clientAuth}`);
+  if (listeners.SASL_SSL) {
+    lines.push(
+      'sasl.enabled.mechanisms=SCRAM-SHA-512',
+      'listener.name.sasl_ssl.ssl.client.auth=none',
+      'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    );
+  }
+  return lines;
+}
+
+function serverProperties(dir: string, port: number, controllerPort: number, secured?: SecuredListeners): string {
+  const extra = Object.entries(secured?.listeners ?? {}).map(([name, [address]]) => `${name}://${address}`);
+  const names = Object.keys(secured?.listeners ?? {}).map((name) => `,${name}:${name}`).join('');
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=${[`PLAINTEXT://127.0.0.1:${port}`, ...extra, `CONTROLLER://127.0.0.1:${controllerPort}`].join(',')}`,
+    `advertised.listeners=${[`PLAINTEXT://127.0.0.1:${port}`, ...extra].join(',')}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${names}`,
+    ...(secured ? securityProperties(dir, secured) : []),
     `log.dirs=${join(dir, 'data')}`,
     'num.partitions=1',
     'auto.create.topics.enable=true',

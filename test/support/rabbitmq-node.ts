@@ -26,6 +26,17 @@ export interface RabbitmqNodeOptions {
   /** Extra `rabbitmq.conf` lines (e.g. a TLS listener); `ports` are free ports reserved for them. */
   extraConfig?: (ports: { readonly extra: number }) => string[];
   startTimeoutMs?: number;
+  /** A TLS listener (`tlsUrl`) next to the plain one, and the EXTERNAL mechanism (the certificate's CN is the user). */
+  tls?: RabbitmqTlsOptions;
+}
+
+/** PEM material of the node's TLS listener. */
+export interface RabbitmqTlsOptions {
+  /** The node's certificate and unencrypted key. */
+  readonly serverCert: string;
+  readonly serverKey: string;
+  /** CA(s) trusted for client certificates: a client without one is refused (verify_peer, fail_if_no_peer_cert). */
+  readonly clientCa: string;
 }
 
 export interface RabbitmqNode {
@@ -36,6 +47,8 @@ export interface RabbitmqNode {
   readonly extraPort: number;
   readonly nodeName: string;
   readonly dir: string;
+  /** `amqps://127.0.0.1:<port>` of the TLS listener (no credentials), when started with `tls`. */
+  readonly tlsUrl: string | undefined;
   /** Runs `rabbitmqctl -n <node> …args` and returns its stdout. */
   ctl(...args: string[]): Promise<string>;
   /** `rabbitmqctl stop_app`: the Erlang node stays up, the broker (and every connection) goes. */
@@ -63,12 +76,14 @@ export async function startRabbitmqNode(options: RabbitmqNodeOptions = {}): Prom
   const nodeName = `mbtest-${process.pid}-${randomBytes(3).toString('hex')}@localhost`;
   writeFileSync(join(dir, '.erlang.cookie'), randomBytes(20).toString('hex'), { mode: 0o400 });
   writeFileSync(join(dir, 'env.conf'), '');
-  writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+  const tlsPort = options.tls ? await freePort() : undefined;
+  writeFileSync(join(dir, 'enabled_plugins'), options.tls ? '[rabbitmq_auth_mechanism_ssl].\n' : '[].\n');
   writeFileSync(join(dir, 'rabbitmq.conf'), [
     `listeners.tcp.default = 127.0.0.1:${port}`,
     'log.console = true',
     'log.console.level = warning',
     'log.file = false',
+    ...(options.tls && tlsPort !== undefined ? tlsConfig(dir, tlsPort, options.tls) : []),
     ...(options.extraConfig?.({ extra: extraPort }) ?? []),
     '',
   ].join('\n'));
@@ -154,6 +169,7 @@ export async function startRabbitmqNode(options: RabbitmqNodeOptions = {}): Prom
     extraPort,
     nodeName,
     dir,
+    tlsUrl: tlsPort === undefined ? undefined : `amqps://127.0.0.1:${tlsPort}`,
     ctl,
     async stopApp() {
       await ctl('stop_app');
@@ -185,6 +201,25 @@ export async function startRabbitmqNode(options: RabbitmqNodeOptions = {}): Prom
     },
     stop,
   };
+}
+
+/** rabbitmq.conf lines of a TLS listener that insists on a trusted client certificate, plus EXTERNAL. */
+function tlsConfig(dir: string, port: number, tls: RabbitmqTlsOptions): string[] {
+  writeFileSync(join(dir, 'tls-ca.pem'), tls.clientCa);
+  writeFileSync(join(dir, 'tls-cert.pem'), tls.serverCert);
+  writeFileSync(join(dir, 'tls-key.pem'), tls.serverKey, { mode: 0o600 });
+  return [
+    `listeners.ssl.default = 127.0.0.1:${port}`,
+    `ssl_options.cacertfile = ${join(dir, 'tls-ca.pem')}`,
+    `ssl_options.certfile = ${join(dir, 'tls-cert.pem')}`,
+    `ssl_options.keyfile = ${join(dir, 'tls-key.pem')}`,
+    'ssl_options.verify = verify_peer',
+    'ssl_options.fail_if_no_peer_cert = true',
+    'auth_mechanisms.1 = PLAIN',
+    'auth_mechanisms.2 = AMQPLAIN',
+    'auth_mechanisms.3 = EXTERNAL',
+    'ssl_cert_login_from = common_name',
+  ];
 }
 
 function tail(file: string): string {
