@@ -4,6 +4,7 @@ import { batchingScenario } from './batching.ts';
 import { grpcVsHttpScenario } from './grpc-vs-http.ts';
 import { latencyScenario } from './latency.ts';
 import { overheadScenario } from './overhead.ts';
+import { replayRateKafkaScenario, replayRateRabbitmqScenario } from './replay-rate.ts';
 import type { Scenario } from './scenario.ts';
 import { slowModelScenario } from './slow-model.ts';
 
@@ -18,5 +19,7 @@ export function allScenarios(): Scenario[] {
     grpcVsHttpScenario,
     overheadScenario('rabbitmq', 1),
     backlogMemoryScenario,
+    replayRateKafkaScenario,
+    replayRateRabbitmqScenario,
   ];
 }

@@ -106,12 +106,17 @@ function openReader(consumer: Consumer, topic: string, ranges: Map<number, Range
     return { message: toInbound(topic, partition, message), position: `${partition}:${offset}`, remove: settle, keep: settle };
   }
 
-  async function eachBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  async function eachBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const range = ranges.get(batch.partition);
     if (!range) return;
     for (const message of batch.messages) {
       const offset = Number(message.offset);
-      if (offset < range.next) continue;
+      // Resolving moves kafkajs's fetch position only (autoCommit is off: commits are ours, by the
+      // tracker); without it every fetch would return this batch again.
+      if (offset < range.next) {
+        resolveOffset(message.offset);
+        continue;
+      }
       if (offset >= range.end || !isRunning() || isStale() || closing) break;
       while (buffer.length >= BUFFER && isRunning() && !closing) {
         await new Promise<void>((resolve) => {
@@ -127,6 +132,7 @@ function openReader(consumer: Consumer, topic: string, ranges: Map<number, Range
       range.tracker.track(offset);
       range.next = offset + 1;
       buffer.push({ entry: entry(batch.partition, message, range), range, offset });
+      resolveOffset(message.offset);
       if (range.next >= range.end) open.delete(batch.partition);
       wake();
     }

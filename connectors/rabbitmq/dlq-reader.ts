@@ -33,7 +33,7 @@ export function createRabbitmqDeadLetterStore(config: RabbitmqDeadLetterConfig):
       const skip = mode.kind === 'browse' && mode.cursor !== undefined ? decodeCursor(mode.cursor) : 0;
       let model: ChannelModel;
       try {
-        model = await connect(config.url, { timeout: CONNECT_TIMEOUT_MS, clientProperties: { connection_name: `modelbridge dlq reader ${config.queue}` } });
+        model = await connect(config.url, { noDelay: true, timeout: CONNECT_TIMEOUT_MS, clientProperties: { connection_name: `modelbridge dlq reader ${config.queue}` } });
       } catch (error) {
         throw new Error(`cannot connect to RabbitMQ for ${config.queue}`, { cause: error });
       }

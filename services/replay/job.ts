@@ -47,29 +47,41 @@ function parkingRoute(sink: SinkConfig): Route {
   return { sink, destination };
 }
 
+/** Resolves `false` once `signal` aborts. */
+function whenAborted(signal: AbortSignal): Promise<false> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(false);
+    else signal.addEventListener('abort', () => resolve(false), { once: true });
+  });
+}
+
 /** Runs the job to its end, cancel or first unrecoverable error (thrown after the in-flight publishes settled). */
 export async function runJob(run: JobRun): Promise<void> {
   const { request, plan, counters, logger, signal } = run;
   const connector = plan.connector.name;
   const count = (outcome: ReplayOutcome): void => run.metrics.messages.inc({ connector, outcome });
   const limiter = createRateLimiter(request.rate);
-  const sinks = new Map<string, Sink>();
+  const sinks = new Map<string, { readonly sink: Sink; readonly ready: Promise<void> }>();
   const inflight = new Set<Promise<void>>();
   let stop: unknown;
 
-  function sinkFor(config: SinkConfig): Sink {
+  /** One sink per distinct target, connected before its first message takes a rate slot. */
+  function sinkFor(config: SinkConfig): { readonly sink: Sink; readonly ready: Promise<void> } {
     const key = JSON.stringify(config);
-    let sink = sinks.get(key);
-    if (!sink) {
-      sink = run.registry.createSink(config, logger);
-      sinks.set(key, sink);
+    let entry = sinks.get(key);
+    if (!entry) {
+      const sink = run.registry.createSink(config, logger);
+      entry = { sink, ready: sink.start() };
+      // Observed here so that a failed connect is not an unhandled rejection before it is awaited.
+      entry.ready.catch(() => undefined);
+      sinks.set(key, entry);
     }
-    return sink;
+    return entry;
   }
 
   function publish(entry: StoredDeadLetter, route: Route, parking: boolean): void {
     const message = parking ? buildParkedMessage(entry.message, run.id, new Date()) : buildReplayMessage(entry.message, run.id, route.destination);
-    const sink = sinkFor(route.sink);
+    const { sink } = sinkFor(route.sink);
     const done = sink.publish(parking ? { ...message, destination: route.destination } : message).then(
       () => {
         entry.remove();
@@ -92,6 +104,7 @@ export async function runJob(run: JobRun): Promise<void> {
     inflight.add(tracked);
   }
 
+  const cancelled = whenAborted(signal);
   const reached = (): boolean => request.max !== undefined && counters.moved + counters.parked + inflight.size >= request.max;
   let reader: DeadLetterReader | undefined;
   try {
@@ -119,6 +132,8 @@ export async function runJob(run: JobRun): Promise<void> {
         entry.keep();
         continue;
       }
+      // A sink that cannot connect (RabbitMQ retries forever) must not outlive a cancel.
+      if (!(await Promise.race([sinkFor(route.sink).ready.then(() => true), cancelled]))) break;
       // A cancel while waiting for a slot leaves the message unsettled: it stays, and a rerun reads it.
       const slotted = await limiter.take(signal).then(
         () => true,
@@ -130,7 +145,7 @@ export async function runJob(run: JobRun): Promise<void> {
     }
   } finally {
     await Promise.allSettled(inflight);
-    const closing = await Promise.allSettled([reader?.close(), ...[...sinks.values()].map((s) => s.close())]);
+    const closing = await Promise.allSettled([reader?.close(), ...[...sinks.values()].map((s) => s.sink.close())]);
     for (const result of closing) if (result.status === 'rejected') logger.error({ err: result.reason }, 'closing after a replay job failed');
   }
   if (stop !== undefined) throw stop;

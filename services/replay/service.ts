@@ -170,7 +170,7 @@ export function createReplayService(options: ReplayServiceOptions, deps: ReplayS
     async cancel(id) {
       const record = jobs.get(id);
       if (!record) return undefined;
-      record.controller.abort(new ReplayError('INVALID_REQUEST', 'cancelled'));
+      record.controller.abort(new Error('cancelled'));
       return record.done;
     },
 
@@ -207,7 +207,7 @@ export function createReplayService(options: ReplayServiceOptions, deps: ReplayS
 
     async close() {
       const running = [...jobs.values()].filter((j) => j.state === 'running');
-      for (const record of running) record.controller.abort(new ReplayError('INVALID_REQUEST', 'service closing'));
+      for (const record of running) record.controller.abort(new Error('service closing'));
       await Promise.allSettled(running.map((j) => j.done));
     },
   };

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '../../../schemas/dead-letter.ts';
 import type { DeadLetterHistoryEntry } from '../../../schemas/dead-letter.ts';
 import { createModelServer } from '../../../services/model-server/index.ts';
+import { deadLetterName } from '../../../services/replay/plan.ts';
 import type { ModelServer } from '../../../services/model-server/index.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { CONNECTOR, MARKER, createReplayEnv, testEvent } from './replay-env.ts';
@@ -46,7 +47,7 @@ for (const broker of ['kafka', 'rabbitmq'] as const) {
         const done = await e.service.wait(job.id);
         expect(done.progress).toMatchObject(count < 3 ? { moved: COUNT, parked: 0 } : { moved: 0, parked: COUNT });
       }
-      const parked = await e.deadLetters(`${e.config.deadLetter.kind === 'kafka' ? e.config.deadLetter.topic : e.config.deadLetter.queue}.parked`);
+      const parked = await e.deadLetters(`${deadLetterName(e.config)}.parked`);
       expect(parked.map((v) => v.key).sort()).toEqual(events.map((x) => x.key).sort());
       for (const view of parked) {
         expect(view).toMatchObject({ code: 'INFERENCE_REJECTED', replayCount: 3, connector: CONNECTOR });

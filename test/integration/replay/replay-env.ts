@@ -122,7 +122,8 @@ async function kafkaParts(): Promise<Parts> {
     },
     async seed(letters) {
       const messages = letters.map((m) => ({ key: m.key as Buffer, value: m.value as Buffer, headers: m.headers }));
-      await producer.send({ topic: topics.dlq, acks: -1, messages });
+      // Chunks stay under the broker's 1 MiB request limit.
+      for (let i = 0; i < messages.length; i += 200) await producer.send({ topic: topics.dlq, acks: -1, messages: messages.slice(i, i + 200) });
     },
     origin: (i) => ({ transport: 'kafka', topic: topics.source, partition: i % 2, offset: String(i), timestamp: Date.now() }),
     async sourceKeys() {
