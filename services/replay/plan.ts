@@ -109,7 +109,7 @@ function originRoute(connectors: readonly ConnectorConfig[], message: InboundMes
     const queue = headerText(message.headers, DLQ_HEADERS.originQueue);
     const source = connectors.map((c) => c.source).find((s) => s.kind === 'rabbitmq' && s.queue === queue);
     if (source?.kind !== 'rabbitmq') return { refused: `origin queue ${queue ?? '(none)'} is not the source of a configured connector` };
-    return { sink: { kind: 'rabbitmq', url: source.url, exchange: '', routingKey: source.queue, maxMessageBytes: 16_777_216, reconnectDelay: source.reconnectDelay }, destination: source.queue };
+    return { sink: { kind: 'rabbitmq', url: source.url, tls: source.tls, auth: source.auth, exchange: '', routingKey: source.queue, maxMessageBytes: 16_777_216, reconnectDelay: source.reconnectDelay }, destination: source.queue };
   }
   if (transport === 'memory') {
     const stream = headerText(message.headers, DLQ_HEADERS.originTopic);
@@ -135,7 +135,7 @@ function namedRoute(connector: ConnectorConfig, target: Exclude<ReplayTarget, { 
     return { sink: { kind: 'kafka', brokers: source.brokers, clientId: source.clientId, ssl: source.ssl, sasl: source.sasl, topic: target.topic, maxMessageBytes: source.maxMessageBytes }, destination: target.topic };
   }
   if (target.kind === 'rabbitmq' && source.kind === 'rabbitmq') {
-    return { sink: { kind: 'rabbitmq', url: source.url, exchange: target.exchange, routingKey: target.routingKey, maxMessageBytes: 16_777_216, reconnectDelay: source.reconnectDelay }, destination: target.routingKey };
+    return { sink: { kind: 'rabbitmq', url: source.url, tls: source.tls, auth: source.auth, exchange: target.exchange, routingKey: target.routingKey, maxMessageBytes: 16_777_216, reconnectDelay: source.reconnectDelay }, destination: target.routingKey };
   }
   throw new ReplayError('TARGET_NOT_ALLOWED', `a ${target.kind} target needs a connector whose source is ${target.kind}`);
 }
