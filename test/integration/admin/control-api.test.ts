@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRegistry } from '../../../connectors/registry.ts';
 import { adminConfigSchema } from '../../../schemas/admin-config.ts';
-import { connectorConfigSchema } from '../../../schemas/connector-config.ts';
+import { connectorConfigSchema, kafkaSinkSchema } from '../../../schemas/connector-config.ts';
 import { createAuditLog } from '../../../services/admin/audit.ts';
 import type { AuditLog } from '../../../services/admin/audit.ts';
 import { createAuthenticator } from '../../../services/admin/auth.ts';
@@ -25,7 +25,8 @@ import { createModelServer } from '../../../services/model-server/index.ts';
 import type { ModelServer } from '../../../services/model-server/index.ts';
 import { createWorker } from '../../../services/worker/worker.ts';
 import type { Worker } from '../../../services/worker/worker.ts';
-import { waitFor } from '../../support/wait-for.ts';
+import { readAll } from '../../support/kafka.ts';
+import { uniqueName, waitFor } from '../../support/wait-for.ts';
 import { AUDIENCE, startTestIssuer } from '../../services/admin/oidc-provider.ts';
 import type { TestClient, TestIssuer } from '../../services/admin/oidc-provider.ts';
 import { connectorConfig, event, parseEnriched } from '../worker/e2e-suite.ts';
@@ -60,7 +61,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function startRunning(harness: E2EHarness): Promise<Running> {
+async function startRunning(harness: E2EHarness, options: { auditTopic?: string } = {}): Promise<Running> {
   const env = await harness.setup();
   const metrics = new Registry();
   const logger = pino({ level: 'silent' });
@@ -73,7 +74,9 @@ async function startRunning(harness: E2EHarness): Promise<Running> {
   await worker.start();
   const config = adminConfigSchema.parse({ auth: { mode: 'oidc', issuer: issuer.issuer, audience: AUDIENCE }, audit: { file: join(dir, `${harness.name}.jsonl`) } });
   if (config.auth.mode !== 'oidc') throw new Error('unreachable');
-  const audit = createAuditLog({ file: config.audit.file });
+  const auditSink = options.auditTopic ? createRegistry().createSink(kafkaSinkSchema.parse({ kind: 'kafka', brokers: inject('kafkaBrokers'), topic: options.auditTopic }), logger) : undefined;
+  await auditSink?.start();
+  const audit = createAuditLog({ file: config.audit.file, sink: auditSink });
   const admin = createAdminServer({ worker, metricsRegistry: metrics, logger, authenticator: createAuthenticator(config.auth, { logger }), audit });
   const { url } = await admin.listen(0);
   return {
@@ -176,7 +179,8 @@ for (const harness of [kafkaHarness, rabbitmqHarness]) {
 
 describe('auth matrix over HTTP against the running worker', () => {
   let running: Running;
-  beforeAll(async () => void (running = await startRunning(kafkaHarness)));
+  const auditTopic = uniqueName('mb-audit');
+  beforeAll(async () => void (running = await startRunning(kafkaHarness, { auditTopic })));
   afterAll(async () => running?.stop());
 
   const matrix: [TestClient | undefined, string, string, number][] = [
@@ -214,5 +218,14 @@ describe('auth matrix over HTTP against the running worker', () => {
       expect(await response.json()).toMatchObject({ detail: 'a valid bearer token is required' });
     }
     expect(running.worker.status().connectors[0]!.paused).not.toContain('operator');
+  });
+
+  it('the audit records are on the Kafka topic too, the same lines as in the file', async () => {
+    const file = readFileSync(join(dir, 'kafka.jsonl'), 'utf8').trim().split('\n');
+    const onTopic = (await readAll(inject('kafkaBrokers'), auditTopic)).map((record) => record.value?.toString() ?? '');
+    expect(onTopic.length).toBeGreaterThanOrEqual(2);
+    // The file may hold earlier records of this run's other Kafka test; the topic only this worker's.
+    expect(file.slice(-onTopic.length)).toEqual(onTopic);
+    expect(onTopic.map((line) => (JSON.parse(line) as { action: string; outcome: string }).action)).toEqual(expect.arrayContaining(['connector.pause', 'connector.resume']));
   });
 });
