@@ -10,6 +10,8 @@ import type { AuditRecord } from './audit.ts';
 
 export const connectorNameParams = z.object({ name: z.string().min(1).max(100).describe('Connector name') }).strict();
 export const jobIdParams = z.object({ id: z.string().min(1).max(64).describe('Replay job id') }).strict();
+export const positionParams = z.object({ position: z.string().min(1).max(64).describe('`partition:offset` (Kafka) or index (RabbitMQ), from a browse page') }).strict();
+export const showQuery = z.object({ connector: z.string().min(1), name: z.string().min(1).optional() }).strict();
 
 export const auditQuery = z
   .object({

@@ -3,10 +3,10 @@
  *
  * A replay job's audit records are written by `auditReplayJobs` (audit.ts), which the engine awaits before
  * the job moves anything (`replay.start`) and before it ends (`replay.finished`); so the API writes no
- * record of its own for a start. Dry runs and cancels are audited here, before they happen.
+ * record of its own for a start. A cancel is audited here before it happens; a dry run, which changes
+ * nothing, once it finished (with its counts).
  */
 import { browseQuerySchema, replayRequestSchema, ReplayError } from '../replay/types.ts';
-import { z } from 'zod';
 import type { ReplayErrorCode, ReplayService } from '../replay/types.ts';
 import {
   auditPageSchema,
@@ -15,8 +15,10 @@ import {
   deadLetterViewSchema,
   dryRunResultSchema,
   jobIdParams,
+  positionParams,
   replayJobSchema,
   replayListSchema,
+  showQuery,
 } from './api-schemas.ts';
 import type { AuditLog } from './audit.ts';
 import { ProblemError } from './problem.ts';
@@ -40,9 +42,7 @@ export function replayProblem(error: unknown): unknown {
   return new ProblemError(status, type, error.message, { cause: error });
 }
 
-const positionParams = z.object({ position: z.string().min(1).max(64).describe('`partition:offset` (Kafka) or index (RabbitMQ), from a browse page') }).strict();
-const showQuery = z.object({ connector: z.string().min(1), name: z.string().min(1).optional() }).strict();
-
+/** The dead-letter, replay and audit routes; without an engine they answer 503. */
 export function replayRoutes(deps: { replay: ReplayService | undefined; audit: AuditLog | undefined }): RouteSpec[] {
   const { audit } = deps;
 
