@@ -48,6 +48,7 @@ const DISABLED: Authenticator = {
   authenticate: () => Promise.reject(new ProblemError(401, 'unauthorized', 'the control API is not enabled on this worker')),
 };
 
+/** Builds the fastify app (not listening); the caller listens and closes it. */
 export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
   const { worker, metricsRegistry, audit } = options;
   const logger = options.logger.child({ component: 'admin' });

@@ -55,6 +55,7 @@ export class AuditWriteError extends Error {
   override readonly name: string = 'AuditWriteError';
 }
 
+/** An append-only audit trail in `file`, mirrored to `sink` (a Kafka topic) when given. */
 export function createAuditLog(options: { file: string; sink?: Sink | undefined; now?: () => Date }): AuditLog {
   const { file, sink } = options;
   const now = options.now ?? (() => new Date());

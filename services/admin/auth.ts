@@ -47,6 +47,7 @@ export function hasRole(role: Role | undefined, required: Role): boolean {
   return role !== undefined && ROLES.indexOf(role) >= ROLES.indexOf(required);
 }
 
+/** The authenticator the configuration asks for; `mode: none` logs a warning here, once. */
 export function createAuthenticator(config: AuthConfig, deps: { logger: Logger }): Authenticator {
   if (config.mode === 'none') {
     deps.logger.warn('control API WITHOUT authentication (auth.mode: none): every caller is admin');

@@ -24,6 +24,7 @@ export interface ConnectorRoutesDeps {
 
 type ConnectorStatusBody = z.infer<typeof connectorStatusSchema>;
 
+/** The connector view and the operator's pause and resume. */
 export function connectorRoutes(deps: ConnectorRoutesDeps): RouteSpec[] {
   const { worker, workerId } = deps;
 

@@ -37,6 +37,7 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Jso
   }));
 }
 
+/** The OpenAPI 3.1 document of `routes` plus the health endpoints. */
 export function createOpenApiDocument(routes: readonly RouteSpec[], info: { version: string }): Json {
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {

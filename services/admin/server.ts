@@ -16,6 +16,7 @@ export interface AdminServer {
 
 export type AdminServerOptions = Omit<AdminAppOptions, 'logger'> & { readonly logger?: AdminAppOptions['logger'] | undefined };
 
+/** The admin app with listen/close; see {@link buildAdminApp} for the options. */
 export function createAdminServer(options: AdminServerOptions): AdminServer {
   const app = buildAdminApp({ ...options, logger: options.logger ?? pino({ enabled: false }) });
   let closing: Promise<void> | undefined;
