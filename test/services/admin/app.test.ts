@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -216,6 +217,15 @@ describe('audit route', () => {
 });
 
 describe('OpenAPI', () => {
+  it('validates against the OpenAPI 3.1 schema', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/v1/openapi.json' })).json() as Record<string, unknown>;
+    const valid = (await SwaggerParser.validate(structuredClone(doc) as never)) as { openapi?: string };
+    expect(valid.openapi).toBe('3.1.0');
+    // The validator does refuse a broken document.
+    const broken = { ...structuredClone(doc), paths: { '/v1/x': { get: { responses: { 200: {} } } } } };
+    await expect(SwaggerParser.validate(broken as never)).rejects.toThrow();
+  });
+
   it('is OpenAPI 3.1 with every route, its role, and schemas generated from the request validators', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/v1/openapi.json' })).json() as {
       openapi: string;
