@@ -10,16 +10,21 @@
  * `redelivered` flag set. A connection lost midway has the same effect as `close()`: nothing is lost,
  * and a message whose replay was confirmed but whose ack did not reach the broker is read again.
  */
-import { connect } from 'amqplib';
+import { connect, credentials } from 'amqplib';
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
+import type { BrokerTlsConfig } from '../../schemas/connector-config.ts';
 import { ModelbridgeError } from '../errors.ts';
 import type { DeadLetterReader, DeadLetterStore, InboundMessage, StoredDeadLetter } from '../types.ts';
+import { amqpSecurity, toAmqpRefusal } from './connection.ts';
 import { fromAmqpHeaders, keyFromHeaders } from './headers.ts';
 
 export interface RabbitmqDeadLetterConfig {
   /** `amqp://user:pass@host:5672/vhost` or `amqps://…`. */
   readonly url: string;
   readonly queue: string;
+  /** TLS of an `amqps://` URL and the login mechanism, as in the connector's `deadLetter`. */
+  readonly tls?: BrokerTlsConfig | undefined;
+  readonly auth?: 'plain' | 'external' | undefined;
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -31,11 +36,18 @@ export function createRabbitmqDeadLetterStore(config: RabbitmqDeadLetterConfig):
     name: config.queue,
     async open(mode) {
       const skip = mode.kind === 'browse' && mode.cursor !== undefined ? decodeCursor(mode.cursor) : 0;
+      const security = amqpSecurity({ tls: config.tls, auth: config.auth ?? 'plain' });
       let model: ChannelModel;
       try {
-        model = await connect(config.url, { noDelay: true, timeout: CONNECT_TIMEOUT_MS, clientProperties: { connection_name: `modelbridge dlq reader ${config.queue}` } });
+        model = await connect(config.url, {
+          ...security.tls,
+          ...(security.external ? { credentials: credentials.external() } : {}),
+          noDelay: true,
+          timeout: CONNECT_TIMEOUT_MS,
+          clientProperties: { connection_name: `modelbridge dlq reader ${config.queue}` },
+        });
       } catch (error) {
-        throw new Error(`cannot connect to RabbitMQ for ${config.queue}`, { cause: error });
+        throw toAmqpRefusal(error, 'receive') ?? new Error(`cannot connect to RabbitMQ for ${config.queue}`, { cause: error });
       }
       let lost: Error | undefined;
       model.on('error', (error: Error) => (lost = error));

@@ -6,7 +6,7 @@
  */
 import type { InboundMessage } from '../../connectors/types.ts';
 import type { DeadLetterStoreConfig } from '../../connectors/registry.ts';
-import type { ConnectorConfig, SinkConfig } from '../../schemas/connector-config.ts';
+import type { ConnectorConfig, RabbitmqSinkConfig, RabbitmqSourceConfig, SinkConfig } from '../../schemas/connector-config.ts';
 import { DLQ_HEADERS } from '../../schemas/dead-letter.ts';
 import { headerText } from './bookkeeping.ts';
 import { ReplayError } from './types.ts';
@@ -71,7 +71,7 @@ function parkingLotName(sink: SinkConfig): string {
 function storeConfig(connector: ConnectorConfig, name: string): DeadLetterStoreConfig {
   const dl = connector.deadLetter;
   if (dl.kind === 'kafka') return { kind: 'kafka', brokers: dl.brokers, clientId: dl.clientId, ssl: dl.ssl, sasl: dl.sasl, topic: name };
-  if (dl.kind === 'rabbitmq') return { kind: 'rabbitmq', url: dl.url, queue: name };
+  if (dl.kind === 'rabbitmq') return { kind: 'rabbitmq', url: dl.url, queue: name, tls: dl.tls, auth: dl.auth };
   return { kind: 'memory', stream: name };
 }
 
@@ -94,6 +94,11 @@ export function readPlan(connectors: readonly ConnectorConfig[], from: DeadLette
   return { connector, store: storeConfig(connector, name), parkingLot };
 }
 
+/** A sink on the broker of a RabbitMQ source: its URL, TLS and login. */
+function amqpConnection(source: RabbitmqSourceConfig): Omit<RabbitmqSinkConfig, 'exchange' | 'routingKey'> {
+  return { kind: 'rabbitmq', url: source.url, tls: source.tls, auth: source.auth, maxMessageBytes: 16_777_216, reconnectDelay: source.reconnectDelay };
+}
+
 /** Sources of every configured connector on the same broker kind, for origin checks. */
 function originRoute(connectors: readonly ConnectorConfig[], message: InboundMessage): Route | { refused: string } {
   const transport = headerText(message.headers, DLQ_HEADERS.originTransport);
@@ -109,7 +114,7 @@ function originRoute(connectors: readonly ConnectorConfig[], message: InboundMes
     const queue = headerText(message.headers, DLQ_HEADERS.originQueue);
     const source = connectors.map((c) => c.source).find((s) => s.kind === 'rabbitmq' && s.queue === queue);
     if (source?.kind !== 'rabbitmq') return { refused: `origin queue ${queue ?? '(none)'} is not the source of a configured connector` };
-    return { sink: { kind: 'rabbitmq', url: source.url, tls: source.tls, auth: source.auth, exchange: '', routingKey: source.queue, maxMessageBytes: 16_777_216, reconnectDelay: source.reconnectDelay }, destination: source.queue };
+    return { sink: { ...amqpConnection(source), exchange: '', routingKey: source.queue }, destination: source.queue };
   }
   if (transport === 'memory') {
     const stream = headerText(message.headers, DLQ_HEADERS.originTopic);
@@ -135,7 +140,7 @@ function namedRoute(connector: ConnectorConfig, target: Exclude<ReplayTarget, { 
     return { sink: { kind: 'kafka', brokers: source.brokers, clientId: source.clientId, ssl: source.ssl, sasl: source.sasl, topic: target.topic, maxMessageBytes: source.maxMessageBytes }, destination: target.topic };
   }
   if (target.kind === 'rabbitmq' && source.kind === 'rabbitmq') {
-    return { sink: { kind: 'rabbitmq', url: source.url, tls: source.tls, auth: source.auth, exchange: target.exchange, routingKey: target.routingKey, maxMessageBytes: 16_777_216, reconnectDelay: source.reconnectDelay }, destination: target.routingKey };
+    return { sink: { ...amqpConnection(source), exchange: target.exchange, routingKey: target.routingKey }, destination: target.routingKey };
   }
   throw new ReplayError('TARGET_NOT_ALLOWED', `a ${target.kind} target needs a connector whose source is ${target.kind}`);
 }
