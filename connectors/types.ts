@@ -134,6 +134,12 @@ export interface Decoder {
    * configured to pass through). Absent means every event is enriched.
    */
   passThrough?(event: CanonicalEvent): boolean;
+  /**
+   * How events of `type` get their partition key, in words, or `undefined` when no rule covers the type
+   * (its events are keyed by the message key, else by their own id). Used by `validate`; absent means the
+   * decoder cannot tell.
+   */
+  keyRule?(type: string): string | undefined;
 }
 
 /** Inference request after mapping: named inputs, each a scalar or a (nested) array. */

@@ -158,8 +158,24 @@ export const decodeSchema = z
     format: z.enum(DECODE_FORMATS).default('cloudevents'),
     /** json: path of the event id in the payload (default: a CloudEvent-ish `id`, else transport key + position). */
     idPath: z.string().min(1).optional(),
-    /** json, sap-idoc, salesforce-platform-event: path of the partition key in the payload (overrides the built-in rule). */
+    /**
+     * Every format: the partition key, as a dot path (`order.id`, `segments.E1EDK01[0].BELNR`) or a JSONata
+     * expression into the event's data (IDocs: `{idocType, control, segments}`). Overrides the built-in
+     * key rule; an event where it gives no single string or number is INVALID_EVENT.
+     */
     keyPath: z.string().min(1).optional(),
+    /**
+     * Event types this connector expects (CloudEvent `type`, e.g. `sap.s4.beh.FreightOrder.Created.v1`,
+     * `sap.idoc.ZMMSTOCKRECON_01.ZMMSTOCKRECON`). Documentation for readers and for `validate`, which warns
+     * about each type that no key rule covers (its events would be ordered by nothing but their own id).
+     */
+    types: z.array(z.string().min(1)).optional(),
+    /**
+     * cloudevents, sap-event: accept `time` values that are not RFC 3339 but unambiguous in form
+     * (`2018-04-08 08:31:00`, no zone read as UTC, `+0200`, SAP's `YYYYMMDDhhmmss`), normalised to RFC 3339
+     * with the original kept in the `originaltime` extension. Off unless true: such events are INVALID_EVENT.
+     */
+    lenientTime: z.boolean().optional(),
     /** json: CloudEvent `type` to give the events. */
     type: z.string().min(1).default('com.modelbridge.json'),
     /** sap-idoc: parser limits and typing of fields. */

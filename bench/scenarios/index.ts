@@ -3,6 +3,7 @@ import { backlogMemoryScenario } from './backlog-memory.ts';
 import { batchingScenario } from './batching.ts';
 import { grpcVsHttpScenario } from './grpc-vs-http.ts';
 import { latencyScenario } from './latency.ts';
+import { losslessJsonScenario } from './lossless-json.ts';
 import { overheadScenario } from './overhead.ts';
 import { replayRateKafkaScenario, replayRateRabbitmqScenario } from './replay-rate.ts';
 import type { Scenario } from './scenario.ts';
@@ -21,5 +22,6 @@ export function allScenarios(): Scenario[] {
     backlogMemoryScenario,
     replayRateKafkaScenario,
     replayRateRabbitmqScenario,
+    losslessJsonScenario,
   ];
 }

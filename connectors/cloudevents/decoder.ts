@@ -9,6 +9,10 @@
  * - anything else, and structured `data_base64`: a `Buffer` with the exact bytes. Bytes never turn
  *   into a string just because they happen to be valid UTF-8, so Avro/Protobuf data keeps one type.
  * A binary-mode message without a value is an event without `data` (the binding's tombstone).
+ *
+ * JSON is parsed losslessly: integers beyond 2^53 become their exact decimal text. `partitionkey`: the
+ * value of `decode.keyPath` in `data` when configured, else the `partitionkey` attribute, else the message
+ * key. `decode.lenientTime` accepts plain but non-RFC 3339 `time` values (see {@link applyLenientTime}).
  */
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { ModelbridgeError } from '../errors.ts';
@@ -29,12 +33,19 @@ import {
 import type { Decoder, InboundMessage } from '../types.ts';
 import { ATTRIBUTE_NAME, assertCanonicalEvent } from './attributes.ts';
 import type { DecodeConfig } from '../json/decoder.ts';
+import { compileKeyPath, configuredKey } from '../json/key-expression.ts';
+import { applyLenientTime } from './lenient-time.ts';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** Creates the CloudEvents decoder. The `decode` options of the json format do not apply. */
-export function createCloudEventsDecoder(_config: DecodeConfig): Decoder {
+/**
+ * Creates the CloudEvents decoder. Of the `decode` options, `keyPath` and `lenientTime` apply.
+ * @throws ConfigError when `decode.keyPath` is malformed.
+ */
+export function createCloudEventsDecoder(config: DecodeConfig): Decoder {
   const utf8 = createUtf8Decoder();
+  const keyPath = compileKeyPath(config.keyPath);
+  const lenientTime = config.lenientTime === true;
 
   function structured(message: InboundMessage, contentType: string): Record<string, unknown> {
     const type = mediaType(contentType);
@@ -104,12 +115,18 @@ export function createCloudEventsDecoder(_config: DecodeConfig): Decoder {
       const valid = validTraceparent(traceparent);
       if (valid !== undefined) event.traceparent = valid;
       else if (event.traceparent !== undefined) delete event.traceparent;
-      if (event.partitionkey === undefined) {
+      if (keyPath) {
+        event.partitionkey = configuredKey(keyPath, event.data);
+      } else if (event.partitionkey === undefined) {
         const key = keyText(utf8, message.key);
         if (key !== undefined) event.partitionkey = key;
       }
+      if (lenientTime) applyLenientTime(event);
       assertCanonicalEvent(event);
       return event;
+    },
+    keyRule(): string {
+      return config.keyPath === undefined ? 'the partitionkey attribute, else the message key' : `decode.keyPath ${config.keyPath}`;
     },
   };
 }

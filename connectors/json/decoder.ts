@@ -2,28 +2,28 @@
  * The `json` decoder: any JSON object → canonical event. The payload becomes `data` unchanged;
  * the envelope comes from the configuration and the transport.
  */
-import { createHash } from 'node:crypto';
-import { ConfigError } from '../../schemas/config-error.ts';
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { ModelbridgeError } from '../errors.ts';
 import type { Decoder, InboundMessage } from '../types.ts';
 import { compileFieldPath, readFieldPath, type FieldPath } from './field-path.ts';
+import { compileKeyPath, configuredKey } from './key-expression.ts';
 import {
   contentTypeOf,
   createUtf8Decoder,
   decodeUtf8,
-  findHeader,
-  headerText,
   isJsonMediaType,
   isJsonObject,
   keyText,
   kindOf,
   mediaType,
   messageTraceparent,
+  originName,
   parseJson,
+  transportId,
   transportTime,
 } from './payload.ts';
+import { ConfigError } from '../../schemas/config-error.ts';
 
 export type DecodeConfig = ConnectorConfig['decode'];
 
@@ -36,8 +36,9 @@ const MAX_ID_LENGTH = 1024;
  *   else the transport position: Kafka `topic:partition:offset`, memory `stream:sequence`, AMQP the
  *   `message-id` header or, lacking one, `sha256:<hex of the payload>` (delivery tags are not stable
  *   across redeliveries, a content hash is).
- * - `partitionkey`: the value at `keyPath` (which must then exist), else the message key as UTF-8
- *   (base64 when the key is not UTF-8).
+ * - `partitionkey`: the value at `keyPath` (a path or JSONata expression; it must then give a value),
+ *   else the message key as UTF-8 (base64 when the key is not UTF-8).
+ * - Integers beyond 2^53 in the payload stay exact, as decimal strings (see {@link parseJson}).
  * - `source`: `/modelbridge/json/<topic | queue | stream>`; `type`: `config.type`; `time`: the
  *   message timestamp; `traceparent`: a well-formed `traceparent` header.
  *
@@ -45,7 +46,7 @@ const MAX_ID_LENGTH = 1024;
  */
 export function createJsonDecoder(config: DecodeConfig): Decoder {
   const idPath = compile(config.idPath, 'decode.idPath');
-  const keyPath = compile(config.keyPath, 'decode.keyPath');
+  const keyPath = compileKeyPath(config.keyPath);
   const utf8 = createUtf8Decoder();
   const type = config.type;
 
@@ -68,7 +69,7 @@ export function createJsonDecoder(config: DecodeConfig): Decoder {
         type,
         datacontenttype: 'application/json',
       };
-      const partitionkey = keyPath ? field(data, keyPath, 'keyPath') : keyText(utf8, message.key);
+      const partitionkey = keyPath ? configuredKey(keyPath, data) : keyText(utf8, message.key);
       if (partitionkey !== undefined) event.partitionkey = partitionkey;
       const time = transportTime(message);
       if (time !== undefined) event.time = time;
@@ -76,6 +77,9 @@ export function createJsonDecoder(config: DecodeConfig): Decoder {
       if (traceparent !== undefined) event.traceparent = traceparent;
       event.data = data;
       return event;
+    },
+    keyRule(): string | undefined {
+      return config.keyPath === undefined ? undefined : `decode.keyPath ${config.keyPath}`;
     },
   };
 }
@@ -104,23 +108,5 @@ function eventId(message: InboundMessage, data: Record<string, unknown>, idPath:
   if (idPath) return field(data, idPath, 'idPath');
   // A present but unusable `id` is an error, not a reason to invent one: downstream de-duplicates on it.
   if (data.id !== undefined && data.id !== null) return field(data, PAYLOAD_ID, 'id field');
-  const { origin } = message;
-  switch (origin.transport) {
-    case 'kafka':
-      return `${origin.topic}:${origin.partition}:${origin.offset}`;
-    case 'memory':
-      return `${origin.stream}:${origin.sequence}`;
-    case 'amqp': {
-      const messageId = headerText(findHeader(message.headers, 'message-id'));
-      if (messageId !== undefined && messageId !== '' && messageId.length <= MAX_ID_LENGTH) return messageId;
-      return `sha256:${createHash('sha256').update(message.value ?? Buffer.alloc(0)).digest('hex')}`;
-    }
-  }
-}
-
-function originName(message: InboundMessage): string {
-  const { origin } = message;
-  if (origin.transport === 'kafka') return origin.topic;
-  if (origin.transport === 'amqp') return origin.queue;
-  return origin.stream;
+  return transportId(message);
 }

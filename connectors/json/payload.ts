@@ -2,6 +2,7 @@
  * Per-message helpers shared by the JSON and CloudEvents decoders: content types, UTF-8, JSON,
  * keys, trace context. Hot path: no regex is compiled per call, nothing is allocated that is not returned.
  */
+import { createHash } from 'node:crypto';
 import { TextDecoder } from 'node:util';
 import { ModelbridgeError } from '../errors.ts';
 import type { HeaderValue, Headers, InboundMessage } from '../types.ts';
@@ -61,14 +62,54 @@ export function decodeUtf8(utf8: TextDecoder, bytes: Uint8Array, what = 'payload
 }
 
 const JSON_POSITION = /at position (\d+)/;
+/**
+ * An integer literal of 16 or more digits where a JSON value starts (after `:`, `[` or `,`) and ending
+ * where a value ends: the only literals a double may not hold exactly. A leading zero is left alone, so
+ * that invalid JSON stays invalid.
+ */
+const LONG_INTEGER = /([:[,]\s*)(-?[1-9]\d{15,})(?=\s*[,\]}])/g;
 
 /**
- * `JSON.parse` with failures as MALFORMED_PAYLOAD. The engine's message quotes the payload, which may
- * hold personal data or secrets and ends up in dead-letter headers, so only the position is kept.
+ * The text with every integer literal beyond ±2^53 turned into a JSON string of its digits, or
+ * `undefined` when there is none. Matches inside JSON strings are skipped by tracking, from one match to
+ * the next, whether the position is inside a string (unescaped quotes counted with `indexOf`).
+ */
+function quoteLongIntegers(text: string): string | undefined {
+  LONG_INTEGER.lastIndex = 0;
+  let match = LONG_INTEGER.exec(text);
+  if (match === null) return undefined;
+  let out: string | undefined;
+  let copied = 0;
+  let scanned = 0;
+  let inString = false;
+  for (; match !== null; match = LONG_INTEGER.exec(text)) {
+    const start = match.index + match[1]!.length;
+    const digits = match[2]!;
+    for (let quote = text.indexOf('"', scanned); quote !== -1 && quote < start; quote = text.indexOf('"', quote + 1)) {
+      let backslashes = 0;
+      while (text.charCodeAt(quote - 1 - backslashes) === 92) backslashes++;
+      if (backslashes % 2 === 0) inString = !inString;
+    }
+    scanned = start;
+    if (inString || Number.isSafeInteger(Number(digits))) continue;
+    out = `${out ?? ''}${text.slice(copied, start)}"${digits}"`;
+    copied = start + digits.length;
+  }
+  return out === undefined ? undefined : out + text.slice(copied);
+}
+
+/**
+ * Lossless `JSON.parse`: an integer that a double cannot hold exactly (beyond ±2^53, e.g. a CDC
+ * `commitNumber` of 1725357365187780609) becomes its exact decimal text, a string, which survives
+ * re-encoding as JSON unchanged; every other value parses as usual. The literals are quoted before
+ * parsing rather than revived (Node 24's reviver `context.source` would do it too, at about nine times
+ * the cost of the parse: see the lossless-json benchmark). Failures are MALFORMED_PAYLOAD. The engine's
+ * message quotes the payload, which may hold personal data or secrets and ends up in dead-letter
+ * headers, so only the position is kept (positions refer to the text after quoting).
  */
 export function parseJson(text: string, what = 'payload'): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(quoteLongIntegers(text) ?? text);
   } catch (error) {
     const position = error instanceof Error ? JSON_POSITION.exec(error.message)?.[1] : undefined;
     const where = position === undefined ? (text.trim() === '' ? ' (empty)' : ' (truncated?)') : ` at position ${position}`;
@@ -123,4 +164,34 @@ export function transportTime(message: InboundMessage): string | undefined {
   if (message.timestamp === undefined || !Number.isFinite(message.timestamp)) return undefined;
   const time = new Date(message.timestamp);
   return Number.isNaN(time.getTime()) ? undefined : time.toISOString();
+}
+
+const MAX_ID_LENGTH = 1024;
+
+/**
+ * An event id from where the message sits, stable across redelivery: Kafka `topic:partition:offset`,
+ * memory `stream:sequence`, AMQP the `message-id` header or, lacking one, `sha256:<hex of the payload>`
+ * (delivery tags change on redelivery, a content hash does not).
+ */
+export function transportId(message: InboundMessage): string {
+  const { origin } = message;
+  switch (origin.transport) {
+    case 'kafka':
+      return `${origin.topic}:${origin.partition}:${origin.offset}`;
+    case 'memory':
+      return `${origin.stream}:${origin.sequence}`;
+    case 'amqp': {
+      const messageId = headerText(findHeader(message.headers, 'message-id'));
+      if (messageId !== undefined && messageId !== '' && messageId.length <= MAX_ID_LENGTH) return messageId;
+      return `sha256:${createHash('sha256').update(message.value ?? Buffer.alloc(0)).digest('hex')}`;
+    }
+  }
+}
+
+/** The topic, queue or stream the message came from. */
+export function originName(message: InboundMessage): string {
+  const { origin } = message;
+  if (origin.transport === 'kafka') return origin.topic;
+  if (origin.transport === 'amqp') return origin.queue;
+  return origin.stream;
 }

@@ -6,7 +6,7 @@
  *   per shape and record ids repeat across changes);
  * - `type`: `com.salesforce.cdc.<Entity>ChangeEvent`; `source`: `/salesforce/<org>/data/<Entity>ChangeEvent`;
  *   `time`: `commitTimestamp`; extensions `changetype` (`CREATE`, `GAP_UPDATE`, …) and `replayid` when known;
- * - `partitionkey`: the first of `recordIds`. A merged event (several records changed alike in one
+ * - `partitionkey`: the value of `decode.keyPath` in `data` when configured, else the first of `recordIds`. A merged event (several records changed alike in one
  *   transaction) stays one event with every id in `data.ChangeEventHeader.recordIds`, keyed by its first
  *   id; a wildcard id (`001*`, after a field-type conversion) and the overflow id `000000000000000AAA`
  *   are used as they come. `subject`: the record id, only when the event is about exactly one record;
@@ -22,6 +22,7 @@ import type { CanonicalEvent } from '../../schemas/event.ts';
 import { assertCanonicalEvent } from '../cloudevents/attributes.ts';
 import { ModelbridgeError } from '../errors.ts';
 import type { DecodeConfig } from '../json/decoder.ts';
+import { compileKeyPath, configuredKey } from '../json/key-expression.ts';
 import { messageTraceparent } from '../json/payload.ts';
 import type { Decoder, InboundMessage } from '../types.ts';
 import { changeEventName, readChangeHeader, type ChangeHeader } from './change-header.ts';
@@ -39,6 +40,7 @@ export function createSalesforceCdcDecoder(config: DecodeConfig, options: Salesf
   const passOverflows = config.salesforce?.overflowEvents === 'pass-through';
   const readJson = createJsonReader();
   const source = sourcePrefix(options);
+  const keyPath = compileKeyPath(config.keyPath);
 
   return {
     format: 'salesforce-cdc',
@@ -66,8 +68,12 @@ export function createSalesforceCdcDecoder(config: DecodeConfig, options: Salesf
       const traceparent = messageTraceparent(message);
       if (traceparent !== undefined) event.traceparent = traceparent;
       event.data = eventData(body, header);
+      if (keyPath) event.partitionkey = configuredKey(keyPath, event.data);
       assertCanonicalEvent(event);
       return event;
+    },
+    keyRule(): string {
+      return config.keyPath === undefined ? 'the first of ChangeEventHeader.recordIds' : `decode.keyPath ${config.keyPath}`;
     },
     passThrough(event: CanonicalEvent): boolean {
       const changeType = event.changetype;

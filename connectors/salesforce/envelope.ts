@@ -5,7 +5,10 @@
  *   or its inner `{schema, payload, event}` without the wrapper;
  * - `connect`: the Confluent Salesforce connectors (flattened payload plus `ReplayId` as a string,
  *   `_ObjectType`, `_EventType`), schemaless or in the JsonConverter envelope `{schema:{…}, payload:{…}}`;
- * - `pubsub`: a Pub/Sub API event whose Avro payload was decoded to JSON: the fields at the top level.
+ * - `pubsub`: a Pub/Sub API event whose Avro payload was decoded to JSON: the fields at the top level, or
+ *   wrapped with its replay id as a popular Node client writes it: `{"replayId": …, "payload": {…}}`.
+ *
+ * JSON is parsed losslessly: a `commitNumber` or replay id beyond 2^53 stays exact, as a decimal string.
  */
 import { ModelbridgeError } from '../errors.ts';
 import { contentTypeOf, createUtf8Decoder, decodeUtf8, isJsonMediaType, isJsonObject, kindOf, mediaType, parseJson } from '../json/payload.ts';
@@ -47,6 +50,10 @@ export function createJsonReader(): (message: InboundMessage) => Record<string, 
 }
 
 export function readEnvelope(root: Record<string, unknown>): Envelope {
+  if (isPubSubWrapper(root)) {
+    const body = root.payload as Record<string, unknown>;
+    return { shape: 'pubsub', body, channel: undefined, replayId: text(root.replayId), eventUuid: text(body.EventUuid), objectType: undefined };
+  }
   const wrapped = isJsonObject(root.data) && isJsonObject(root.data.payload) ? root.data : undefined;
   const outer = wrapped ?? root;
   if (isJsonObject(outer.payload)) {
@@ -65,6 +72,11 @@ export function readEnvelope(root: Record<string, unknown>): Envelope {
   }
   if (root._ObjectType !== undefined || root.ReplayId !== undefined) return connectEnvelope(root);
   return { shape: 'pubsub', body: root, channel: undefined, replayId: undefined, eventUuid: text(root.EventUuid), objectType: undefined };
+}
+
+/** `{"replayId": …, "payload": {…}}` and nothing that marks CometD (`event`, `schema`) or Connect. */
+function isPubSubWrapper(root: Record<string, unknown>): boolean {
+  return root.replayId !== undefined && isJsonObject(root.payload) && root.event === undefined && root.schema === undefined && root.data === undefined && root.payload._ObjectType === undefined;
 }
 
 function connectEnvelope(body: Record<string, unknown>): Envelope {

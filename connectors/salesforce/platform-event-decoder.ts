@@ -2,26 +2,32 @@
  * The `salesforce-platform-event` decoder: platform events (`<Name>__e`) delivered by CometD, the Pub/Sub
  * API (Avro decoded to JSON) or the Confluent connector, to one canonical event:
  *
- * - `id`: `EventUuid` (CometD carries it in `data.event`), else the replay id;
+ * - `id`: `EventUuid` (CometD carries it in `data.event`; Pub/Sub API payloads have none), else the replay
+ *   id (CometD `event.replayId`, Connect `ReplayId`, a `{"replayId": …, "payload": …}` wrapper, or a
+ *   `replay-id` / `replay_id` / `replayid` header a bridge sets), else the transport position (Kafka
+ *   `topic:partition:offset`, AMQP `message-id` or a hash of the body): stable across redelivery;
  * - `type`: `com.salesforce.event.<Name>__e`; `source`: `/salesforce/<org>/event/<Name>__e`; the name
- *   comes from the CometD channel, the connector's `_ObjectType`, else a Kafka topic / AMQP queue whose
- *   last `.`- or `/`-separated part ends in `__e` (a Pub/Sub record does not name its event);
+ *   comes from the payload's `EventApiName`, the CometD channel when it is `/event/<Name>__e` (a custom
+ *   channel `…__chn` carries several event types), a `schema-name` / `schema_name` / `event-api-name`
+ *   header (the Avro schema's name or full name `com.sforce.eventbus.<Name>__e`), the connector's
+ *   `_ObjectType`, else a Kafka topic / AMQP queue whose last `.`- or `/`-separated part ends in `__e`;
  * - `time`: `CreatedDate` (ISO in CometD, epoch ms elsewhere); extension `replayid` when known;
- * - `partitionkey` and `subject`: the value at `decode.keyPath` when configured, else the first custom
- *   field whose name ends in `Id__c` (`Order_Id__c`, `AccountId__c`), else the message key;
+ * - `partitionkey` and `subject`: the value of `decode.keyPath` (a path or JSONata expression) when
+ *   configured, else the first custom field whose name ends in `Id__c` (`Order_Id__c`, `AccountId__c`),
+ *   else the message key;
  * - `data`: the event's fields, the same in every shape: `EventUuid` and `ReplayId` (string) included,
  *   `CreatedDate` as ISO, `CreatedById` in its 18-character form, without `_ObjectType`/`_EventType`.
  *
  * @throws ConfigError when `decode.keyPath` is malformed.
  */
-import { ConfigError } from '../../schemas/config-error.ts';
+import { isUtf8 } from 'node:buffer';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { assertCanonicalEvent } from '../cloudevents/attributes.ts';
 import { ModelbridgeError } from '../errors.ts';
 import type { DecodeConfig } from '../json/decoder.ts';
-import { compileFieldPath, readFieldPath, type FieldPath } from '../json/field-path.ts';
-import { createUtf8Decoder, keyText, messageTraceparent } from '../json/payload.ts';
-import type { Decoder, InboundMessage } from '../types.ts';
+import { compileKeyPath, configuredKey } from '../json/key-expression.ts';
+import { createUtf8Decoder, findHeader, keyText, messageTraceparent, originName, transportId } from '../json/payload.ts';
+import type { Decoder, HeaderValue, InboundMessage } from '../types.ts';
 import { createJsonReader, readEnvelope, text, type Envelope } from './envelope.ts';
 import { sourcePrefix, type SalesforceDecoderOptions } from './options.ts';
 import { define, isoTime, toId18, unwrapUnion } from './values.ts';
@@ -42,11 +48,11 @@ export function createSalesforcePlatformEventDecoder(config: DecodeConfig, optio
       const envelope = readEnvelope(readJson(message));
       const body = envelope.shape === 'pubsub' ? (unwrapUnion(envelope.body) as Record<string, unknown>) : envelope.body;
       if (body.ChangeEventHeader !== undefined) throw new ModelbridgeError('INVALID_EVENT', 'a Change Data Capture event, not a platform event: use decode format salesforce-cdc');
-      const name = eventName(envelope, message);
-      const id = envelope.eventUuid ?? envelope.replayId;
-      if (id === undefined) throw new ModelbridgeError('INVALID_EVENT', `platform event ${name} has neither EventUuid nor a replay id`);
+      const name = eventName(envelope, body, message);
+      const replayId = envelope.replayId ?? headerValue(message, REPLAY_ID_HEADERS);
+      const id = envelope.eventUuid ?? text(body.EventUuid) ?? replayId ?? transportId(message);
 
-      const data = eventData(body, envelope);
+      const data = eventData(body, envelope, replayId);
       const event: Record<string, unknown> = {
         specversion: '1.0',
         id,
@@ -60,57 +66,73 @@ export function createSalesforcePlatformEventDecoder(config: DecodeConfig, optio
         data.CreatedDate = time;
         event.time = time;
       }
-      const key = keyPath ? configuredKey(data, keyPath) : obviousKey(data);
+      const key = keyPath ? configuredKey(keyPath, data) : obviousKey(data);
       if (key !== undefined) event.subject = key;
       const partitionkey = key ?? keyText(utf8, message.key);
       if (partitionkey !== undefined) event.partitionkey = partitionkey;
-      if (envelope.replayId !== undefined) event.replayid = envelope.replayId;
+      if (replayId !== undefined) event.replayid = replayId;
       const traceparent = messageTraceparent(message);
       if (traceparent !== undefined) event.traceparent = traceparent;
       event.data = data;
       assertCanonicalEvent(event);
       return event;
     },
+    keyRule(): string | undefined {
+      return config.keyPath === undefined ? undefined : `decode.keyPath ${config.keyPath}`;
+    },
   };
 }
 
-function eventName(envelope: Envelope, message: InboundMessage): string {
-  const { origin } = message;
-  const candidates = [
-    envelope.channel?.startsWith('/event/') ? envelope.channel.slice(7) : undefined,
-    envelope.objectType,
-    lastPart(origin.transport === 'kafka' ? origin.topic : origin.transport === 'amqp' ? origin.queue : origin.stream),
-  ];
-  for (const candidate of candidates) if (candidate !== undefined && EVENT_NAME.test(candidate)) return candidate;
-  throw new ModelbridgeError('INVALID_EVENT', 'cannot tell which platform event this is: no /event/<Name>__e channel, no _ObjectType, and the topic or queue name does not end in __e');
+/** Header names a bridge uses for the replay id and the event's schema name, compared case-insensitively. */
+const REPLAY_ID_HEADERS = ['replay-id', 'replay_id', 'replayid'];
+const SCHEMA_NAME_HEADERS = ['schema-name', 'schema_name', 'schemaname', 'event-api-name', 'eventapiname'];
+
+function eventName(envelope: Envelope, body: Record<string, unknown>, message: InboundMessage): string {
+  // Cheapest first; the header scans run only for events that name themselves nowhere else.
+  const apiName = text(body.EventApiName);
+  if (isEventName(apiName)) return apiName;
+  const channel = envelope.channel?.startsWith('/event/') ? envelope.channel.slice(7) : undefined;
+  if (isEventName(channel)) return channel;
+  const schemaName = headerValue(message, SCHEMA_NAME_HEADERS);
+  const fromHeader = schemaName === undefined ? undefined : lastPart(schemaName);
+  if (isEventName(fromHeader)) return fromHeader;
+  if (isEventName(envelope.objectType)) return envelope.objectType;
+  const fromOrigin = lastPart(originName(message));
+  if (isEventName(fromOrigin)) return fromOrigin;
+  throw new ModelbridgeError(
+    'INVALID_EVENT',
+    'cannot tell which platform event this is: no EventApiName, no /event/<Name>__e channel, no schema-name header, no _ObjectType, and the topic or queue name does not end in __e',
+  );
+}
+
+function isEventName(name: string | undefined): name is string {
+  return name !== undefined && EVENT_NAME.test(name);
+}
+
+/** The first of `names` present as a header, as text (bytes that are not UTF-8 as base64). */
+function headerValue(message: InboundMessage, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value: HeaderValue | undefined = findHeader(message.headers, name);
+    if (value === undefined) continue;
+    const found = Buffer.isBuffer(value) ? (isUtf8(value) ? value.toString('utf8') : value.toString('base64')) : text(value);
+    if (found !== undefined && found.trim() !== '') return found.trim();
+  }
+  return undefined;
 }
 
 function lastPart(name: string): string {
   return name.slice(Math.max(name.lastIndexOf('.'), name.lastIndexOf('/')) + 1);
 }
 
-function eventData(body: Record<string, unknown>, envelope: Envelope): Record<string, unknown> {
+function eventData(body: Record<string, unknown>, envelope: Envelope, replayId: string | undefined): Record<string, unknown> {
   const data: Record<string, unknown> = {};
   for (const key in body) {
     if (DROPPED.has(key)) continue;
     define(data, key, key === 'CreatedById' ? toId18(body[key]) : body[key]);
   }
   if (envelope.eventUuid !== undefined) data.EventUuid = envelope.eventUuid;
-  if (envelope.replayId !== undefined) data.ReplayId = envelope.replayId;
+  if (replayId !== undefined) data.ReplayId = replayId;
   return data;
-}
-
-function compileKeyPath(path: string | undefined): (FieldPath & { source: string }) | undefined {
-  if (path === undefined) return undefined;
-  const compiled = compileFieldPath(path);
-  if (typeof compiled === 'string') throw new ConfigError([{ path: 'decode.keyPath', message: compiled }]);
-  return Object.assign([...compiled], { source: path });
-}
-
-function configuredKey(data: unknown, path: FieldPath & { source: string }): string {
-  const key = text(readFieldPath(data, path));
-  if (key === undefined) throw new ModelbridgeError('INVALID_EVENT', `keyPath "${path.source}" must hold a non-empty string or a number`);
-  return key;
 }
 
 function obviousKey(data: Record<string, unknown>): string | undefined {

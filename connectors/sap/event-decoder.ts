@@ -6,8 +6,11 @@
  *   not at all (SAP bridges do), unless the message carries binary-mode `ce_*` / `cloudEvents_*` headers;
  * - `source` stays the relative URI-reference SAP sends (`/default/sap.s4.beh/S4HCLNT100`);
  * - SAP extensions (`sappassport`, …) are kept as they are;
- * - `partitionkey`: an explicit `partitionkey` attribute, else the business object key from `data`
- *   (see {@link businessKey}), else the message key. `subject` is left as sent (S/4 does not set it).
+ * - `partitionkey`: the value of `decode.keyPath` in `data` when configured, else an explicit
+ *   `partitionkey` attribute, else the business object key from `data` (see {@link businessKey}), else
+ *   `subject` (SAP products other than S/4 put the object id there), else the message key. Lacking all,
+ *   the worker orders the event by its own id and counts it. `subject` is left as sent;
+ * - `time`: RFC 3339, or with `decode.lenientTime` the plain forms SAP also publishes.
  */
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { createCloudEventsDecoder } from '../cloudevents/decoder.ts';
@@ -15,7 +18,7 @@ import { ModelbridgeError } from '../errors.ts';
 import type { DecodeConfig } from '../json/decoder.ts';
 import { contentTypeOf, createUtf8Decoder, isJsonMediaType, keyText, mediaType } from '../json/payload.ts';
 import type { Decoder, Headers, InboundMessage } from '../types.ts';
-import { businessKey } from './business-key.ts';
+import { businessKey, businessKeyRule } from './business-key.ts';
 
 const STRUCTURED = 'application/cloudevents+json';
 
@@ -23,6 +26,7 @@ const STRUCTURED = 'application/cloudevents+json';
 export function createSapEventDecoder(config: DecodeConfig): Decoder {
   const cloudEvents = createCloudEventsDecoder(config);
   const utf8 = createUtf8Decoder();
+  const keyPath = config.keyPath === undefined ? undefined : `decode.keyPath ${config.keyPath}`;
 
   return {
     format: 'sap-event',
@@ -32,10 +36,13 @@ export function createSapEventDecoder(config: DecodeConfig): Decoder {
       // The message key is applied here, after the business key, not by the cloudevents decoder.
       const event = cloudEvents.decode({ ...message, key: null, contentType: structured ? STRUCTURED : message.contentType });
       if (event.partitionkey === undefined) {
-        const key = businessKey(event.type, event.data) ?? keyText(utf8, message.key);
+        const key = businessKey(event.type, event.data) ?? event.subject ?? keyText(utf8, message.key);
         if (key !== undefined) event.partitionkey = key;
       }
       return event;
+    },
+    keyRule(type: string): string | undefined {
+      return keyPath ?? businessKeyRule(type);
     },
   };
 }

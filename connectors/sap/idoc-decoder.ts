@@ -4,24 +4,27 @@
  *
  * - `id`: the control record's `DOCNUM`, unchanged (zero-padded);
  * - `type`: `sap.idoc.<IDOCTYP>.<MESTYP>` (`sap.idoc.ORDERS05.ORDERS`), or `sap.idoc.<IDOCTYP>` without
- *   a message type; `source`: `/sap/idoc/<SNDPRT>/<SNDPRN>` (the sending partner, e.g. `/sap/idoc/LS/EQ2CLNT100`);
+ *   a message type;
+ * - `source`: the sending partner, `/sap/idoc/<SNDPRT>/<SNDPRN>` (`/sap/idoc/LS/EQ2CLNT100`); when the
+ *   partner type or number is blank (B2B integration content often leaves SNDPRT blank), built from what
+ *   is there: `/sap/idoc/port/<SNDPOR>/partner/<SNDPRN>/client/<MANDT>`, blank parts left out;
  * - `partitionkey` and `subject`: the business document key, so that every IDoc about one order or one
  *   customer is processed in order (ORDERS/ORDCHG/INVOIC: `E1EDK01.BELNR`, DEBMAS: `E1KNA1M.KUNNR`,
- *   CREMAS: `E1LFA1M.LIFNR`, MATMAS: `E1MARAM.MATNR`, DELVRY: `E1EDL20.VBELN`); `decode.keyPath` overrides it;
- *   for other types, or when the key segment is missing, `DOCNUM` (IDocs then run in parallel);
+ *   CREMAS: `E1LFA1M.LIFNR`, MATMAS: `E1MARAM.MATNR`, DELVRY: `E1EDL20.VBELN`); `decode.keyPath` (a path
+ *   or JSONata expression into `data`) overrides it; for other types, custom `Z…` types included, or when
+ *   the key segment is missing, `DOCNUM` (IDocs then run in parallel, unordered);
  * - `time`: the message timestamp. `CREDAT`/`CRETIM` are in the sending system's local time zone, which
  *   the IDoc does not state, so they stay in `data.control` and are not turned into a UTC instant;
- * - `data`: `{ idocType, control: {EDI_DC40 fields, strings}, segments: {name: [occurrences]} }`.
+ * - `data`: `{ idocType, control: {EDI_DC40 fields, trimmed strings}, segments: {name: [occurrences]} }`.
  *
  * Safety: see {@link guardXml}; the parser never processes entities.
  */
 import { XMLParser } from 'fast-xml-parser';
-import { ConfigError } from '../../schemas/config-error.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { assertCanonicalEvent } from '../cloudevents/attributes.ts';
 import { isModelbridgeError, ModelbridgeError } from '../errors.ts';
 import type { DecodeConfig } from '../json/decoder.ts';
-import { compileFieldPath, readFieldPath, type FieldPath } from '../json/field-path.ts';
+import { compileKeyPath, configuredKey } from '../json/key-expression.ts';
 import { contentTypeOf, createUtf8Decoder, decodeUtf8, isTextContentType, mediaType, messageTraceparent, transportTime } from '../json/payload.ts';
 import type { Decoder, InboundMessage } from '../types.ts';
 import { compileFieldTypes } from './idoc-fields.ts';
@@ -54,6 +57,7 @@ export function createIdocDecoder(config: DecodeConfig, options: IdocDecoderOpti
   const limits = { maxDepth: config.idoc?.maxDepth ?? DEFAULT_MAX_DEPTH, maxElements: options.maxElements ?? DEFAULT_MAX_ELEMENTS };
   const types = compileFieldTypes(config.idoc?.typedFields);
   const keyPath = compileKeyPath(config.keyPath);
+  const keyPathRule = config.keyPath === undefined ? undefined : `decode.keyPath ${config.keyPath}`;
   const utf8 = createUtf8Decoder();
   const parser = new XMLParser({
     preserveOrder: true,
@@ -103,12 +107,12 @@ export function createIdocDecoder(config: DecodeConfig, options: IdocDecoderOpti
       const event: Record<string, unknown> = {
         specversion: '1.0',
         id: docnum,
-        source: `/sap/idoc/${encodeURIComponent(required(control, 'SNDPRT'))}/${encodeURIComponent(required(control, 'SNDPRN'))}`,
+        source: senderSource(control),
         type: mestyp ? `sap.idoc.${idoctyp}.${mestyp}` : `sap.idoc.${idoctyp}`,
         datacontenttype: 'application/json',
       };
       const data = { idocType, control, segments };
-      const key = keyPath ? configuredKey(data, keyPath) : businessKey(idoctyp, segments);
+      const key = keyPath ? configuredKey(keyPath, data) : businessKey(idoctyp, segments);
       event.partitionkey = key ?? docnum;
       if (key !== undefined) event.subject = key;
       const time = transportTime(message);
@@ -119,19 +123,18 @@ export function createIdocDecoder(config: DecodeConfig, options: IdocDecoderOpti
       assertCanonicalEvent(event);
       return event;
     },
+    keyRule(type: string): string | undefined {
+      if (keyPathRule !== undefined) return keyPathRule;
+      const idoctyp = type.startsWith('sap.idoc.') ? type.split('.')[2]! : type;
+      const key = BUSINESS_KEYS[idoctyp.replace(/\d+$/, '')];
+      return key === undefined ? undefined : `${key[0]}.${key[1]}`;
+    },
   };
 }
 
 function isXml(contentType: string): boolean {
   const type = mediaType(contentType);
   return type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml') || (type === 'text/plain' && isTextContentType(contentType));
-}
-
-function compileKeyPath(path: string | undefined): (FieldPath & { source: string }) | undefined {
-  if (path === undefined) return undefined;
-  const compiled = compileFieldPath(path);
-  if (typeof compiled === 'string') throw new ConfigError([{ path: 'decode.keyPath', message: compiled }]);
-  return Object.assign([...compiled], { source: path });
 }
 
 function rootElement(nodes: XmlNode[]): XmlNode {
@@ -159,7 +162,7 @@ function readIdoc(idoc: XmlNode, types: ReturnType<typeof compileFieldTypes>): {
   for (const node of nodes) {
     if (elementName(node) === 'EDI_DC40') {
       if (control !== undefined) throw new ModelbridgeError('INVALID_EVENT', 'IDoc has more than one control record EDI_DC40');
-      control = flatFields(children(node, 'EDI_DC40'), 'EDI_DC40');
+      control = trimmed(flatFields(children(node, 'EDI_DC40'), 'EDI_DC40'));
     } else {
       rest.push(node);
     }
@@ -168,8 +171,28 @@ function readIdoc(idoc: XmlNode, types: ReturnType<typeof compileFieldTypes>): {
   return { control, segments: segmentContent(rest, 'IDOC', types) };
 }
 
+/** Control values are fixed-width and padded (`INVOIC01      `); they are used trimmed everywhere. */
+function trimmed(fields: Record<string, string>): Record<string, string> {
+  for (const name in fields) fields[name] = fields[name]!.trim();
+  return fields;
+}
+
+/** The sending partner as a URI-reference, from whatever the control record names. */
+function senderSource(control: Record<string, string>): string {
+  const value = (field: string): string => (Object.hasOwn(control, field) ? control[field]! : '');
+  const type = value('SNDPRT');
+  const partner = value('SNDPRN');
+  if (type !== '' && partner !== '') return `/sap/idoc/${encodeURIComponent(type)}/${encodeURIComponent(partner)}`;
+  const parts: string[] = [];
+  for (const [label, field] of [['port', 'SNDPOR'], ['partner', 'SNDPRN'], ['client', 'MANDT']] as const) {
+    if (value(field) !== '') parts.push(`${label}/${encodeURIComponent(value(field))}`);
+  }
+  if (parts.length === 0) throw new ModelbridgeError('INVALID_EVENT', 'IDoc control record EDI_DC40 names no sender: SNDPRN, SNDPOR and MANDT are all blank');
+  return `/sap/idoc/${parts.join('/')}`;
+}
+
 function required(control: Record<string, string>, field: string): string {
-  const value = Object.hasOwn(control, field) ? control[field]!.trim() : '';
+  const value = Object.hasOwn(control, field) ? control[field]! : '';
   if (value === '') throw new ModelbridgeError('INVALID_EVENT', `IDoc control record EDI_DC40 has no ${field}`);
   return value;
 }
@@ -182,11 +205,4 @@ function businessKey(idoctyp: string, segments: Record<string, unknown>): string
   const value = first !== undefined && Object.hasOwn(first, key[1]) ? first[key[1]] : undefined;
   const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
   return text === '' || text.length > 1024 ? undefined : text;
-}
-
-function configuredKey(data: unknown, path: FieldPath & { source: string }): string {
-  const value = readFieldPath(data, path);
-  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' && Number.isFinite(value) ? String(value) : '';
-  if (text === '' || text.length > 1024) throw new ModelbridgeError('INVALID_EVENT', `keyPath "${path.source}" must hold a non-empty string or a number`);
-  return text;
 }

@@ -94,6 +94,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
 
   // Label children resolved once: the hot path does no label lookups.
   const consumed = metrics.consumed.labels(name);
+  const keyedById = metrics.keyedById.labels(name);
   const passedThrough = metrics.passedThrough.labels(name);
   const succeeded = metrics.succeeded.labels(name);
   const inFlightGauge = metrics.inFlight.labels(name);
@@ -163,6 +164,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       void fail(delivery, toModelbridgeError(thrown, 'decode'), undefined);
       return;
     }
+    if ((event.partitionkey ?? (message.key === null ? event.id : undefined)) === event.id) keyedById.inc();
     if (config.ordering === 'none') {
       void processEvent(delivery, event);
       return;

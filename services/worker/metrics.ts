@@ -24,6 +24,7 @@ export interface WorkerMetrics {
   readonly concurrencyLimit: Gauge<'connector' | 'backend' | 'model'>;
   readonly fallbackUsed: Counter<'connector' | 'backend' | 'model'>;
   readonly shadowRequests: Counter<'connector' | 'backend' | 'model' | 'outcome'>;
+  readonly keyedById: Counter<'connector'>;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -120,6 +121,12 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       name: 'modelbridge_shadow_requests_total',
       help: 'Shadow backend requests by outcome: agree, disagree (with the primary), error, skipped.',
       labelNames: ['connector', 'backend', 'model', 'outcome'],
+      registers,
+    }),
+    keyedById: new Counter({
+      name: 'modelbridge_events_keyed_by_id_total',
+      help: 'Decoded events whose ordering key fell back to their own event id (no business key, no message key): ordered with no other event.',
+      labelNames: ['connector'],
       registers,
     }),
   };

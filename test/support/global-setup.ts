@@ -29,7 +29,11 @@ const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (line: string): void => console.error(`[global-setup] ${line}`);
   const amqpUrl = process.env.AMQP_URL ?? DEFAULT_AMQP_URL;
-  const [kafka] = await Promise.all([kafkaBrokers(log), ensureRabbitmq(amqpUrl, log)]);
+  // One after the other: starting Kafka blocks the event loop for seconds (its storage format runs
+  // synchronously), long enough to time out a RabbitMQ probe running beside it and take a running
+  // broker for a stopped one.
+  await ensureRabbitmq(amqpUrl, log);
+  const kafka = await kafkaBrokers(log);
   project.provide('kafkaBrokers', kafka.brokers);
   project.provide('amqpUrl', amqpUrl);
   return kafka.stop;

@@ -43,7 +43,7 @@ describe('salesforce-platform-event decoder', () => {
     const keyed = createSalesforcePlatformEventDecoder({ format: 'salesforce-platform-event', type: 'unused', keyPath: 'Serial_Number__c' });
     expect(keyed.decode(message({ value: salesforceFixture('pe-cometd.json') })).partitionkey).toBe('12345');
     expectFailure(() => keyed.decode(message({ value: salesforceFixture('pe-connect.json') })), 'INVALID_EVENT');
-    expect(() => createSalesforcePlatformEventDecoder({ format: 'salesforce-platform-event', type: 'unused', keyPath: 'a[x]' })).toThrow(ConfigError);
+    expect(() => createSalesforcePlatformEventDecoder({ format: 'salesforce-platform-event', type: 'unused', keyPath: 'a[0' })).toThrow(ConfigError);
   });
 
   it('falls back to the replay id without EventUuid', () => {
@@ -51,9 +51,14 @@ describe('salesforce-platform-event decoder', () => {
     expect(decoder.decode(message({ json: { ...json, EventUuid: undefined } })).id).toBe('9004013');
   });
 
+  it('without EventUuid or replay id, takes the transport position as id, the same on redelivery', () => {
+    const delivery = (): ReturnType<typeof message> => message({ value: salesforceFixture('pe-pubsub.json'), origin: ORDERS_TOPIC });
+    expect(decoder.decode(delivery()).id).toBe('salesforce.Order_Shipped__e:0:1');
+    expect(decoder.decode(delivery()).id).toBe(decoder.decode(delivery()).id);
+  });
+
   it.each([
     ['no event name anywhere', message({ value: salesforceFixture('pe-pubsub.json') })],
-    ['no id at all', message({ json: { CreatedDate: 1, _ObjectType: 'X__e' } })],
     ['a bad CreatedDate', message({ json: { ...salesforceJson('pe-connect.json'), CreatedDate: 'soon' } })],
     ['a CDC event', message({ value: salesforceFixture('cdc-connect-create.json') })],
     ['a non-__e object type', message({ json: { ...salesforceJson('pe-connect.json'), _ObjectType: 'Account' } })],

@@ -164,11 +164,10 @@ describe('sap-idoc decoder, hostile XML', () => {
     expect(expectFailure(() => small.decode(xml(idoc('<Z1A SEGMENT="1"/>'.repeat(60)))), 'UNSAFE_PAYLOAD')).toMatch(/more than 50 elements/);
   });
 
-  it('parses a large flat IDoc quickly', () => {
+  // Its speed is a benchmark matter (no timing assertions in the test suite); here only that it completes.
+  it('parses a large flat IDoc', () => {
     const big = idoc('<Z1A SEGMENT="1"><F>1</F><G>2</G></Z1A>'.repeat(20_000));
-    const started = performance.now();
     const event = decoder.decode(xml(big));
     expect((event.data as { segments: { Z1A: unknown[] } }).segments.Z1A).toHaveLength(20_000);
-    expect(performance.now() - started).toBeLessThan(2_000);
   });
 });
