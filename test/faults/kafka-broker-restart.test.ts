@@ -3,7 +3,7 @@
  * crash) and started again on the same ports and data directory while two workers and the producer
  * keep going. The workers must recover by themselves, keep running, and lose nothing.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createModelServer } from '../../services/model-server/index.ts';
 import type { ModelServer } from '../../services/model-server/index.ts';
 import { startKafkaBroker } from '../support/kafka-broker.ts';
@@ -14,14 +14,15 @@ import { createKafkaFaultIo } from './support/kafka-io.ts';
 import type { KafkaFaultIo } from './support/kafka-io.ts';
 import { Ledger } from './support/ledger.ts';
 import { createFleet } from './support/workers.ts';
+import type { Fleet } from './support/workers.ts';
 
-const RATE = 250;
-const TOTAL = 2000;
+const RATE = 300;
+const TOTAL = 1500;
 
 let model: ModelServer;
 let broker: KafkaBroker;
 const opened: KafkaFaultIo[] = [];
-const fleet = createFleet();
+let fleet: Fleet | undefined;
 
 beforeAll(async () => {
   model = createModelServer({ grpcPort: false });
@@ -31,14 +32,18 @@ beforeAll(async () => {
   broker = await startKafkaBroker();
 });
 
+afterEach(async () => {
+  // Each case's workers go with it: the next case restarts the broker again.
+  await fleet?.stopAll();
+  for (const io of opened.splice(0)) await io.close();
+});
+
 afterAll(async () => {
-  await fleet.stopAll();
-  for (const io of opened) await io.close();
   await broker?.stop();
   await model?.close();
 });
 
-it.each(['SIGTERM', 'SIGKILL'] as const)('broker stopped with %s and restarted mid-stream: workers recover, nothing lost', async (signal) => {
+it.each(['SIGTERM', 'SIGKILL'] as const)('broker stopped with %s and restarted mid-stream: workers recover, nothing lost', { timeout: 240_000 }, async (signal) => {
   const io = await createKafkaFaultIo(broker.brokers, `kafka-broker-restart-${signal.toLowerCase()}`, 6);
   opened.push(io);
   const config = faultConnector(`faults-kafka-restart-${signal.toLowerCase()}`, model.url, {
@@ -46,6 +51,7 @@ it.each(['SIGTERM', 'SIGKILL'] as const)('broker stopped with %s and restarted m
     sink: { kind: 'kafka', brokers: broker.brokers, topic: io.topics.sink },
     deadLetter: { kind: 'kafka', brokers: broker.brokers, topic: io.topics.dlq },
   });
+  fleet = createFleet();
   const workers = [fleet.start(`${signal}-a`, config), fleet.start(`${signal}-b`, config)];
   await Promise.all(workers.map((w) => w.ready()));
   const producing = io.produce(Ledger.numbered(`kr${signal}`, TOTAL, 60), RATE);

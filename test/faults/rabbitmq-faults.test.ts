@@ -69,7 +69,7 @@ async function settle(io: AmqpFaultIo, extra: Record<string, string | number> = 
 
 it('three competing workers, one SIGKILLed mid-stream: nothing lost', async () => {
   const { io, workers } = await setup('rabbitmq-scale-out', 3);
-  const producing = io.produce(Ledger.numbered('rs', 3000, 100), 300);
+  const producing = io.produce(Ledger.numbered('rs', 2000, 100), 300);
   await waitFor(() => io.sink.length >= 600, { timeoutMs: 60_000, what: 'progress before the kill' });
   await workers[0]!.kill('SIGKILL');
   await producing;
@@ -81,7 +81,7 @@ it('three competing workers, one SIGKILLed mid-stream: nothing lost', async () =
 
 it('broker restart (stop_app, start_app) mid-stream: the worker reconnects, nothing lost', async () => {
   const { io, workers } = await setup('rabbitmq-restart', 1);
-  const producing = io.produce(Ledger.numbered('rr', 1500, 50), 250);
+  const producing = io.produce(Ledger.numbered('rr', 1000, 50), 250);
   await waitFor(() => io.sink.length >= 300, { timeoutMs: 60_000, what: 'progress before the restart' });
   await node.stopApp();
   await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -95,7 +95,7 @@ it('broker restart (stop_app, start_app) mid-stream: the worker reconnects, noth
 
 it('forced close of the worker connections (rabbitmqctl close_connection): it reconnects, nothing lost', async () => {
   const { io, workers } = await setup('rabbitmq-close', 1);
-  const producing = io.produce(Ledger.numbered('rc', 1500, 50), 250);
+  const producing = io.produce(Ledger.numbered('rc', 1000, 50), 250);
   await waitFor(() => io.sink.length >= 300, { timeoutMs: 60_000, what: 'progress before the close' });
   expect(await node.closeConnections('modelbridge')).toBeGreaterThanOrEqual(2);
   await producing;
