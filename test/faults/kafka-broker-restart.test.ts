@@ -69,6 +69,7 @@ it.each(['SIGTERM', 'SIGKILL'] as const)('broker stopped with %s and restarted m
   expect(summary.lost).toBe(0);
   expect(summary.unknown).toBe(0);
   // An outage of the broker is no reason to dead-letter anything.
+  expect([...new Set(io.deadLetters.map((d) => d.code))]).toEqual([]);
   expect(summary.deadLettered).toBe(0);
   for (const worker of workers) expect(worker.alive).toBe(true);
   // Each worker's admin endpoint still says ready once the broker is back.

@@ -15,8 +15,10 @@ export function faultConnector(
       backend: { kind: 'kserve-http', url: modelUrl, model: 'sentiment' },
       request: { inputs: { TEXT: 'data.text' } },
       response: { sentiment: 'outputs.LABEL[0]' },
-      timeout: '2s',
-      retry: { attempts: 4, minDelay: '20ms', maxDelay: '500ms' },
+      // The model is not what these cases hurt: generous limits keep a CPU-starved test machine from
+      // turning slow answers into dead letters that have nothing to do with the fault under test.
+      timeout: '10s',
+      retry: { attempts: 6, minDelay: '20ms', maxDelay: '1s' },
       breaker: { volumeThreshold: 10, resetTimeout: '500ms', errorThresholdPercentage: 50, rollingWindow: '5s' },
       concurrency: { max: 64 },
       ...inference,

@@ -16,6 +16,8 @@ export interface Arrival {
   readonly key: string;
   readonly seq: number;
   readonly at: number;
+  /** Dead letters: the `mb-dlq-code` and message headers, for the report of an unexpected one. */
+  readonly code?: string | undefined;
 }
 
 export interface KafkaFaultIo {
@@ -66,7 +68,8 @@ export async function createKafkaFaultIo(brokers: string[], name: string, partit
           ? (JSON.parse(value) as { id: string; key: string; seq: number })
           : (JSON.parse(value) as { data: { input: { id: string; key: string; seq: number } } }).data.input;
         const id = dead ? (message.headers?.[DLQ_HEADERS.eventId]?.toString() ?? input.id) : input.id;
-        into.push({ id, key: input.key, seq: input.seq, at });
+        const code = dead ? `${message.headers?.[DLQ_HEADERS.code]?.toString()}: ${message.headers?.[DLQ_HEADERS.message]?.toString()}` : undefined;
+        into.push({ id, key: input.key, seq: input.seq, at, code });
         if (dead) ledger.deadLettered(id);
         else ledger.enriched(id);
       },
