@@ -10,5 +10,5 @@ COPY services ./services
 COPY config ./config
 USER node
 EXPOSE 9464
-ENTRYPOINT ["node", "services/cli/main.ts"]
+ENTRYPOINT ["node", "services/cli/launch.ts"]
 CMD ["run", "--config", "config/kafka-sentiment.yaml", "--host", "0.0.0.0"]

@@ -22,7 +22,7 @@ import { summariseProfiles } from './lib/profile.ts';
 import { markdownTable } from './lib/table.ts';
 import { checkTargets } from './lib/targets.ts';
 import type { BenchTransport } from './lib/transport.ts';
-import { allScenarios } from './scenarios/index.ts';
+import { allScenarios, onDemandScenarios } from './scenarios/index.ts';
 import type { ScenarioEnv, ScenarioResult } from './scenarios/scenario.ts';
 
 const RESULTS_DIR = join('bench', 'results');
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
   const quick = values.quick;
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
-  const scenarios = allScenarios().filter((s) => !only || only.some((o) => s.name.startsWith(o)));
+  const scenarios = [...allScenarios(), ...(only ? onDemandScenarios() : [])].filter((s) => !only || only.some((o) => s.name.startsWith(o)));
   if (scenarios.length === 0) throw new Error(`no scenario matches --only ${values.only ?? ''}`);
   const profileDir = values.profile ? join(RESULTS_DIR, 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });

@@ -93,14 +93,23 @@ export interface SourceBacklog {
   readonly queue?: { readonly name: string; readonly ready: number };
 }
 
+/** The pipeline's buffering window, as a hint to sources. */
+export interface IntakeWindow {
+  /** Events the pipeline buffers (received, not yet acked) before it pauses intake. */
+  readonly maxEvents: number;
+}
+
 /**
  * A stream of deliveries. `pause()` is best effort: already fetched messages may still arrive, so the
  * pipeline's in-flight bound is soft by at most one fetch (Kafka batch / AMQP prefetch).
  */
 export interface Source {
   readonly kind: string;
-  /** Connect and start delivering. Resolves once consuming has started. */
-  start(handler: DeliveryHandler): Promise<void>;
+  /**
+   * Connect and start delivering. Resolves once consuming has started. `intake` tells how many events
+   * the pipeline buffers, so a source with several lanes can share that window among them.
+   */
+  start(handler: DeliveryHandler, intake?: IntakeWindow): Promise<void>;
   pause(): void;
   resume(): void;
   status(): SourceStatus;

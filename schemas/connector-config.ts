@@ -245,7 +245,10 @@ export const inferenceSchema = z
       .default({ errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeout: 5000, rollingWindow: 10_000 }),
     concurrency: z
       .object({
-        /** Events in flight per connector (decoded, waiting on a key, calling the model or publishing). */
+        /**
+         * Model calls in flight per connector. Events waiting for their key or for a call slot are bounded
+         * separately, by `intake`.
+         */
         max: z.number().int().min(1).max(100_000).default(256),
         /**
          * Adaptive limit on concurrent model calls (AIMD): grows while latency holds, halves on timeouts,
@@ -323,6 +326,19 @@ export const connectorConfigSchema = z
     decode: decodeSchema.default({ format: 'cloudevents', type: 'com.modelbridge.json' }),
     /** key: per-key order, keys in parallel (default); partition: one at a time per lane; none: no order. */
     ordering: z.enum(['key', 'partition', 'none']).default('key'),
+    /**
+     * Events received and not yet acked (waiting on their key, calling the model or publishing): intake
+     * pauses when either bound is reached. `maxEvents` defaults to max(1024, 4 × concurrency.max), so
+     * that enough distinct keys are buffered to keep `concurrency.max` model calls busy.
+     */
+    intake: z
+      .object({
+        maxEvents: z.number().int().min(1).max(1_000_000).optional(),
+        /** Bytes of buffered message keys and values. */
+        maxBytes: byteSize.default(16 * 1_048_576),
+      })
+      .strict()
+      .default({ maxBytes: 16 * 1_048_576 }),
     inference: inferenceSchema,
     enriched: z
       .object({

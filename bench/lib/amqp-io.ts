@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'amqplib';
 
 import { eventBody, eventKey } from './events.ts';
+import type { KeySpec } from './events.ts';
 import { nowMs } from './stats.ts';
 import type { BenchTransport } from './transport.ts';
 
@@ -18,7 +19,7 @@ export async function createAmqpTransport(url: string): Promise<BenchTransport> 
   const channel = await connection.createConfirmChannel();
   channel.on('error', () => undefined);
 
-  async function publishBatch(queue: string, runId: string, from: number, to: number, keys: number): Promise<void> {
+  async function publishBatch(queue: string, runId: string, from: number, to: number, keys: KeySpec): Promise<void> {
     const ts = nowMs();
     for (let i = from; i < to; i++) {
       const accepted = channel.sendToQueue(queue, Buffer.from(eventBody(runId, i, keys, ts)), {

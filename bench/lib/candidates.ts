@@ -75,17 +75,25 @@ function endpoints(ctx: BenchContext, transport: 'kafka' | 'rabbitmq', d: Destin
   };
 }
 
-/** A hand-written baseline: `pipe` (no model call, the ceiling) or `naive` (one awaited HTTP call per message). */
-export function baselineCandidate(ctx: BenchContext, transport: 'kafka' | 'rabbitmq', mode: 'pipe' | 'naive', modelUrl: string): Candidate {
-  const name = `${transport === 'kafka' ? 'kafkajs' : 'amqplib'}-${mode === 'pipe' ? 'raw-pipe' : 'naive'}`;
+/**
+ * A hand-written baseline: `pipe` (no model call, the ceiling), `naive` (one awaited HTTP call per
+ * message) or `handwritten` (what a competent team writes: bounded concurrency, keep-alive, batched
+ * sends or a confirm channel, commit/ack after publish).
+ */
+export function baselineCandidate(ctx: BenchContext, transport: 'kafka' | 'rabbitmq', mode: 'pipe' | 'naive' | 'handwritten', modelUrl: string): Candidate {
+  const name = `${transport === 'kafka' ? 'kafkajs' : 'amqplib'}-${mode === 'pipe' ? 'raw-pipe' : mode}`;
   return {
     name,
     async start(d): Promise<Child> {
       const args =
-        transport === 'kafka'
-          ? [join('bench', 'procs', 'kafka-baseline.ts'), '--brokers', ctx.brokers.join(','), '--group', `${d.input}.${mode}`, '--partitions', String(d.partitions)]
-          : [join('bench', 'procs', 'amqp-baseline.ts'), '--url', ctx.amqpUrl];
-      args.push('--mode', mode, '--input', d.input, '--output', d.output, '--model-url', modelUrl);
+        mode === 'handwritten'
+          ? transport === 'kafka'
+            ? [join('bench', 'procs', 'kafka-handwritten.ts'), '--brokers', ctx.brokers.join(','), '--group', `${d.input}.${mode}`, '--partitions', String(d.partitions)]
+            : [join('bench', 'procs', 'amqp-handwritten.ts'), '--url', ctx.amqpUrl]
+          : transport === 'kafka'
+            ? [join('bench', 'procs', 'kafka-baseline.ts'), '--brokers', ctx.brokers.join(','), '--group', `${d.input}.${mode}`, '--partitions', String(d.partitions), '--mode', mode]
+            : [join('bench', 'procs', 'amqp-baseline.ts'), '--url', ctx.amqpUrl, '--mode', mode];
+      args.push('--input', d.input, '--output', d.output, '--model-url', modelUrl);
       const child = spawnNode({ name, args });
       try {
         await child.waitForLine((line) => line.ready === true, 60_000);
@@ -94,6 +102,36 @@ export function baselineCandidate(ctx: BenchContext, transport: 'kafka' | 'rabbi
         throw error;
       }
       return child;
+    },
+  };
+}
+
+/** `count` workers in one consumer group, as one candidate (peak RSS: the largest of them). */
+export function scaledWorkers(ctx: BenchContext, options: WorkerCandidateOptions, count: number): Candidate {
+  const one = workerCandidate(ctx, options);
+  return {
+    name: `modelbridge-x${count}`,
+    async start(d): Promise<Child> {
+      const children: Child[] = [];
+      try {
+        for (let i = 0; i < count; i++) children.push(await one.start(d));
+      } catch (error) {
+        await Promise.all(children.map((child) => child.stop(2000)));
+        throw error;
+      }
+      return {
+        pid: children[0]!.pid,
+        name: `modelbridge-x${count}`,
+        output: () => children.map((child) => child.output()).join('\n'),
+        get exited() {
+          return children.some((child) => child.exited);
+        },
+        waitForLine: (match, timeoutMs) => children[0]!.waitForLine(match, timeoutMs),
+        peakRssMb: () => Math.max(...children.map((child) => child.peakRssMb() ?? 0)),
+        stop: async (graceMs) => {
+          await Promise.all(children.map((child) => child.stop(graceMs)));
+        },
+      };
     },
   };
 }

@@ -20,6 +20,8 @@ export interface Collector {
   readonly addedMs: number[];
   /** Model call latencies the worker reported, ms. */
   readonly modelMs: number[];
+  /** Produce time (epoch ms) of each distinct event, in the order of `latenciesMs`. */
+  readonly producedAt: number[];
   /** Messages that were duplicates or not benchmark events. */
   readonly ignored: number;
 }
@@ -30,6 +32,7 @@ export function createCollector(): Collector {
   const latenciesMs: number[] = [];
   const addedMs: number[] = [];
   const modelMs: number[] = [];
+  const producedAt: number[] = [];
   let lastAt = 0;
   let firstAt = 0;
   let ignored = 0;
@@ -43,6 +46,7 @@ export function createCollector(): Collector {
       seen.add(output.id);
       const latency = at - output.ts;
       latenciesMs.push(latency);
+      producedAt.push(output.ts);
       if (output.modelMs !== undefined) {
         modelMs.push(output.modelMs);
         addedMs.push(latency - output.modelMs);
@@ -62,6 +66,7 @@ export function createCollector(): Collector {
     latenciesMs,
     addedMs,
     modelMs,
+    producedAt,
     get ignored() {
       return ignored;
     },

@@ -11,14 +11,52 @@ const TEXTS = [
   'the replacement part works fine now',
 ];
 
+/**
+ * How events are keyed: `n` keys in turn (uniform), or `count` keys drawn from a Zipf distribution with
+ * exponent `zipf` (key k0 the most frequent), deterministically from the event index.
+ */
+export type KeySpec = number | { readonly count: number; readonly zipf: number };
+
 /** The JSON body of event `index` of a run. */
-export function eventBody(runId: string, index: number, keys: number, ts: number): string {
-  return `{"id":"${runId}-${index}","key":"k${index % keys}","text":"${TEXTS[index % TEXTS.length]}","ts":${ts}}`;
+export function eventBody(runId: string, index: number, keys: KeySpec, ts: number): string {
+  return `{"id":"${runId}-${index}","key":"${eventKey(index, keys)}","text":"${TEXTS[index % TEXTS.length]}","ts":${ts}}`;
 }
 
 /** The message key of event `index`. */
-export function eventKey(index: number, keys: number): string {
-  return `k${index % keys}`;
+export function eventKey(index: number, keys: KeySpec): string {
+  if (typeof keys === 'number') return `k${index % keys}`;
+  return `k${zipfRank(index, keys.count, keys.zipf)}`;
+}
+
+/** Distinct keys of a spec. */
+export function keyCount(keys: KeySpec): number {
+  return typeof keys === 'number' ? keys : keys.count;
+}
+
+const cdfs = new Map<string, Float64Array>();
+
+function zipfRank(index: number, count: number, exponent: number): number {
+  const id = `${count}:${exponent}`;
+  let cdf = cdfs.get(id);
+  if (!cdf) {
+    cdf = new Float64Array(count);
+    let total = 0;
+    for (let k = 0; k < count; k++) cdf[k] = total += 1 / (k + 1) ** exponent;
+    for (let k = 0; k < count; k++) cdf[k]! /= total;
+    cdfs.set(id, cdf);
+  }
+  // A fixed integer hash of the index (murmur3's finaliser) as the uniform draw: runs are reproducible.
+  let h = Math.imul(index ^ (index >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  const u = ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+  let lo = 0;
+  let hi = count - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cdf[mid]! < u) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** What the collector reads back from an output message. */

@@ -7,6 +7,7 @@ import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, Message, Producer } from 'kafkajs';
 import type { Collector } from './collector.ts';
 import { eventBody, eventKey } from './events.ts';
+import type { KeySpec } from './events.ts';
 import { nowMs } from './stats.ts';
 import type { BenchTransport, Destinations } from './transport.ts';
 
@@ -29,14 +30,19 @@ export async function createRunTopics(kafka: Kafka, prefix: string, partitions: 
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: topics.input, numPartitions: partitions },
-        { topic: topics.output, numPartitions: partitions },
-        { topic: topics.deadLetter, numPartitions: 1 },
-      ],
-    });
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          { topic: topics.input, numPartitions: partitions },
+          { topic: topics.output, numPartitions: partitions },
+          { topic: topics.deadLetter, numPartitions: 1 },
+        ],
+      });
+    } catch (error) {
+      // kafkajs's own wait for leaders gives up on a transient UNKNOWN_TOPIC_OR_PARTITION: ours retries.
+      if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+    }
     await waitForLeaders(admin, Object.values(topics), partitions);
   } finally {
     await admin.disconnect();
@@ -84,7 +90,7 @@ export interface ProduceOptions {
   readonly topic: string;
   readonly runId: string;
   readonly events: number;
-  readonly keys: number;
+  readonly keys: KeySpec;
   /** Events per send request. */
   readonly batch?: number;
   /** Send requests in flight at once. */
@@ -118,7 +124,7 @@ export async function produceFast(producer: Producer, options: ProduceOptions): 
 export interface RateOptions {
   readonly topic: string;
   readonly runId: string;
-  readonly keys: number;
+  readonly keys: KeySpec;
   readonly perSecond: number;
   readonly durationMs: number;
 }

@@ -8,6 +8,7 @@ import { createCollector } from './collector.ts';
 import type { Collector } from './collector.ts';
 import { nowMs, round, summarise } from './stats.ts';
 import type { CandidateResult } from './stats.ts';
+import { sampleWorkerMetrics } from './worker-metrics.ts';
 import type { BenchTransport, Destinations, ProduceSpec } from './transport.ts';
 
 /** A pipeline under test: started on a run's destinations, in a child process. */
@@ -27,6 +28,8 @@ export interface MeasureOptions {
   readonly timeBoundMs: number;
   /** Progress lines. */
   readonly log: (line: string) => void;
+  /** Samples the worker's metrics while it runs (workers only); the figures land in `extra`. */
+  readonly sampleMetrics?: boolean;
 }
 
 /** A measured candidate: its figures and the raw collector (for scenario-specific figures). */
@@ -51,6 +54,8 @@ export async function measure(candidate: Candidate, options: MeasureOptions): Pr
     }
     child = await candidate.start(destinations);
     const readyAt = nowMs();
+    const metricsUrl = (child as { metricsUrl?: string }).metricsUrl;
+    const sampler = options.sampleMetrics && metricsUrl ? sampleWorkerMetrics(metricsUrl) : undefined;
     if (options.load === 'live') {
       produced = transport.produce(destinations, options.produce);
       produced.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
@@ -68,6 +73,7 @@ export async function measure(candidate: Candidate, options: MeasureOptions): Pr
       if (child.exited || Date.now() >= deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    const samples = await sampler?.stop();
     const production = backlog ?? (await produced!);
     const peakRssMb = child.peakRssMb() ?? Number.NaN;
     if (child.exited) throw new Error(`${candidate.name} exited during the run:\n${child.output()}`);
@@ -81,6 +87,7 @@ export async function measure(candidate: Candidate, options: MeasureOptions): Pr
       peakRssMb,
       timeBounded: !complete,
     });
+    if (samples) result.extra = { ...result.extra, ...samples };
     log(
       `  ${candidate.name}: ${collector.count}/${production.sent} events, ${result.events_per_s} ev/s, p99 ${result.p99_ms} ms, ` +
         `peak RSS ${result.peak_rss_mb} MB${complete ? '' : ` (time bound ${options.timeBoundMs / 1000} s)`}, ready→done ${round((nowMs() - readyAt) / 1000, 1)} s`,

@@ -1,5 +1,6 @@
 /** What a scenario needs from a broker, so one measurement loop serves Kafka and RabbitMQ alike. */
 import type { Collector } from './collector.ts';
+import type { KeySpec } from './events.ts';
 
 /** The destinations of one run: an input, an output and a dead-letter topic or queue. */
 export interface Destinations {
@@ -11,8 +12,8 @@ export interface Destinations {
 
 /** How the load generator produces. */
 export type ProduceSpec =
-  | { readonly mode: 'fast'; readonly runId: string; readonly events: number; readonly keys: number }
-  | { readonly mode: 'rate'; readonly runId: string; readonly perSecond: number; readonly durationMs: number; readonly keys: number };
+  | { readonly mode: 'fast'; readonly runId: string; readonly events: number; readonly keys: KeySpec }
+  | { readonly mode: 'rate'; readonly runId: string; readonly perSecond: number; readonly durationMs: number; readonly keys: KeySpec };
 
 export interface BenchTransport {
   readonly kind: 'kafka' | 'rabbitmq';

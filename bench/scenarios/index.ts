@@ -2,12 +2,20 @@
 import { backlogMemoryScenario } from './backlog-memory.ts';
 import { batchingScenario } from './batching.ts';
 import { grpcVsHttpScenario } from './grpc-vs-http.ts';
+import { keyCardinalityScenario } from './key-cardinality.ts';
 import { latencyScenario } from './latency.ts';
 import { losslessJsonScenario } from './lossless-json.ts';
 import { overheadScenario } from './overhead.ts';
 import { replayRateKafkaScenario, replayRateRabbitmqScenario } from './replay-rate.ts';
 import type { Scenario } from './scenario.ts';
+import { scalingScenario } from './scaling.ts';
 import { slowModelScenario } from './slow-model.ts';
+import { soakScenario } from './soak.ts';
+
+/** Scenarios that run only when named with `--only` (too long for a full run). */
+export function onDemandScenarios(): Scenario[] {
+  return [soakScenario];
+}
 
 /** The scenarios of a full run, in order. */
 export function allScenarios(): Scenario[] {
@@ -15,6 +23,7 @@ export function allScenarios(): Scenario[] {
     overheadScenario('kafka', 1),
     overheadScenario('kafka', 8),
     slowModelScenario,
+    keyCardinalityScenario,
     latencyScenario,
     batchingScenario,
     grpcVsHttpScenario,
@@ -23,5 +32,6 @@ export function allScenarios(): Scenario[] {
     replayRateKafkaScenario,
     replayRateRabbitmqScenario,
     losslessJsonScenario,
+    scalingScenario,
   ];
 }

@@ -1,7 +1,9 @@
 /**
  * overhead-kafka / overhead-rabbitmq: the `echo` model (no compute), so what is measured is the
  * pipeline's own cost. Modelbridge against the raw consume→produce pipe (the ceiling: no model call at
- * all) and the naive consumer (one awaited HTTP call and one awaited send per message).
+ * all), the hand-written pipeline a competent team writes (the peer: bounded concurrency, keep-alive,
+ * batched sends; no ordering, breaker, retries or metrics) and the naive consumer (one awaited HTTP
+ * call and one awaited send per message).
  */
 import { baselineCandidate, workerCandidate } from '../lib/candidates.ts';
 import { measure } from '../lib/measure.ts';
@@ -39,6 +41,11 @@ export function overheadScenario(transportKind: 'kafka' | 'rabbitmq', partitions
           produce: { ...produce, runId: `${produce.runId}-pipe` },
           timeBoundMs: bound,
         });
+        const handwritten = await measure(baselineCandidate(env.ctx, transportKind, 'handwritten', model.url), {
+          ...base,
+          produce: { ...produce, runId: `${produce.runId}-handwritten` },
+          timeBoundMs: bound,
+        });
         const naive = await measure(baselineCandidate(env.ctx, transportKind, 'naive', model.url), {
           ...base,
           produce: { ...produce, runId: `${produce.runId}-naive` },
@@ -46,7 +53,8 @@ export function overheadScenario(transportKind: 'kafka' | 'rabbitmq', partitions
         });
         const pipeName = transportKind === 'kafka' ? 'kafkajs-raw-pipe' : 'amqplib-raw-pipe';
         const naiveName = transportKind === 'kafka' ? 'kafkajs-naive' : 'amqplib-naive';
-        const baselines = { [pipeName]: pipe.result, [naiveName]: naive.result };
+        const handwrittenName = transportKind === 'kafka' ? 'kafkajs-handwritten' : 'amqplib-handwritten';
+        const baselines = { [pipeName]: pipe.result, [handwrittenName]: handwritten.result, [naiveName]: naive.result };
         return [
           {
             name,
@@ -58,6 +66,7 @@ export function overheadScenario(transportKind: 'kafka' | 'rabbitmq', partitions
             notes: [
               'echo model over OIP v2 HTTP; events produced while the candidate runs; latency includes queueing behind the backlog at saturation.',
               `the naive consumer is bounded to ${naiveBound / 1000} s; its rate is what it finished in that time.`,
+              `${handwrittenName}: what a competent team writes (concurrency 256, keep-alive undici, ${transportKind === 'kafka' ? 'one send per batch, commit after produce' : 'prefetch 256, confirm channel, ack on confirm'}), without per-key order, breaker, retries or metrics.`,
             ],
           },
           {

@@ -1,68 +1,87 @@
 /**
- * Kafka source: a consumer-group member that hands every message to the pipeline at once and commits,
- * per partition, the highest contiguous acknowledged offset + 1 (the pipeline acks out of order).
- * `pause()` takes effect at the next message, even within a fetched batch. A short pause (backpressure:
- * the in-flight bound was reached and frees up within milliseconds) is waited out inside `eachBatch`,
- * heartbeating, and the batch is kept; only a pause that lasts longer than {@link HOLD_MS} (an open
- * breaker, draining) pauses the kafkajs consumer. Pausing kafkajs on every backpressure pause made its
- * fetch loop sleep `maxWaitTimeInMs` with every partition paused and fetch each batch again: the
- * worker stalled at a few hundred events per second.
+ * Kafka source: a consumer-group member that hands messages to the pipeline and commits, per partition,
+ * the highest contiguous acknowledged offset + 1 (the pipeline acks out of order).
  *
- * Rebalances. kafkajs (eager protocol) re-fetches every assigned partition from its committed offset
- * after a rebalance. `eachBatch` does NOT wait for a partition's in-flight messages before returning:
- * the pipeline may hold them for long (retries, an open breaker), and blocking the fetch loop that long
- * would overrun the rebalance timeout and get the member evicted, which is worse. Instead, on every
- * group join the trackers of partitions no longer owned are revoked, so their late acks never commit;
- * the new owner resumes from the last commit and redelivers them (at-least-once, duplicates bounded by
- * the in-flight window). A partition we keep keeps its tracker, and re-fetched offsets that are already
- * in flight are not delivered twice.
+ * Flow control. kafkajs fetches the next batches only once every batch of the previous fetch was
+ * handled, so `eachBatch` never waits for the pipeline: it moves a batch into its partition's queue and
+ * returns. Each partition's queue is delivered while the pipeline has room (`pause()` not in force) and
+ * while the partition has less than its share of the pipeline's window outstanding: the window
+ * (`IntakeWindow.maxEvents`) is shared among the partitions that have work, so one partition's batch
+ * cannot fill it with that partition's few keys. A partition with undelivered messages is paused in
+ * kafkajs (no further fetches for it) and resumed once its queue is empty: buffered memory is bounded by
+ * one fetch per partition plus the pipeline's window. Waiting in `eachBatch` instead (as before) let the
+ * slowest partition's batch stall the fetches of all others.
+ *
+ * Rebalances (eager protocol: every partition is revoked, then the group is rejoined). When kafkajs
+ * reports the rebalance, what is committable is committed at once; the commit reaches the coordinator
+ * ahead of the JoinGroup, which first looks the coordinator up. Messages still in flight then are
+ * abandoned for the partitions that move: on the group join their trackers are revoked, so late acks
+ * never commit; the new owner resumes from the last commit and redelivers them (at-least-once,
+ * duplicates bounded by the in-flight window). Nothing waits for them: the pipeline may hold messages
+ * for long (retries, an open breaker), and delaying the rejoin that long would overrun the rebalance
+ * timeout and get the member evicted, which is worse. A partition we keep keeps its tracker and queue,
+ * and re-fetched offsets already tracked are not delivered twice.
  */
 import type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import type { KafkaSourceConfig } from '../../schemas/connector-config.ts';
-import type { Delivery, DeliveryHandler, Headers, InboundMessage, Source, SourceStatus } from '../types.ts';
+import type { Delivery, DeliveryHandler, Headers, InboundMessage, IntakeWindow, Source, SourceStatus } from '../types.ts';
 import { createKafkaClient, silentLogger } from './client.ts';
 import type { KafkaDeps } from './client.ts';
 import { toConnectRefusal } from './errors.ts';
 import { createPartitionTracker } from './offset-tracker.ts';
 import type { PartitionTracker } from './offset-tracker.ts';
 
-/** Longest a pause is waited out inside `eachBatch` before the kafkajs consumer itself is paused. */
-const HOLD_MS = 5000;
-/** Heartbeat interval while waiting inside `eachBatch`, well below any session timeout. */
-const HOLD_HEARTBEAT_MS = 1000;
+/** kafkajs runs this many partitions' batches at once (it caps it at the partitions fetched). */
+const PARTITIONS_CONCURRENTLY = 64;
 
 interface PartitionState {
   readonly topic: string;
   readonly partition: number;
+  readonly lane: string;
   readonly tracker: PartitionTracker;
+  /** Fetched and tracked, not yet delivered: a deque over an array. */
+  queue: KafkaMessage[];
+  head: number;
   /** Messages behind the high watermark after the last fetched batch. */
   lag: number;
+  /** Delivered and neither acked nor nacked (unlike the tracker's count, acks past a gap count as done). */
+  outstanding: number;
+  /** Paused in kafkajs because its queue holds messages. */
+  fetchPaused: boolean;
+  drainScheduled: boolean;
+  /** False once revoked or closed: nothing more is delivered from it. */
+  owned: boolean;
 }
 
 /** One delivered message; a class so the per-message path allocates one object, not closures. */
 class KafkaDelivery implements Delivery {
   readonly message: InboundMessage;
   readonly lane: string;
-  readonly #tracker: PartitionTracker;
+  readonly #state: PartitionState;
   readonly #offset: number;
+  readonly #settledHook: (state: PartitionState) => void;
   #settled = false;
 
-  constructor(message: InboundMessage, lane: string, tracker: PartitionTracker, offset: number) {
+  constructor(message: InboundMessage, state: PartitionState, offset: number, settled: (state: PartitionState) => void) {
     this.message = message;
-    this.lane = lane;
-    this.#tracker = tracker;
+    this.lane = state.lane;
+    this.#state = state;
     this.#offset = offset;
+    this.#settledHook = settled;
   }
 
   ack(): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#tracker.ack(this.#offset);
+    this.#state.tracker.ack(this.#offset);
+    this.#settledHook(this.#state);
   }
 
   /** Not committing past it is all a nack needs: the next owner of the partition redelivers it. */
   nack(): void {
+    if (this.#settled) return;
     this.#settled = true;
+    this.#settledHook(this.#state);
   }
 }
 
@@ -70,11 +89,12 @@ class KafkaDelivery implements Delivery {
 export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {}): Source {
   const logger = deps.logger ?? silentLogger;
   const kafka = createKafkaClient(config, logger, `modelbridge-${config.group}`);
-  // A stop waits for the fetch long-poll in flight: a 1 s poll bounds close() at little idle cost.
+  // A stop waits for the fetch long-poll in flight: a short poll bounds close() at little idle cost. It
+  // also bounds how long kafkajs sleeps when every partition is paused before it fetches a resumed one.
   const consumer: Consumer = kafka.consumer({
     groupId: config.group,
     sessionTimeout: config.sessionTimeout,
-    maxWaitTimeInMs: 500,
+    maxWaitTimeInMs: 100,
     maxBytesPerPartition: 256 * 1024,
     maxBytes: 2 * 1024 * 1024,
   });
@@ -83,20 +103,18 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   let running = false;
   let connected = false;
   let paused = false;
-  /** The kafkajs consumer itself is paused (a long pause); a short one only holds `eachBatch`. */
-  let consumerPaused = false;
-  /** Settled by resume() and close(): wakes the batches holding for a resume. */
-  let resumed: PromiseWithResolvers<void> | undefined;
   let closing: Promise<void> | undefined;
   let commitTimer: NodeJS.Timeout | undefined;
   // Settles start(): kafkajs's run() also returns after a join that crashed (and will be retried).
   let joined: { resolve(): void; reject(error: unknown): void } | undefined;
   let committing: Promise<void> | undefined;
+  /** The pipeline's window, shared among the partitions with work. */
+  let window = Number.POSITIVE_INFINITY;
   /** For {@link Source.backlog} only, connected on first use. */
   let admin: Admin | undefined;
   let adminConnected: Promise<void> | undefined;
 
-  const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN } = consumer.events;
+  const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN, REBALANCING } = consumer.events;
   consumer.on(CONNECT, () => (connected = true));
   consumer.on(DISCONNECT, () => (connected = false));
   consumer.on(CRASH, (event) => {
@@ -112,11 +130,14 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       joined?.reject(event.payload.error);
     }
   });
+  // Eager protocol: every partition of this member is revoked now, and kafkajs rejoins next.
+  consumer.on(REBALANCING, () => {
+    if (!closing && running) void commit();
+  });
   consumer.on(GROUP_JOIN, (event) => {
     if (closing) return;
     running = true;
     onAssignment(event.payload.memberAssignment[config.topic] ?? []);
-    applyPause();
     joined?.resolve();
   });
 
@@ -125,7 +146,14 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     for (const [partition, state] of partitions) {
       if (owned.has(partition)) continue;
       state.tracker.revoke();
+      state.owned = false;
+      state.queue = [];
+      state.head = 0;
       partitions.delete(partition);
+    }
+    // kafkajs forgets pauses on a rejoin: pause again what still has a queue.
+    for (const state of partitions.values()) {
+      if (state.fetchPaused) consumer.pause([{ topic: state.topic, partitions: [state.partition] }]);
     }
     logger.info({ topic: config.topic, partitions: assigned }, 'kafka partitions assigned');
   }
@@ -133,64 +161,82 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   function stateOf(partition: number): PartitionState {
     let state = partitions.get(partition);
     if (!state) {
-      state = { topic: config.topic, partition, tracker: createPartitionTracker(), lag: 0 };
+      state = {
+        topic: config.topic,
+        partition,
+        lane: `${config.topic}/${partition}`,
+        tracker: createPartitionTracker(),
+        queue: [],
+        head: 0,
+        lag: 0,
+        outstanding: 0,
+        fetchPaused: false,
+        drainScheduled: false,
+        owned: true,
+      };
       partitions.set(partition, state);
     }
     return state;
   }
 
-  /**
-   * Holds the batch while paused, heartbeating, for at most HOLD_MS. Returns true when delivery may go
-   * on; false when the batch must be left (still paused: the consumer is paused now; or a rebalance,
-   * staleness or close).
-   */
-  async function holdWhilePaused({ heartbeat, isRunning, isStale }: EachBatchPayload): Promise<boolean> {
-    const until = Date.now() + HOLD_MS;
-    while (paused && !closing && isRunning() && !isStale()) {
-      if (Date.now() >= until) {
-        pauseConsumer();
-        return false;
-      }
-      resumed ??= Promise.withResolvers<void>();
-      const wake = resumed.promise;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, HOLD_HEARTBEAT_MS);
-        void wake.then(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      try {
-        await heartbeat();
-      } catch (error) {
-        // A rebalance is under way: leave the batch so the member can rejoin in time.
-        logger.debug({ err: error }, 'kafka heartbeat while holding a batch failed; leaving the batch');
-        return false;
-      }
+  /** This partition's share of the window: the window over the partitions with work (queued or outstanding). */
+  function shareOf(): number {
+    if (window === Number.POSITIVE_INFINITY) return window;
+    let busy = 0;
+    for (const state of partitions.values()) if (state.outstanding > 0 || state.head < state.queue.length) busy++;
+    return Math.max(1, Math.ceil(window / Math.max(1, busy)));
+  }
+
+  /** Delivers from the partition's queue while the pipeline and the partition's share allow. */
+  function drain(state: PartitionState): void {
+    state.drainScheduled = false;
+    const deliver = handler;
+    if (!deliver || closing || !state.owned) return;
+    const share = shareOf();
+    const { queue, topic, partition } = state;
+    while (!paused && state.head < queue.length && state.outstanding < share && state.owned) {
+      const message = queue[state.head]!;
+      queue[state.head++] = undefined as unknown as KafkaMessage;
+      state.outstanding++;
+      deliver(new KafkaDelivery(toInbound(topic, partition, message), state, Number(message.offset), onSettled));
     }
-    return !paused && !closing && isRunning() && !isStale();
+    if (state.head === queue.length) {
+      state.queue = [];
+      state.head = 0;
+      if (state.fetchPaused && state.owned) {
+        state.fetchPaused = false;
+        if (running) consumer.resume([{ topic, partitions: [partition] }]);
+      }
+    } else if (!state.fetchPaused && running) {
+      state.fetchPaused = true;
+      consumer.pause([{ topic, partitions: [partition] }]);
+    }
+  }
+
+  /** Drains later in this turn: never re-enters the pipeline from inside its own ack. */
+  function scheduleDrain(state: PartitionState): void {
+    if (state.drainScheduled) return;
+    state.drainScheduled = true;
+    queueMicrotask(() => drain(state));
+  }
+
+  function onSettled(state: PartitionState): void {
+    state.outstanding--;
+    if (state.head < state.queue.length && !paused) scheduleDrain(state);
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, isRunning, isStale } = payload;
-    if (closing || !handler) return;
+    const { batch, resolveOffset } = payload;
+    if (closing || !handler || batch.messages.length === 0) return;
     const state = stateOf(batch.partition);
-    const lane = `${batch.topic}/${batch.partition}`;
-    let lastDelivered: string | undefined;
+    const { tracker } = state;
     for (const message of batch.messages) {
-      // Checked per message: the handler itself may pause (in-flight bound reached). What is not
-      // delivered stays unresolved, and kafkajs fetches it again.
-      if (paused && !(await holdWhilePaused(payload))) break;
-      if (closing || !isRunning() || isStale()) break;
-      const offset = Number(message.offset);
-      if (state.tracker.track(offset)) {
-        handler(new KafkaDelivery(toInbound(batch.topic, batch.partition, message), lane, state.tracker, offset));
-      }
-      lastDelivered = message.offset;
+      if (tracker.track(Number(message.offset))) state.queue.push(message);
     }
     // Moves the fetch position only; commits are ours alone (autoCommit is off).
-    if (lastDelivered !== undefined) resolveOffset(lastDelivered);
-    state.lag = Math.max(0, Number(batch.highWatermark) - state.tracker.lastTracked - 1);
+    resolveOffset(batch.lastOffset());
+    state.lag = Math.max(0, Number(batch.highWatermark) - tracker.lastTracked - 1);
+    drain(state);
   }
 
   /** Commits what is committable; one commit at a time, failures logged (the next one retries). */
@@ -217,30 +263,13 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     }
   }
 
-  function pauseConsumer(): void {
-    if (!running || consumerPaused) return;
-    consumerPaused = true;
-    consumer.pause([{ topic: config.topic }]);
-  }
-
-  /** After a rejoin kafkajs forgets pauses: re-apply a long one. */
-  function applyPause(): void {
-    if (!running) return;
-    if (consumerPaused) consumer.pause([{ topic: config.topic }]);
-  }
-
-  function wake(): void {
-    resumed?.resolve();
-    resumed = undefined;
-  }
-
   async function shutdown(): Promise<void> {
     clearInterval(commitTimer);
     joined?.reject(new Error('kafka source closed while starting'));
     const failures: unknown[] = [];
     if (running) {
       // Stop fetching first, so nothing new arrives while the last acked offsets are committed
-      // (eachBatch already delivers nothing once closing; this only saves a fetch).
+      // (nothing is delivered once closing; this only saves a fetch).
       try {
         consumer.pause([{ topic: config.topic }]);
       } catch (error) {
@@ -256,7 +285,10 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       failures.push(error);
     }
     if (admin) await admin.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'kafka admin client did not close cleanly'));
-    for (const state of partitions.values()) state.tracker.revoke();
+    for (const state of partitions.values()) {
+      state.tracker.revoke();
+      state.owned = false;
+    }
     partitions.clear();
     connected = false;
     for (const error of failures) logger.error({ err: error }, 'kafka source did not close cleanly');
@@ -265,36 +297,32 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
 
   return {
     kind: 'kafka',
-    async start(onDelivery) {
+    async start(onDelivery, intake?: IntakeWindow) {
       if (closing) throw new Error('kafka source is closed');
       handler = onDelivery;
+      window = intake?.maxEvents ?? Number.POSITIVE_INFINITY;
       try {
         await consumer.connect();
       } catch (error) {
         throw toConnectRefusal(error, 'receive') ?? error;
       }
       await consumer.subscribe({ topic: config.topic, fromBeginning: config.fromBeginning });
-      // GROUP_JOIN settles this, sets `running` and applies a pause made meanwhile.
+      // GROUP_JOIN settles this and sets `running`.
       const started = new Promise<void>((resolve, reject) => (joined = { resolve, reject }));
       started.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
-      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY, eachBatch });
       await started;
       joined = undefined;
       commitTimer = setInterval(() => void commit(), config.commitInterval);
       commitTimer.unref();
     },
     pause() {
+      // Takes effect at the next delivery; partitions with a queue stop fetching (see drain()).
       paused = true;
-      // A batch in flight holds itself (eachBatch checks per message). Between batches nothing runs
-      // to pause: the next batch holds when it starts.
     },
     resume() {
       paused = false;
-      wake();
-      if (consumerPaused) {
-        consumerPaused = false;
-        if (running) consumer.resume([{ topic: config.topic }]);
-      }
+      for (const state of partitions.values()) if (state.head < state.queue.length) scheduleDrain(state);
     },
     status(): SourceStatus {
       let lag = 0;
@@ -322,7 +350,6 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     },
     close() {
       closing ??= shutdown();
-      wake();
       return closing;
     },
   };

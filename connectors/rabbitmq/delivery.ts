@@ -2,9 +2,11 @@
  * An AMQP delivery as the pipeline sees it. Acks go to the channel the message came from, once, and
  * only while that channel lives: delivery tags are per channel, so acking an old tag on a new channel
  * would ack (or fail on) a different message. Deliveries of a dead channel are requeued by the broker.
+ * Acks are coalesced per channel by its {@link Acker}.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Delivery, InboundMessage } from '../types.ts';
+import type { Acker } from './acker.ts';
 import type { AmqpSession } from './connection.ts';
 import { fromAmqpHeaders, keyFromHeaders } from './headers.ts';
 
@@ -12,6 +14,8 @@ import { fromAmqpHeaders, keyFromHeaders } from './headers.ts';
 export interface DeliveryContext {
   readonly session: AmqpSession<Channel>;
   readonly queue: string;
+  /** Coalesces this channel's acks. */
+  readonly acker: Acker;
   /** A send on a channel that closed between our liveness check and the send. */
   readonly onSettleError: (error: unknown) => void;
 }
@@ -43,14 +47,10 @@ export class AmqpDelivery implements Delivery {
     // other delivery in flight on the channel.
     if (this.#settled) return;
     this.#settled = true;
-    const { session } = this.#context;
+    const { session, acker } = this.#context;
     if (!session.alive) return;
-    try {
-      if (ack) session.channel.ack(this.#raw);
-      else session.channel.nack(this.#raw, false, true);
-    } catch (error) {
-      this.#context.onSettleError(error);
-    }
+    if (ack) acker.ack(this.#raw.fields.deliveryTag);
+    else acker.nack(this.#raw.fields.deliveryTag);
   }
 }
 

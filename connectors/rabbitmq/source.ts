@@ -1,9 +1,9 @@
 /**
  * Consumes one RabbitMQ queue with manual acknowledgements and `prefetch` as the intake window.
  *
- * Acks are sent one by one, as each delivery completes. A `multiple` ack would also ack every earlier
- * delivery, and with per-key concurrency deliveries complete out of order; holding acks back until a
- * contiguous run completes would instead keep the prefetch window full behind one slow message.
+ * Acks are coalesced (see acker.ts): the contiguous prefix of completed delivery tags is acked with
+ * one `multiple` ack per event-loop turn; a delivery completed beyond a gap is acked on its own, so
+ * nothing is acked early and one slow message does not keep the prefetch window full.
  */
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { pino } from 'pino';
@@ -13,6 +13,7 @@ import { ModelbridgeError } from '../errors.ts';
 import type { DeliveryHandler, Source } from '../types.ts';
 import { amqpSecurity, createAmqpConnection } from './connection.ts';
 import type { AmqpConnection, AmqpSession } from './connection.ts';
+import { Acker } from './acker.ts';
 import { AmqpDelivery } from './delivery.ts';
 import type { DeliveryContext } from './delivery.ts';
 
@@ -103,7 +104,8 @@ export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: Rabbitm
     await channel.prefetch(config.prefetch);
     if (config.assertQueue) await channel.assertQueue(config.queue, { durable: true });
     else await channel.checkQueue(config.queue);
-    const current: Consumer = { context: { session, queue: config.queue, onSettleError }, tag: undefined };
+    const acker = new Acker(channel, onSettleError);
+    const current: Consumer = { context: { session, queue: config.queue, acker, onSettleError }, tag: undefined };
     consumer = current;
     await reconcile();
     // A reconcile already running for the previous session may have returned early; run ours.
@@ -128,7 +130,10 @@ export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: Rabbitm
         openChannel: (model: ChannelModel) => model.createChannel(),
         setup,
         onLost(session) {
-          if (consumer?.context.session === session) consumer = undefined;
+          if (consumer?.context.session === session) {
+            consumer.context.acker.close();
+            consumer = undefined;
+          }
           if (!closed) logger.warn('amqp channel lost; unacked deliveries will be redelivered');
         },
       });
@@ -159,6 +164,8 @@ export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: Rabbitm
 
     close() {
       closed = true;
+      // Acks coalesced for this turn go out before the channel closes.
+      if (consumer?.context.session.alive) consumer.context.acker.flush();
       closing ??= connection ? connection.close() : Promise.resolve();
       return closing;
     },

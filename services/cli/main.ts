@@ -1,5 +1,6 @@
 /**
- * The `modelbridge` command. The only place that reads `process.env`, handles signals and exits.
+ * The `modelbridge` command. The only place that reads `process.env`, handles signals and exits (besides
+ * launch.ts, which only sizes the V8 heap before starting it).
  *
  *   modelbridge run --config a.yaml [b.yaml …]   run connectors
  *   modelbridge validate a.yaml [b.yaml …]       check configs; exit 1 listing every problem

@@ -11,7 +11,7 @@ import type { CanonicalEvent } from '../../schemas/event.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import type { BreakerState } from './guarded-backend.ts';
 import { createInference } from './inference.ts';
-import { createKeyedExecutor } from './key-executor.ts';
+import { createKeyedExecutor, createOrderedSteps } from './key-executor.ts';
 import { CLOUDEVENTS_JSON, STRUCTURED_HEADERS, buildDeadLetter, buildEnrichedMessage } from './messages.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
@@ -86,9 +86,16 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   const model = config.inference.backend.model;
   const lifecycle = new AbortController();
   const executor = createKeyedExecutor();
-  const maxInFlight = config.inference.concurrency.max;
+  // Per key, the model call runs in `executor` and the publish that follows it in `publishes`: the next
+  // event of a key calls the model while the previous one is still being confirmed, and publishes after it.
+  const publishes = createOrderedSteps();
+  // The buffer (received, not yet acked) is bounded apart from model calls in flight (the limiter, at
+  // concurrency.max): events waiting behind their key must not take the call slots other keys could use.
+  const maxEvents = config.intake.maxEvents ?? Math.max(1024, 4 * config.inference.concurrency.max);
+  const maxBytes = config.intake.maxBytes;
   // Resume at three quarters: draining to half before refilling left the model idle in bursts.
-  const resumeBelow = Math.max(0, Math.floor(maxInFlight * 0.75));
+  const resumeEvents = Math.floor(maxEvents * 0.75);
+  const resumeBytes = Math.floor(maxBytes * 0.75);
   const maxMessageBytes = config.source.maxMessageBytes;
   const enrichOptions = { source: config.enriched.source ?? `/modelbridge/${name}`, type: config.enriched.type };
 
@@ -98,11 +105,13 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   const passedThrough = metrics.passedThrough.labels(name);
   const succeeded = metrics.succeeded.labels(name);
   const inFlightGauge = metrics.inFlight.labels(name);
+  const inFlightBytesGauge = metrics.inFlightBytes.labels(name);
   const enrichedPublish = metrics.publishDuration.labels(name, 'enriched');
   const deadLetterPublish = metrics.publishDuration.labels(name, 'dead_letter');
 
   let state: ConnectorState = 'created';
   let inFlight = 0;
+  let inFlightBytes = 0;
   const pauseReasons = new Set<PauseReason>();
   let drained: PromiseWithResolvers<void> | undefined;
   let lagTimer: NodeJS.Timeout | undefined;
@@ -141,17 +150,21 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     if (ok) delivery.ack();
     else delivery.nack();
     inFlight--;
+    inFlightBytes -= sizeOf(delivery.message);
     inFlightGauge.dec();
-    if (inFlight <= resumeBelow && pauseReasons.has('backpressure')) unpause('backpressure');
+    inFlightBytesGauge.set(inFlightBytes);
+    if (inFlight <= resumeEvents && inFlightBytes <= resumeBytes && pauseReasons.has('backpressure')) unpause('backpressure');
     if (inFlight === 0) drained?.resolve();
   }
 
   function onDelivery(delivery: Delivery): void {
-    inFlight++;
-    inFlightGauge.inc();
-    consumed.inc();
-    if (inFlight >= maxInFlight) pause('backpressure');
     const message = delivery.message;
+    inFlight++;
+    inFlightBytes += sizeOf(message);
+    inFlightGauge.inc();
+    inFlightBytesGauge.set(inFlightBytes);
+    consumed.inc();
+    if (inFlight >= maxEvents || inFlightBytes >= maxBytes) pause('backpressure');
     if (message.value !== null && message.value.length > maxMessageBytes) {
       const error = new ModelbridgeError('MESSAGE_TOO_LARGE', `message of ${message.value.length} bytes exceeds maxMessageBytes ${maxMessageBytes}`);
       void fail(delivery, error, undefined);
@@ -166,38 +179,54 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     }
     if ((event.partitionkey ?? (message.key === null ? event.id : undefined)) === event.id) keyedById.inc();
     if (config.ordering === 'none') {
-      void processEvent(delivery, event);
+      void processEvent(delivery, event, undefined);
       return;
     }
     const key = config.ordering === 'partition' ? delivery.lane : `${delivery.lane}\u0000${orderingKey(message, event)}`;
-    executor.submit(key, () => processEvent(delivery, event));
+    executor.submit(key, () => processEvent(delivery, event, key));
   }
 
-  /** Never rejects: a bug anywhere below dead-letters the message as INTERNAL instead of stalling it. */
-  async function processEvent(delivery: Delivery, event: CanonicalEvent): Promise<void> {
+  /**
+   * Resolves once the model answered and the outcome's publish is queued behind the key's earlier ones.
+   * Never rejects: a bug anywhere below dead-letters the message as INTERNAL instead of stalling it.
+   */
+  async function processEvent(delivery: Delivery, event: CanonicalEvent, key: string | undefined): Promise<void> {
+    let next: () => Promise<void>;
     try {
-      await enrich(delivery, event);
+      next = await enrich(delivery, event);
     } catch (thrown) {
-      logger.error({ err: thrown, eventId: event.id }, 'unexpected error while processing an event');
-      await fail(delivery, toModelbridgeError(thrown), event);
+      next = () => unexpected(delivery, event, thrown);
     }
+    const publish = (): Promise<void> => next().catch((thrown: unknown) => unexpected(delivery, event, thrown));
+    if (key === undefined) void publish();
+    else publishes.after(key, publish);
   }
 
-  async function enrich(delivery: Delivery, event: CanonicalEvent): Promise<void> {
-    if (passThrough?.(event)) return forward(delivery, event);
+  function unexpected(delivery: Delivery, event: CanonicalEvent, thrown: unknown): Promise<void> {
+    logger.error({ err: thrown, eventId: event.id }, 'unexpected error while processing an event');
+    return fail(delivery, toModelbridgeError(thrown), event);
+  }
+
+  /** Calls the model; returns what publishes the outcome. */
+  async function enrich(delivery: Delivery, event: CanonicalEvent): Promise<() => Promise<void>> {
+    if (passThrough?.(event)) return () => forward(delivery, event);
     const result = await inference.run(event);
     if (!result.ok) {
-      if (result.error.code === 'ABORTED') return settle(delivery, false);
-      return fail(delivery, result.error, event, result);
+      if (result.error.code === 'ABORTED') return async () => settle(delivery, false);
+      return () => fail(delivery, result.error, event, result);
     }
     const enriched = buildEnrichedMessage(event, delivery.message, result.output, result.provenance, enrichOptions);
+    return () => publishEnriched(delivery, event, enriched, result.provenance.attempts);
+  }
+
+  async function publishEnriched(delivery: Delivery, event: CanonicalEvent, enriched: OutboundMessage, attempts: number): Promise<void> {
     const published = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
     if (published === true) {
       succeeded.inc();
       return settle(delivery, true);
     }
     if (published === false) return settle(delivery, false);
-    return fail(delivery, published, event, { attempts: result.provenance.attempts });
+    return fail(delivery, published, event, { attempts });
   }
 
   /** Forwards the event unchanged (a structured CloudEvent, same key) without calling the model. */
@@ -289,7 +318,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     state = 'waiting-for-model';
     await waitForModel();
     if (lifecycle.signal.aborted) return;
-    await source.start(onDelivery);
+    await source.start(onDelivery, { maxEvents });
     state = 'running';
     lagTimer = setInterval(() => {
       const lag = source.status().lag;
@@ -365,7 +394,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     return {
       ...status(),
       backend: { kind: backendKind, model, ready: signal.aborted ? undefined : ready },
-      concurrency: { limit: inference.concurrencyLimit, max: maxInFlight },
+      concurrency: { limit: inference.concurrencyLimit, max: config.inference.concurrency.max },
       backlog,
       lastError,
     };
@@ -396,6 +425,11 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       return state === 'running' && inference.available && source.status().connected && sink.status().connected && deadLetter.status().connected;
     },
   };
+}
+
+/** Bytes a buffered message holds: its key and value (headers are small and bounded by the transport). */
+function sizeOf(message: InboundMessage): number {
+  return (message.key?.length ?? 0) + (message.value?.length ?? 0);
 }
 
 function orderingKey(message: InboundMessage, event: CanonicalEvent): string {

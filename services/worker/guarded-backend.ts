@@ -63,6 +63,12 @@ export function createGuardedBackend(
   limiter?: ConcurrencyLimiter,
 ): GuardedBackend {
   const call: Call = (request, signal, traceparent, deadline) => client.infer(request, { signal, traceparent, deadline });
+  // Attempts in flight, aborted together at shutdown by one listener: a listener per attempt on the
+  // lifecycle signal made every attempt scan hundreds of others' (an AbortSignal's list is linear).
+  const attempts = new Set<AbortController>();
+  lifecycle.addEventListener('abort', () => {
+    for (const controller of attempts) controller.abort(lifecycle.reason);
+  }, { once: true });
   const breaker = new CircuitBreaker<Parameters<Call>, InferenceResponse>(call, {
     // The per-attempt timeout is an AbortSignal on the request itself: opossum's own timeout would not cancel it.
     timeout: false,
@@ -166,8 +172,8 @@ export function createGuardedBackend(
     // AbortSignal.timeout would keep a timer alive for the whole timeout after every call.
     const controller = new AbortController();
     const timer = setTimeout(abortWithTimeout, policy.timeout, controller);
-    const onShutdown = (): void => controller.abort(lifecycle.reason);
-    lifecycle.addEventListener('abort', onShutdown);
+    attempts.add(controller);
+    if (lifecycle.aborted) controller.abort(lifecycle.reason);
     try {
       const response = await breaker.fire(request, controller.signal, traceparent, Date.now() + policy.timeout);
       const elapsed = performance.now() - started;
@@ -187,7 +193,7 @@ export function createGuardedBackend(
       throw error;
     } finally {
       clearTimeout(timer);
-      lifecycle.removeEventListener('abort', onShutdown);
+      attempts.delete(controller);
     }
   }
 

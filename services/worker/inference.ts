@@ -12,7 +12,7 @@ import { createBatcher, splitOutputs, stackInputs } from './batcher.ts';
 import type { Batcher } from './batcher.ts';
 import { createGuardedBackend } from './guarded-backend.ts';
 import type { BreakerState, GuardedBackend, InferOutcome } from './guarded-backend.ts';
-import { createConcurrencyLimiter } from './limiter.ts';
+import { createConcurrencyLimiter, createFixedLimiter } from './limiter.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
 import { compileMapping } from './mapping.ts';
 import type { CompiledMapping } from './mapping.ts';
@@ -55,7 +55,7 @@ interface Route {
   readonly config: BackendConfig;
   readonly client: InferenceClient;
   readonly guard: GuardedBackend;
-  readonly limiter: ConcurrencyLimiter | undefined;
+  readonly limiter: ConcurrencyLimiter;
   readonly request: CompiledMapping;
   readonly response: CompiledMapping;
 }
@@ -70,10 +70,14 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
     const labels = { connector, backend: backend.kind, model: backend.model };
     const attemptOk = metrics.inferenceDuration.labels({ ...labels, outcome: 'ok' });
     const attemptError = metrics.inferenceDuration.labels({ ...labels, outcome: 'error' });
+    // Every route has a limiter: `concurrency.max` bounds model calls in flight, not buffered events.
+    const callsInFlight = metrics.modelCallsInFlight.labels(labels);
+    const onInFlight = (inFlight: number): void => callsInFlight.set(inFlight);
     const limiter = config.concurrency.adaptive
-      ? createConcurrencyLimiter({ min: config.concurrency.min, max: config.concurrency.max, onChange: (limit) => metrics.concurrencyLimit.set(labels, limit) })
-      : undefined;
-    metrics.concurrencyLimit.set(labels, limiter?.limit ?? config.concurrency.max);
+      ? createConcurrencyLimiter({ min: config.concurrency.min, max: config.concurrency.max, onChange: (limit) => metrics.concurrencyLimit.set(labels, limit), onInFlight })
+      : createFixedLimiter(config.concurrency.max, onInFlight);
+    metrics.concurrencyLimit.set(labels, limiter.limit);
+    callsInFlight.set(0);
     metrics.breakerState.set(labels, 0);
     const guard = createGuardedBackend(client, config, lifecycle, {
       onStateChange(state) {
@@ -270,7 +274,7 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
       return available();
     },
     get concurrencyLimit() {
-      return primary.limiter?.limit ?? config.concurrency.max;
+      return primary.limiter.limit;
     },
     async ready(signal) {
       if (await primary.client.ready(signal)) return true;

@@ -17,6 +17,20 @@ export interface LimiterOptions {
   readonly max: number;
   readonly initial?: number;
   readonly onChange?: (limit: number) => void;
+  /** Called with the calls in flight whenever it changes (the calls-in-flight gauge). */
+  readonly onInFlight?: (inFlight: number) => void;
+}
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (reason: unknown) => void;
+  readonly signal: AbortSignal;
+  cancelled: boolean;
+}
+
+/** A fixed limit of `max` concurrent calls (adaptive concurrency off). */
+export function createFixedLimiter(max: number, onInFlight?: (inFlight: number) => void): ConcurrencyLimiter {
+  return createConcurrencyLimiter({ min: max, max, initial: max, onInFlight });
 }
 
 export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLimiter {
@@ -28,7 +42,25 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
   let lastDecrease = 0;
   // Whether the limit was reached during the current growth window: an unused limit never grows.
   let saturated = false;
-  const queue: Array<{ resolve: () => void; signal: AbortSignal; onAbort: () => void }> = [];
+  const onInFlight = options.onInFlight;
+  // Waiters in arrival order, as a deque over an array: with thousands of keys waiting for a call slot,
+  // shift() and splice() per grant would be quadratic. An aborted waiter is marked and skipped.
+  let queue: Waiter[] = [];
+  let head = 0;
+  let waiting = 0;
+  // One abort listener per signal, not per waiter: an AbortSignal's listener list is scanned on every
+  // add and remove, and a thousand waiters on the worker's lifecycle signal made each acquire O(n).
+  const watched = new WeakSet<AbortSignal>();
+
+  function onAbort(signal: AbortSignal): void {
+    for (let i = head; i < queue.length; i++) {
+      const waiter = queue[i]!;
+      if (waiter.signal !== signal || waiter.cancelled) continue;
+      waiter.cancelled = true;
+      waiting--;
+      waiter.reject(signal.reason);
+    }
+  }
 
   function setLimit(next: number): void {
     const bounded = Math.min(max, Math.max(min, Math.round(next)));
@@ -39,13 +71,23 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
   }
 
   function grant(): void {
-    while (inFlight < limit && queue.length > 0) {
-      const next = queue.shift()!;
-      next.signal.removeEventListener('abort', next.onAbort);
+    while (inFlight < limit && waiting > 0) {
+      const next = queue[head]!;
+      queue[head++] = undefined as unknown as Waiter;
+      if (next.cancelled) continue;
+      waiting--;
       inFlight++;
       if (inFlight >= limit) saturated = true;
       next.resolve();
     }
+    if (waiting === 0) {
+      queue = [];
+      head = 0;
+    } else if (head > 1024 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    onInFlight?.(inFlight);
   }
 
   return {
@@ -56,25 +98,21 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
       return inFlight;
     },
     acquire(signal) {
-      if (inFlight < limit && queue.length === 0) {
+      if (inFlight < limit && waiting === 0) {
         inFlight++;
         if (inFlight >= limit) saturated = true;
+        onInFlight?.(inFlight);
         return Promise.resolve();
       }
       saturated = true;
       if (signal.aborted) return Promise.reject(signal.reason);
+      if (!watched.has(signal)) {
+        watched.add(signal);
+        signal.addEventListener('abort', () => onAbort(signal), { once: true });
+      }
       return new Promise((resolve, reject) => {
-        const entry = {
-          resolve,
-          signal,
-          onAbort: () => {
-            const index = queue.indexOf(entry);
-            if (index !== -1) queue.splice(index, 1);
-            reject(signal.reason);
-          },
-        };
-        signal.addEventListener('abort', entry.onAbort, { once: true });
-        queue.push(entry);
+        queue.push({ resolve, reject, signal, cancelled: false });
+        waiting++;
       });
     },
     release(latencyMs, outcome) {

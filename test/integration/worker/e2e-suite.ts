@@ -211,9 +211,10 @@ export function runWorkerEndToEnd(harness: E2EHarness, protocol: Protocol = 'kse
       const dir = mkdtempSync(join(tmpdir(), 'mb-term-'));
       const file = join(dir, 'connector.yaml');
       const source = e.source.kind === 'kafka' ? { ...e.source, sessionTimeout: '6s' } : e.source;
-      writeFileSync(file, stringify(connectorConfig(e, model.url, { name: 'term-test', source }, sentimentBackend(model, protocol))));
+      writeFileSync(file, stringify(connectorConfig(e, model.url, { name: 'term-test', source, intake: { maxEvents: 100 } }, sentimentBackend(model, protocol))));
       const children: ChildProcess[] = [];
       try {
+        // The buffer (intake.maxEvents) is well below the total: SIGTERM finds events not yet consumed.
         const total = 800;
         await e.produce(Array.from({ length: total }, (_, i) => event(`t-${i}`, `k${i % 40}`, 'text')));
         const first = spawnWorker(file, children);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ModelbridgeError } from '../../../connectors/errors.ts';
 import { createMemoryBroker, createMemorySink, createMemorySource } from '../../../connectors/memory/index.ts';
 import type { MemoryBroker } from '../../../connectors/memory/index.ts';
-import type { Decoder, InferenceClient, InferenceRequest, InferenceResponse } from '../../../connectors/types.ts';
+import type { Decoder, InferenceClient, InferenceRequest, InferenceResponse, Sink } from '../../../connectors/types.ts';
 import { connectorConfigSchema } from '../../../schemas/connector-config.ts';
 import type { ConnectorConfig, ConnectorConfigInput } from '../../../schemas/connector-config.ts';
 import { DLQ_HEADERS } from '../../../schemas/dead-letter.ts';
@@ -393,7 +393,7 @@ describe('connector pipeline (memory transport)', () => {
     expect(maxActive).toBeLessThanOrEqual(4);
   });
 
-  it('bounds in-flight events and pauses intake for backpressure', async () => {
+  it('bounds buffered events (intake.maxEvents) apart from model calls (concurrency.max) and pauses intake', async () => {
     const broker = createMemoryBroker();
     const release: Array<() => void> = [];
     const client = scriptedClient(async (request) => {
@@ -402,17 +402,129 @@ describe('connector pipeline (memory transport)', () => {
     });
     const { connector } = await startConnector(broker, client, config({
       inference: { ...config().inference, concurrency: { max: 8 } },
+      intake: { maxEvents: 20 },
       ordering: 'none',
     } as never));
     for (let i = 0; i < 100; i++) send(broker, { id: `e${i}`, text: 't' });
-    await waitFor(() => release.length === 8);
-    expect(connector.status().inFlight).toBe(8);
+    await waitFor(() => release.length === 8 && connector.status().inFlight === 20);
     expect(connector.status().paused).toContain('backpressure');
-    expect(broker.stream('in').pending.length).toBe(92);
+    expect(broker.stream('in').pending.length).toBe(80);
     while (broker.stream('out').log.length < 100) {
       release.splice(0).forEach((fn) => fn());
       await new Promise((resolve) => setImmediate(resolve));
-      expect(connector.status().inFlight).toBeLessThanOrEqual(8);
+      expect(connector.status().inFlight).toBeLessThanOrEqual(20);
+      expect(client.calls.length - broker.stream('out').log.length).toBeLessThanOrEqual(8);
+    }
+  });
+
+  it('bounds buffered events by bytes (intake.maxBytes)', async () => {
+    const broker = createMemoryBroker();
+    const release: Array<() => void> = [];
+    const client = scriptedClient(async (request) => {
+      await new Promise<void>((resolve) => release.push(resolve));
+      return upper(request, AbortSignal.timeout(1000));
+    });
+    const { connector, registry } = await startConnector(broker, client, config({
+      inference: { ...config().inference, concurrency: { max: 64 } },
+      intake: { maxEvents: 1000, maxBytes: 1000 },
+      ordering: 'none',
+    } as never));
+    // Each message is 100 bytes: intake stops after 10.
+    const text = 'x'.repeat(100 - JSON.stringify({ id: 'e00', text: '' }).length);
+    for (let i = 10; i < 40; i++) send(broker, { id: `e${i}`, text });
+    await waitFor(() => release.length === 10);
+    expect(connector.status().inFlight).toBe(10);
+    expect(connector.status().paused).toContain('backpressure');
+    expect(await registry.getSingleMetricAsString('modelbridge_events_in_flight_bytes')).toMatch(/ 1000$/m);
+    while (broker.stream('out').log.length < 30) {
+      release.splice(0).forEach((fn) => fn());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(connector.status().inFlight).toBe(0);
+  });
+
+  it('dispatches across keys: with more keys than concurrency.max the model sees concurrency.max calls, per-key order kept', async () => {
+    const broker = createMemoryBroker();
+    const release: Array<() => void> = [];
+    const seen = new Map<string, number[]>();
+    const client = scriptedClient(async (request) => {
+      const [key, seq] = String(request.inputs.TEXT).split(':');
+      seen.set(key!, [...(seen.get(key!) ?? []), Number(seq)]);
+      await new Promise<void>((resolve) => release.push(resolve));
+      return upper(request, AbortSignal.timeout(1000));
+    });
+    const { registry } = await startConnector(broker, client, config({ inference: { ...config().inference, concurrency: { max: 16 } } } as never));
+    // 100 keys, 5 events each, sent key by key: the first events of every key sit behind one key's run.
+    const keys = Array.from({ length: 100 }, (_, i) => `k${i}`);
+    for (const key of keys) for (let seq = 0; seq < 5; seq++) send(broker, { id: `${key}-${seq}`, key, text: `${key}:${seq}` }, key);
+    await waitFor(() => release.length === 16);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(release.length).toBe(16);
+    expect(await registry.getSingleMetricAsString('modelbridge_model_calls_in_flight')).toMatch(/ 16$/m);
+    while (broker.stream('out').log.length < 500) {
+      expect(release.length).toBeLessThanOrEqual(16);
+      release.splice(0).forEach((fn) => fn());
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    for (const key of keys) expect(seen.get(key)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('calls the model for a key\'s next event while its previous publish is unconfirmed, and publishes in order', async () => {
+    const broker = createMemoryBroker();
+    const client = scriptedClient(upper);
+    const connectorConfig = config();
+    const inner = createMemorySink({ kind: 'memory', stream: 'out' }, broker);
+    const held: Array<() => void> = [];
+    const order: string[] = [];
+    const sink: Sink = {
+      kind: 'memory',
+      start: () => inner.start(),
+      status: () => inner.status(),
+      close: () => inner.close(),
+      async publish(message) {
+        await new Promise<void>((resolve) => held.push(resolve));
+        order.push(parse(Buffer.from(String(message.value))).id);
+        return inner.publish(message);
+      },
+    };
+    const connector = createConnector(connectorConfig, {
+      source: createMemorySource(connectorConfig.source as never, broker),
+      sink,
+      deadLetter: createMemorySink({ kind: 'memory', stream: 'dlq' }, broker),
+      decoder,
+      client,
+      logger: pino({ level: 'silent' }),
+      metrics: createWorkerMetrics(new Registry()),
+    });
+    running = connector;
+    await connector.start();
+    for (let seq = 0; seq < 3; seq++) send(broker, { id: `a${seq}`, key: 'a', text: `a:${seq}` }, 'a');
+    // The later events' model calls happen while the first publish is held; their publishes wait.
+    await waitFor(() => client.calls.length === 3 && held.length === 1);
+    expect(order).toEqual([]);
+    while (order.length < 3) {
+      held.splice(0).forEach((release) => release());
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(order).toEqual(['a0', 'a1', 'a2']);
+    await waitFor(() => broker.stream('out').log.length === 3);
+  });
+
+  it('with fewer keys than concurrency.max, runs one call per key at a time', async () => {
+    const broker = createMemoryBroker();
+    const release: Array<() => void> = [];
+    const client = scriptedClient(async (request) => {
+      await new Promise<void>((resolve) => release.push(resolve));
+      return upper(request, AbortSignal.timeout(1000));
+    });
+    await startConnector(broker, client, config({ inference: { ...config().inference, concurrency: { max: 64 } } } as never));
+    for (let seq = 0; seq < 20; seq++) for (const key of ['a', 'b', 'c']) send(broker, { id: `${key}-${seq}`, key, text: `${key}:${seq}` }, key);
+    await waitFor(() => release.length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(release.length).toBe(3);
+    while (broker.stream('out').log.length < 60) {
+      release.splice(0).forEach((fn) => fn());
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createKeyedExecutor } from '../../../services/worker/key-executor.ts';
+import { createKeyedExecutor, createOrderedSteps } from '../../../services/worker/key-executor.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 describe('createKeyedExecutor', () => {
@@ -45,5 +45,33 @@ describe('createKeyedExecutor', () => {
       ran = true;
     });
     await waitFor(() => ran);
+  });
+});
+
+describe('createOrderedSteps', () => {
+  it('runs the steps of one key in order, each after the previous settled, and other keys alongside', async () => {
+    const steps = createOrderedSteps();
+    const log: string[] = [];
+    const gates = new Map<string, () => void>();
+    const step = (name: string) => () =>
+      new Promise<void>((resolve) => {
+        log.push(`start ${name}`);
+        gates.set(name, () => {
+          log.push(`end ${name}`);
+          resolve();
+        });
+      });
+    steps.after('a', step('a1'));
+    steps.after('a', step('a2'));
+    steps.after('b', step('b1'));
+    expect(log).toEqual(['start a1', 'start b1']);
+    gates.get('b1')!();
+    gates.get('a1')!();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(log).toEqual(['start a1', 'start b1', 'end b1', 'end a1', 'start a2']);
+    expect(steps.activeKeys).toBe(1);
+    gates.get('a2')!();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(steps.activeKeys).toBe(0);
   });
 });

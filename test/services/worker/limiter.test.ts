@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createConcurrencyLimiter } from '../../../services/worker/limiter.ts';
+import { createConcurrencyLimiter, createFixedLimiter } from '../../../services/worker/limiter.ts';
 
 describe('createConcurrencyLimiter (AIMD)', () => {
   it('queues beyond the limit and grants in order as permits return', async () => {
@@ -58,5 +58,26 @@ describe('createConcurrencyLimiter (AIMD)', () => {
     await expect(waiting).rejects.toThrow('stop');
     limiter.release(1, 'ok');
     expect(limiter.inFlight).toBe(0);
+  });
+});
+
+describe('createFixedLimiter', () => {
+  it('holds the limit, skips aborted waiters, grants the rest in order and reports calls in flight', async () => {
+    const reported: number[] = [];
+    const limiter = createFixedLimiter(2, (n) => reported.push(n));
+    const signal = new AbortController().signal;
+    await limiter.acquire(signal);
+    await limiter.acquire(signal);
+    const order: number[] = [];
+    const aborter = new AbortController();
+    const waiters = [1, 2, 3, 4].map((n) => limiter.acquire(n === 2 ? aborter.signal : signal).then(() => order.push(n), () => order.push(-n)));
+    aborter.abort(new Error('gone'));
+    await waiters[1];
+    for (let i = 0; i < 3; i++) limiter.release(1, 'overload');
+    await Promise.all(waiters);
+    expect(order).toEqual([-2, 1, 3, 4]);
+    expect(limiter.limit).toBe(2);
+    expect(limiter.inFlight).toBe(2);
+    expect(Math.max(...reported)).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createKafkaSource } from '../../../../connectors/kafka/index.ts';
-import type { Delivery, Source } from '../../../../connectors/types.ts';
+import type { Delivery, IntakeWindow, Source } from '../../../../connectors/types.ts';
 import { kafkaSourceSchema } from '../../../../schemas/connector-config.ts';
 import { committedOffset, createTopic, numbered, produce, readAll } from '../../../support/kafka.ts';
 import { uniqueName, waitFor } from '../../../support/wait-for.ts';
@@ -12,13 +12,16 @@ interface Opened {
   deliveries: Delivery[];
 }
 
-async function openSource(topic: string, group: string, extra: Record<string, unknown> = {}): Promise<Opened> {
+async function openSource(topic: string, group: string, extra: Record<string, unknown> = {}, intake?: IntakeWindow): Promise<Opened> {
   const source = createKafkaSource(kafkaSourceSchema.parse({ kind: 'kafka', brokers, topic, group, commitInterval: '50ms', ...extra }));
   onTestFinished(() => source.close());
   const deliveries: Delivery[] = [];
-  await source.start((delivery) => deliveries.push(delivery));
+  await source.start((delivery) => deliveries.push(delivery), intake);
   return { source, deliveries };
 }
+
+const offsetOf = (delivery: Delivery): number => (delivery.message.origin.transport === 'kafka' ? Number(delivery.message.origin.offset) : -1);
+const partitionOf = (delivery: Delivery): number => (delivery.message.origin.transport === 'kafka' ? delivery.message.origin.partition : -1);
 
 const offsetsOf = (deliveries: Delivery[]): string[] =>
   deliveries.map((d) => (d.message.origin.transport === 'kafka' ? d.message.origin.offset : '?'));
@@ -137,7 +140,7 @@ describe('kafka source', () => {
     expect(offsetsOf(deliveries)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   });
 
-  it('holds through a pause longer than the in-batch hold (the consumer itself pauses), stays in the group, then resumes', async () => {
+  it('holds through a long pause (partitions with undelivered messages stop fetching), stays in the group, then resumes', async () => {
     const topic = await createTopic(brokers);
     await produce(brokers, topic, numbered(20));
     const deliveries: Delivery[] = [];
@@ -149,8 +152,8 @@ describe('kafka source', () => {
       if (deliveries.length === 5) source.pause();
     });
     await waitFor(() => deliveries.length >= 5, { what: 'five deliveries' });
-    // Longer than the 5 s in-batch hold and than the session timeout: heartbeats kept the member alive,
-    // then the kafkajs consumer was paused; nothing was delivered meanwhile.
+    // Longer than the session timeout: kafkajs kept heartbeating with the partition paused, and nothing
+    // was delivered meanwhile.
     const pausedAt = Date.now();
     await waitFor(() => Date.now() - pausedAt > 7000, { timeoutMs: 10_000, intervalMs: 250, what: 'a long pause' });
     expect(deliveries).toHaveLength(5);
@@ -168,5 +171,51 @@ describe('kafka source', () => {
 
     await waitFor(() => deliveries.length === 1, { what: 'the large message' });
     expect(deliveries[0]!.message.value?.length).toBe(big.length);
+  });
+
+  it('consumes partitions concurrently and shares the intake window among them', async () => {
+    const topic = await createTopic(brokers, { partitions: 4 });
+    await produce(brokers, topic, [0, 1, 2, 3].flatMap((p) => numbered(20, p)));
+    const { deliveries } = await openSource(topic, uniqueName('mb-group'), {}, { maxEvents: 8 });
+    // Nothing acked: every partition delivers its share of the window and holds.
+    await waitFor(() => new Set(deliveries.map(partitionOf)).size === 4, { what: 'deliveries from all four partitions' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(deliveries.length).toBeLessThan(40);
+    let acked = 0;
+    await waitFor(
+      () => {
+        for (; acked < deliveries.length; acked++) deliveries[acked]!.ack();
+        return deliveries.length === 80;
+      },
+      { what: 'all 80 once acked', intervalMs: 20 },
+    );
+    for (const p of [0, 1, 2, 3]) {
+      expect(deliveries.filter((d) => partitionOf(d) === p).map(offsetOf)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    }
+  });
+
+  it('on a rebalance commits what was acked before rejoining, and late acks of a revoked partition never commit', async () => {
+    const topic = await createTopic(brokers, { partitions: 2 });
+    const group = uniqueName('mb-group');
+    await produce(brokers, topic, [...numbered(10, 0), ...numbered(10, 1)]);
+    // No periodic commit within the test: only the commit on revocation can move the offsets.
+    const first = await openSource(topic, group, { commitInterval: '10m' });
+    await waitFor(() => first.deliveries.length === 20, { what: 'twenty deliveries' });
+    for (const delivery of first.deliveries) if (offsetOf(delivery) < 5) delivery.ack();
+
+    const second = await openSource(topic, group, { commitInterval: '10m' });
+    await waitFor(() => second.deliveries.length >= 5, { what: 'the second member consuming its partition' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const moved = partitionOf(second.deliveries[0]!);
+    // It resumed from the offsets committed on revocation, not from the start.
+    expect(second.deliveries.map(offsetOf)).toEqual([5, 6, 7, 8, 9]);
+    expect(second.deliveries.every((d) => partitionOf(d) === moved)).toBe(true);
+
+    // The first member still holds offsets 5..9 of both partitions; its late acks of the moved
+    // partition must not commit over the new owner, those of the kept partition do.
+    for (const delivery of first.deliveries) if (offsetOf(delivery) >= 5) delivery.ack();
+    await first.source.close();
+    expect(await committedOffset(brokers, group, topic, moved)).toBe(5);
+    expect(await committedOffset(brokers, group, topic, 1 - moved)).toBe(10);
   });
 });

@@ -107,4 +107,24 @@ describe('rabbitmq source', () => {
     await source.close();
     await expect(started).rejects.toMatchObject({ code: 'ABORTED' });
   });
+
+  it('coalesces acks without acking early: out-of-order completion around a held delivery leaves exactly it unacked', async () => {
+    const queue = await createQueue();
+    const received: Delivery[] = [];
+    const source = await startSource(queue, received, false);
+    await publishRaw(queue, Array.from({ length: 10 }, (_, i) => ({ value: `m${i}` })));
+    await waitFor(() => received.length === 10, { ...WAIT, what: 'ten deliveries' });
+    // m3 stays in flight; the rest complete in an order that crosses it, some in one turn, some later.
+    for (const i of [9, 0, 2, 1]) received[i]!.ack();
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const i of [4, 8, 6, 5, 7]) received[i]!.ack();
+    await source.close();
+    // Only m3 comes back: a multiple ack past it, or one on an unknown tag (the channel would close and
+    // requeue everything), would leave 0 or 10.
+    await waitFor(async () => (await queueDepth(queue)) === 1, { ...WAIT, what: 'exactly the held message back in the queue' });
+    const again: Delivery[] = [];
+    await startSource(queue, again);
+    await waitFor(() => again.length === 1, { ...WAIT, what: 'the redelivery' });
+    expect(values(again)).toEqual(['m3']);
+  });
 });
