@@ -87,6 +87,12 @@ export interface SourceStatus {
   readonly lag?: number | undefined;
 }
 
+/** What waits in the source, as the transport can tell it: lag per partition or a queue's depth. */
+export interface SourceBacklog {
+  readonly partitions?: readonly { readonly topic: string; readonly partition: number; readonly lag: number }[];
+  readonly queue?: { readonly name: string; readonly ready: number };
+}
+
 /** The pipeline's buffering window, as a hint to sources. */
 export interface IntakeWindow {
   /** Events the pipeline buffers (received, not yet acked) before it pauses intake. */
@@ -107,6 +113,8 @@ export interface Source {
   pause(): void;
   resume(): void;
   status(): SourceStatus;
+  /** Read-only look at the backlog for operators; transports that cannot tell leave it out. */
+  backlog?(): Promise<SourceBacklog>;
   /**
    * Stop intake, commit what was acked, disconnect. Idempotent. Deliveries not acked by then are
    * redelivered later (at-least-once).

@@ -29,14 +29,22 @@ export interface LoadConfigOptions {
  * @throws ConfigError listing every problem; substituted values never appear in its messages.
  */
 export function loadConnectorConfig(text: string, options: LoadConfigOptions): ConnectorConfig {
-  const parsed = parseYaml(text);
+  return loadConfigWith(connectorConfigSchema, text, options, 'connector configuration');
+}
+
+/**
+ * The same loading (YAML, interpolation, validation, every issue in one {@link ConfigError}, deep
+ * freeze) for another schema, such as the control API's configuration.
+ */
+export function loadConfigWith<S extends z.ZodType>(schema: S, text: string, options: LoadConfigOptions, what = 'configuration'): z.output<S> {
+  const parsed = parseYaml(text, what);
   if ('issues' in parsed) throw new ConfigError(parsed.issues, { file: options.file });
 
   const interpolation = createInterpolation(options);
   const interpolated = interpolateTree(parsed.value, [], interpolation);
   const issues = [...interpolation.issues];
 
-  const result = connectorConfigSchema.safeParse(interpolated);
+  const result = schema.safeParse(interpolated);
   if (!result.success) {
     const failedPaths = new Set(interpolation.issues.map((issue) => issue.path));
     for (const issue of zodIssues(result.error, interpolated)) {
@@ -46,14 +54,14 @@ export function loadConnectorConfig(text: string, options: LoadConfigOptions): C
     }
   }
   if (issues.length > 0 || !result.success) throw new ConfigError(issues, { file: options.file });
-  return deepFreeze(result.data);
+  return deepFreeze(result.data as z.output<S>);
 }
 
-function parseYaml(text: string): { value: unknown } | { issues: ConfigIssue[] } {
+function parseYaml(text: string, what: string): { value: unknown } | { issues: ConfigIssue[] } {
   const lineCounter = new LineCounter();
   // prettyErrors would quote the offending source line, which may hold a secret.
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
-  const empty = { issues: [{ path: '', message: 'empty file: expected a connector configuration' }] };
+  const empty = { issues: [{ path: '', message: `empty file: expected a ${what}` }] };
   if (!Array.isArray(documents) || documents.length === 0) return empty;
   const issues: ConfigIssue[] = [];
   for (const document of documents) {

@@ -29,9 +29,9 @@ export function allScenarios(): Scenario[] {
     grpcVsHttpScenario,
     overheadScenario('rabbitmq', 1),
     backlogMemoryScenario,
-    losslessJsonScenario,
     replayRateKafkaScenario,
     replayRateRabbitmqScenario,
+    losslessJsonScenario,
     scalingScenario,
   ];
 }

@@ -22,7 +22,7 @@
  * timeout and get the member evicted, which is worse. A partition we keep keeps its tracker and queue,
  * and re-fetched offsets already tracked are not delivered twice.
  */
-import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import type { KafkaSourceConfig } from '../../schemas/connector-config.ts';
 import type { Delivery, DeliveryHandler, Headers, InboundMessage, IntakeWindow, Source, SourceStatus } from '../types.ts';
 import { createKafkaClient, silentLogger } from './client.ts';
@@ -110,6 +110,9 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   let committing: Promise<void> | undefined;
   /** The pipeline's window, shared among the partitions with work. */
   let window = Number.POSITIVE_INFINITY;
+  /** For {@link Source.backlog} only, connected on first use. */
+  let admin: Admin | undefined;
+  let adminConnected: Promise<void> | undefined;
 
   const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN, REBALANCING } = consumer.events;
   consumer.on(CONNECT, () => (connected = true));
@@ -281,6 +284,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     } catch (error) {
       failures.push(error);
     }
+    if (admin) await admin.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'kafka admin client did not close cleanly'));
     for (const state of partitions.values()) {
       state.tracker.revoke();
       state.owned = false;
@@ -324,6 +328,25 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       let lag = 0;
       for (const state of partitions.values()) lag += state.lag + state.tracker.inFlight;
       return { connected: connected && !closing, paused, lag };
+    },
+    async backlog() {
+      // The group's lag as the broker sees it (high watermark − committed offset, every partition),
+      // as kafka_exporter reports it: right while paused, when nothing is fetched.
+      if (closing) return {};
+      admin ??= kafka.admin();
+      adminConnected ??= admin.connect().catch((error: unknown) => {
+        adminConnected = undefined;
+        throw error;
+      });
+      await adminConnected;
+      const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(config.topic), admin.fetchOffsets({ groupId: config.group, topics: [config.topic] })]);
+      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      const rows = ends.map((end) => {
+        const position = at.get(end.partition) ?? -1;
+        const start = position >= 0 ? position : config.fromBeginning ? Number(end.low) : Number(end.high);
+        return { topic: config.topic, partition: end.partition, lag: Math.max(0, Number(end.high) - start) };
+      });
+      return { partitions: rows.sort((a, b) => a.partition - b.partition) };
     },
     close() {
       closing ??= shutdown();

@@ -154,6 +154,14 @@ export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: Rabbitm
       return { connected: consumer?.context.session.alive === true, paused };
     },
 
+    async backlog() {
+      const session = consumer?.context.session;
+      if (!session?.alive) return {};
+      // Ready messages only: what this consumer holds unacked is the connector's in-flight count.
+      const { messageCount } = await session.channel.checkQueue(config.queue);
+      return { queue: { name: config.queue, ready: messageCount } };
+    },
+
     close() {
       closed = true;
       // Acks coalesced for this turn go out before the channel closes.

@@ -10,7 +10,7 @@
  *   modelbridge replay --config … --from … …     replay dead letters (exit 0 done, 1 error, 130 interrupted)
  */
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -19,8 +19,14 @@ import { findModelbridgeError } from '../../connectors/errors.ts';
 import { createRegistry } from '../../connectors/registry.ts';
 import { ConfigError } from '../../schemas/config-error.ts';
 import { parseDuration } from '../../schemas/duration.ts';
-import { loadConnectorConfig } from '../../schemas/load-config.ts';
+import { adminConfigSchema } from '../../schemas/admin-config.ts';
+import type { AdminConfig } from '../../schemas/admin-config.ts';
+import type { ConnectorConfig } from '../../schemas/connector-config.ts';
+import { loadConfigWith, loadConnectorConfig } from '../../schemas/load-config.ts';
+import { createAuditLog } from '../admin/audit.ts';
+import { createAuthenticator } from '../admin/auth.ts';
 import { createAdminServer } from '../admin/server.ts';
+import { createReplayService } from '../replay/service.ts';
 import { runDemo } from '../demo/run-demo.ts';
 import { createModelServer } from '../model-server/index.ts';
 import { createWorker } from '../worker/worker.ts';
@@ -92,16 +98,22 @@ program
   .option('-p, --port <port>', 'port of /healthz, /readyz and /metrics', portOption, 9464)
   .option('--host <host>', 'interface of the HTTP endpoints', '127.0.0.1')
   .option('--grace <duration>', 'drain time on shutdown', durationOption, 30_000)
+  .option('--admin-config <file>', 'control API configuration (auth, audit); without it the /v1 API refuses every call')
   .option('--log-level <level>', 'pino log level', process.env.LOG_LEVEL ?? 'info')
-  .action(async (options: { config: string[]; port: number; host: string; grace: number; logLevel: string }) => {
+  .action(async (options: { config: string[]; port: number; host: string; grace: number; adminConfig?: string; logLevel: string }) => {
     const logger = createLogger(options.logLevel);
     const metricsRegistry = new Registry();
+    const registry = createRegistry();
+    const loadOptions = (file: string) => ({ file, env: process.env, readFile: (path: string) => readFileSync(path, 'utf8') });
     let worker: Worker;
+    let adminConfig: AdminConfig | undefined;
+    let connectors: ConnectorConfig[];
     try {
-      const connectors = options.config.map((file) =>
-        loadConnectorConfig(readFileSync(file, 'utf8'), { file, env: process.env, readFile: (path) => readFileSync(path, 'utf8') }),
-      );
-      worker = createWorker({ connectors, registry: createRegistry(), logger, metricsRegistry });
+      connectors = options.config.map((file) => loadConnectorConfig(readFileSync(file, 'utf8'), loadOptions(file)));
+      if (options.adminConfig !== undefined) {
+        adminConfig = loadConfigWith(adminConfigSchema, readFileSync(options.adminConfig, 'utf8'), loadOptions(options.adminConfig), 'control API configuration');
+      }
+      worker = createWorker({ connectors, registry, logger, metricsRegistry });
     } catch (error) {
       // A configuration problem is the operator's to fix: say what and where, without a stack trace.
       process.stderr.write(`${error instanceof ConfigError ? error.format() : `cannot start: ${(error as Error).message ?? String(error)}`}\n`);
@@ -109,18 +121,37 @@ program
       return;
     }
     collectDefaultMetrics({ register: metricsRegistry, prefix: 'modelbridge_process_' });
-    const admin = createAdminServer({ worker, metricsRegistry });
+    if (adminConfig === undefined) logger.info('control API off: no --admin-config; /v1 refuses every call');
+    const auditSink = adminConfig?.audit.kafka ? registry.createSink({ kind: 'kafka', ...adminConfig.audit.kafka }, logger.child({ component: 'audit' })) : undefined;
+    const audit = adminConfig && createAuditLog({ file: adminConfig.audit.file, sink: auditSink });
+    // Dead letters and replays through the API; its jobs are audited like every other operation.
+    const replay = adminConfig && createReplayService({ connectors, logger, metricsRegistry });
+    const admin = createAdminServer({
+      worker,
+      metricsRegistry,
+      logger,
+      authenticator: adminConfig && createAuthenticator(adminConfig.auth, { logger }),
+      audit,
+      replay,
+      bodyLimit: adminConfig?.bodyLimit,
+      workerId: `${hostname()}:${options.port}`,
+    });
     onShutdownSignal(logger, options.grace + 15_000, async () => {
+      // Replay jobs stop first (their finish is audited); what they moved stays moved.
+      await replay?.close().catch((error: unknown) => logger.error({ err: error }, 'closing replay jobs failed'));
       try {
         await worker.close(options.grace);
       } finally {
         // The HTTP server goes last so that readiness and metrics stay visible while draining.
         await admin.close();
+        await audit?.close();
       }
     });
     const { url } = await admin.listen(options.port, options.host);
     logger.info({ url, connectors: worker.status().connectors.map((c) => c.name) }, 'worker starting');
     try {
+      // An audit topic that cannot be reached fails the start: the trail must not silently miss records.
+      await auditSink?.start();
       await worker.start();
     } catch (error) {
       // A broker that never answers, refused credentials, a failed TLS handshake: say so, clean up, exit 1.
@@ -128,7 +159,9 @@ program
       const known = findModelbridgeError(error);
       process.stderr.write(`cannot start: ${known ? `${known.code}: ${known.message}` : error instanceof Error ? error.message : String(error)}\n`);
       await worker.close(1000).catch((closeError: unknown) => logger.error({ err: closeError }, 'closing after a failed start'));
+      await replay?.close();
       await admin.close();
+      await audit?.close();
       process.exitCode = 1;
     }
   });

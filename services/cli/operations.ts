@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
+import { auditReplayJobs, createAuditLog } from '../admin/audit.ts';
 import { createReplayService } from '../replay/service.ts';
 import type { Actor, ReplayService } from '../replay/types.ts';
 import { runDlqList, runDlqShow } from './dlq-command.ts';
@@ -105,8 +106,17 @@ export function registerOperationsCommands(program: Command, deps: OperationsDep
     .option('--max <count>', 'messages moved at most', positiveInteger)
     .option('--preview <count>', 'dry run: matches to preview', positiveInteger)
     .option('--job <id>', 'job id; rerun an interrupted job with its id to resume it')
+    .option('--audit-file <file>', "append the job's start and finish to this audit trail (JSON lines); a failed write refuses the job")
     .option('--log-level <level>', 'pino log level', 'warn')
-    .action((flags: ReplayFlags & { config: string[]; logLevel: string }) =>
-      withService(deps, flags.config, flags.logLevel, (service, io) => runReplayCommand(service, flags, deps.actor, io)),
+    .action((flags: ReplayFlags & { config: string[]; logLevel: string; auditFile?: string }) =>
+      withService(deps, flags.config, flags.logLevel, async (service, io) => {
+        const audit = flags.auditFile === undefined ? undefined : createAuditLog({ file: flags.auditFile });
+        if (audit) service.onJobEvent(auditReplayJobs(audit));
+        try {
+          return await runReplayCommand(service, flags, deps.actor, io);
+        } finally {
+          await audit?.close();
+        }
+      }),
     );
 }

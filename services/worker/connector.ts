@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { ModelbridgeError, toModelbridgeError } from '../../connectors/errors.ts';
-import type { Decoder, Delivery, InferenceClient, InboundMessage, OutboundMessage, Sink, Source } from '../../connectors/types.ts';
+import type { Decoder, Delivery, InferenceClient, InboundMessage, OutboundMessage, Sink, Source, SourceBacklog } from '../../connectors/types.ts';
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { backoffDelay, sleep } from './backoff.ts';
@@ -16,7 +16,8 @@ import { CLOUDEVENTS_JSON, STRUCTURED_HEADERS, buildDeadLetter, buildEnrichedMes
 import type { WorkerMetrics } from './metrics.ts';
 
 export type ConnectorState = 'created' | 'starting' | 'waiting-for-model' | 'running' | 'draining' | 'stopped' | 'failed';
-export type PauseReason = 'backpressure' | 'breaker' | 'draining' | 'failed';
+/** `operator`: paused through the control API; only the operator's resume lifts it. */
+export type PauseReason = 'backpressure' | 'breaker' | 'draining' | 'failed' | 'operator';
 
 export interface ConnectorDeps {
   readonly source: Source;
@@ -42,6 +43,22 @@ export interface ConnectorStatus {
   readonly deadLetterConnected: boolean;
 }
 
+/** The last message this connector dead-lettered, for operators. */
+export interface LastError {
+  readonly code: string;
+  readonly message: string;
+  readonly stage: string | undefined;
+  readonly at: string;
+}
+
+/** A read-only view for the control API: the status plus what takes a look outside (model, broker). */
+export interface ConnectorSnapshot extends ConnectorStatus {
+  readonly backend: { readonly kind: string; readonly model: string; readonly ready: boolean | undefined };
+  readonly concurrency: { readonly limit: number; readonly max: number };
+  readonly backlog: SourceBacklog;
+  readonly lastError: LastError | undefined;
+}
+
 export interface ConnectorRuntime {
   readonly name: string;
   start(): Promise<void>;
@@ -50,10 +67,15 @@ export interface ConnectorRuntime {
   status(): ConnectorStatus;
   /** True when running with connected source and sinks and a closed breaker. */
   ready(): boolean;
+  /** Operator pause: holds intake until {@link resumeByOperator}. False when the connector is stopping or stopped. */
+  pauseByOperator(): boolean;
+  resumeByOperator(): boolean;
+  /** Status plus a bounded readiness probe of the model and the source's backlog. Never throws. */
+  snapshot(signal: AbortSignal): Promise<ConnectorSnapshot>;
 }
 
 const PUBLISH_BACKOFF = { minDelayMs: 100, maxDelayMs: 5000 };
-const PAUSE_REASONS: readonly PauseReason[] = ['backpressure', 'breaker', 'draining', 'failed'];
+const PAUSE_REASONS: readonly PauseReason[] = ['backpressure', 'breaker', 'draining', 'failed', 'operator'];
 
 export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): ConnectorRuntime {
   const { source, sink, deadLetter, decoder, client, metrics } = deps;
@@ -94,6 +116,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   let drained: PromiseWithResolvers<void> | undefined;
   let lagTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
+  let lastError: LastError | undefined;
 
   const inference = createInference(config.inference, {
     connector: name,
@@ -225,6 +248,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     tries: { attempts: number; firstFailureAt?: number; lastFailureAt?: number } = { attempts: 0 },
   ): Promise<void> {
     const now = Date.now();
+    lastError = { code: error.code, message: error.message, stage: error.stage, at: new Date(now).toISOString() };
     metrics.deadLettered.inc({ connector: name, code: error.code });
     logger.warn(
       { eventId: event?.id, traceparent: event?.traceparent, code: error.code, stage: error.stage, attempts: tries.attempts, origin: delivery.message.origin },
@@ -342,6 +366,40 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     if (failures.length > 0) throw new AggregateError(failures, `connector ${name}: ${failures.length} close step(s) failed`);
   }
 
+  function status(): ConnectorStatus {
+    return {
+      name,
+      state,
+      inFlight,
+      paused: [...pauseReasons],
+      breaker: inference.state,
+      source: source.status(),
+      sinkConnected: sink.status().connected,
+      deadLetterConnected: deadLetter.status().connected,
+    };
+  }
+
+  function stopping(): boolean {
+    return state === 'draining' || state === 'stopped' || state === 'failed';
+  }
+
+  async function snapshot(signal: AbortSignal): Promise<ConnectorSnapshot> {
+    const [ready, backlog] = await Promise.all([
+      inference.ready(signal).catch(() => false),
+      source.backlog?.().catch((error: unknown) => {
+        logger.debug({ err: error }, 'backlog not available');
+        return {};
+      }) ?? {},
+    ]);
+    return {
+      ...status(),
+      backend: { kind: backendKind, model, ready: signal.aborted ? undefined : ready },
+      concurrency: { limit: inference.concurrencyLimit, max: config.inference.concurrency.max },
+      backlog,
+      lastError,
+    };
+  }
+
   return {
     name,
     start,
@@ -349,17 +407,19 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       closing ??= shutdown(graceMs);
       return closing;
     },
-    status() {
-      return {
-        name,
-        state,
-        inFlight,
-        paused: [...pauseReasons],
-        breaker: inference.state,
-        source: source.status(),
-        sinkConnected: sink.status().connected,
-        deadLetterConnected: deadLetter.status().connected,
-      };
+    status,
+    snapshot,
+    pauseByOperator() {
+      if (stopping()) return false;
+      pause('operator');
+      logger.info('intake paused by an operator');
+      return true;
+    },
+    resumeByOperator() {
+      if (stopping()) return false;
+      unpause('operator');
+      logger.info('intake resumed by an operator');
+      return true;
     },
     ready() {
       return state === 'running' && inference.available && source.status().connected && sink.status().connected && deadLetter.status().connected;

@@ -13,6 +13,7 @@ import type { Batcher } from './batcher.ts';
 import { createGuardedBackend } from './guarded-backend.ts';
 import type { BreakerState, GuardedBackend, InferOutcome } from './guarded-backend.ts';
 import { createConcurrencyLimiter, createFixedLimiter } from './limiter.ts';
+import type { ConcurrencyLimiter } from './limiter.ts';
 import { compileMapping } from './mapping.ts';
 import type { CompiledMapping } from './mapping.ts';
 import type { WorkerMetrics } from './metrics.ts';
@@ -43,6 +44,8 @@ export interface Inference {
   readonly state: BreakerState;
   /** True when the primary or the fallback can answer. */
   readonly available: boolean;
+  /** Current limit on concurrent calls to the primary (adaptive, or the configured maximum). */
+  readonly concurrencyLimit: number;
   /** Readiness of the primary, or else of the fallback. */
   ready(signal: AbortSignal): Promise<boolean>;
   close(): Promise<void>;
@@ -52,6 +55,7 @@ interface Route {
   readonly config: BackendConfig;
   readonly client: InferenceClient;
   readonly guard: GuardedBackend;
+  readonly limiter: ConcurrencyLimiter;
   readonly request: CompiledMapping;
   readonly response: CompiledMapping;
 }
@@ -92,7 +96,7 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
         logger.warn({ err: error, role }, 'half-open readiness probe failed');
       },
     }, limiter);
-    return { config: backend, client, guard, request: compileMapping(request), response: compileMapping(response) };
+    return { config: backend, client, guard, limiter, request: compileMapping(request), response: compileMapping(response) };
   }
 
   const primary = route(config.backend, clients.primary, config.request.inputs, config.response, 'primary');
@@ -268,6 +272,9 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
     },
     get available() {
       return available();
+    },
+    get concurrencyLimit() {
+      return primary.limiter.limit;
     },
     async ready(signal) {
       if (await primary.client.ready(signal)) return true;

@@ -82,7 +82,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     }),
     intakePaused: new Gauge({
       name: 'modelbridge_intake_paused',
-      help: 'Intake paused (1) or not (0), by reason: backpressure, breaker, not-ready.',
+      help: 'Intake paused (1) or not (0), by reason: backpressure, breaker, draining, failed, operator.',
       labelNames: ['connector', 'reason'],
       registers,
     }),

@@ -27,6 +27,8 @@ export interface Worker {
   status(): { readonly state: WorkerState; readonly connectors: readonly ConnectorStatus[] };
   /** Ready: running and every connector ready. */
   ready(): boolean;
+  /** One connector's runtime, for the control API (status snapshot, operator pause). */
+  connector(name: string): ConnectorRuntime | undefined;
 }
 
 export function createWorker(options: WorkerOptions): Worker {
@@ -84,6 +86,9 @@ export function createWorker(options: WorkerOptions): Worker {
     },
     ready() {
       return state === 'running' && connectors.every((connector) => connector.ready());
+    },
+    connector(name) {
+      return connectors.find((connector) => connector.name === name);
     },
   };
 }

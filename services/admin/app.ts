@@ -1,0 +1,181 @@
+/**
+ * The worker's HTTP surface on fastify: `/healthz`, `/readyz` and `/metrics` (unauthenticated, as
+ * before) and the control API under `/v1` (every route authenticated, deny by default; `/v1/openapi.json`
+ * is public). No side effects on import; {@link buildAdminApp} returns an app that is not listening.
+ */
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { z } from 'zod';
+import type { ReplayService } from '../replay/types.ts';
+import type { Worker } from '../worker/worker.ts';
+import { AuditWriteError, auditReplayJobs } from './audit.ts';
+import type { AuditLog } from './audit.ts';
+import { hasRole } from './auth.ts';
+import type { Authenticator, Principal } from './auth.ts';
+import { connectorRoutes } from './connector-routes.ts';
+import { createOpenApiDocument } from './openapi.ts';
+import { PROBLEM_CONTENT_TYPE, ProblemError, problem, typeOfStatus } from './problem.ts';
+import { replayRoutes } from './replay-routes.ts';
+import type { RouteSpec } from './route-spec.ts';
+
+export interface AdminAppOptions {
+  readonly worker: Pick<Worker, 'status' | 'ready' | 'connector'>;
+  readonly metricsRegistry: Registry;
+  readonly logger: Logger;
+  /** Absent: every `/v1` route answers 401 (the control API is off). */
+  readonly authenticator?: Authenticator | undefined;
+  readonly audit?: AuditLog | undefined;
+  readonly replay?: ReplayService | undefined;
+  /** Largest request body in bytes (default 64 KiB). */
+  readonly bodyLimit?: number | undefined;
+  /** Kafka Connect's `worker_id` in connector status. */
+  readonly workerId?: string | undefined;
+  readonly version?: string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+}
+
+const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/v1/openapi.json']);
+
+const DISABLED: Authenticator = {
+  mode: 'oidc',
+  authenticate: () => Promise.reject(new ProblemError(401, 'unauthorized', 'the control API is not enabled on this worker')),
+};
+
+/** Builds the fastify app (not listening); the caller listens and closes it. */
+export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
+  const { worker, metricsRegistry, audit } = options;
+  const logger = options.logger.child({ component: 'admin' });
+  const authenticator = options.authenticator ?? DISABLED;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Scrapes and probes would flood the log; handlers log what matters.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? 65_536,
+    return503OnClosing: true,
+    // Shutdown closes the server last; keep-alive connections must not hold it open.
+    forceCloseConnections: true,
+    keepAliveTimeout: 5000,
+    // `__proto__` / `constructor.prototype` in a JSON body is an attack, not data.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  app.decorateRequest('principal', undefined);
+  // Bodies are JSON only: anything else is 415, not a string handed to the validators.
+  app.removeContentTypeParser('text/plain');
+
+  const routes: RouteSpec[] = [
+    ...connectorRoutes({ worker, audit, workerId: options.workerId ?? 'modelbridge', probeTimeoutMs: 1000 }),
+    ...replayRoutes({ replay: options.replay, audit }),
+  ];
+  const openApi = createOpenApiDocument(routes, { version: options.version ?? '0.0.0' });
+  if (options.replay && audit) options.replay.onJobEvent(auditReplayJobs(audit));
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+    // Deny by default: every matched route but the public ones needs a caller, decided on the route
+    // fastify matched (not on the raw URL, whose spelling a client controls).
+    const route = request.routeOptions.url;
+    if (route !== undefined ? PUBLIC_ROUTES.has(route) : !request.url.startsWith('/v1')) return;
+    request.principal = await authenticator.authenticate(request.headers.authorization);
+  });
+
+  app.setErrorHandler((error: unknown, request, reply) => sendProblem(error, request, reply, logger));
+  app.setNotFoundHandler((request, reply) => sendProblem(new ProblemError(404, 'not-found', `no route ${request.method} ${request.url.split('?', 1)[0]}`), request, reply, logger));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = worker.ready();
+    return reply.code(ready ? 200 : 503).send({ ready, ...worker.status() });
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()));
+  for (const url of ['/healthz', '/readyz', '/metrics']) {
+    app.route({
+      method: ['POST', 'PUT', 'DELETE', 'PATCH'],
+      url,
+      handler: async (_request, reply) => {
+        void reply.header('allow', 'GET, HEAD');
+        throw new ProblemError(405, 'method-not-allowed', `${url} answers GET and HEAD`);
+      },
+    });
+  }
+  app.get('/v1/openapi.json', async () => openApi);
+  for (const route of routes) register(app, route, audit);
+  return app;
+}
+
+function register(app: FastifyInstance, route: RouteSpec, audit: AuditLog | undefined): void {
+  app.route({
+    method: route.method,
+    url: route.path.replace(/\{(\w+)\}/g, ':$1'),
+    handler: async (request, reply) => {
+      const principal = request.principal!;
+      if (!hasRole(principal.role, route.role)) {
+        if (route.audit) {
+          // A refused attempt at a mutation is worth a line in the trail too; its loss changes nothing.
+          const target = request.url.split('?', 1)[0]!;
+          const action = typeof route.audit === 'function' ? route.audit(request.body) : route.audit;
+          await audit?.append({ actor: { sub: principal.sub, username: principal.username }, action, target, outcome: 'refused' }).catch(() => undefined);
+        }
+        throw new ProblemError(403, 'forbidden', `this operation requires the ${route.role} role`);
+      }
+      const params = parse(route.params, request.params, 'path');
+      const query = parse(route.query, request.query, 'query');
+      const body = parse(route.body, request.body, 'body');
+      // The response's close before it was written means the client went away. (The request's own
+      // 'close' only says its body was read.)
+      const controller = new AbortController();
+      const onClose = (): void => {
+        if (!reply.raw.writableEnded) controller.abort();
+      };
+      reply.raw.once('close', onClose);
+      try {
+        const result = await route.handler({ params, query, body, principal, signal: controller.signal });
+        void reply.code(result.status);
+        if (result.headers) void reply.headers(result.headers);
+        return reply.send(result.body);
+      } finally {
+        reply.raw.off('close', onClose);
+      }
+    },
+  });
+}
+
+function parse(schema: z.ZodType | undefined, value: unknown, where: 'path' | 'query' | 'body'): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(where === 'body' ? (value ?? {}) : { ...(value as object) });
+  if (result.success) return result.data;
+  const errors = result.error.issues.map((issue) => {
+    const path = [where, ...issue.path.map(String)].join('.');
+    return { path, message: issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message };
+  });
+  throw new ProblemError(400, 'invalid-request', `the request's ${where} is not valid`, { errors });
+}
+
+function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): FastifyReply {
+  const instance = request.url.split('?', 1)[0];
+  let body;
+  if (error instanceof ProblemError) {
+    void reply.headers(error.headers);
+    body = problem(error.status, error.type, error.message, instance, error.errors);
+  } else if (error instanceof AuditWriteError) {
+    logger.error({ err: error }, 'audit trail write failed; the operation was not carried out');
+    body = problem(503, 'audit-unavailable', 'the audit trail cannot be written; nothing was done', instance);
+  } else {
+    const status = (error as { statusCode?: unknown } | null)?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // fastify's own client errors (body too large, not JSON, bad media type) say nothing secret.
+      body = problem(status, typeOfStatus(status), (error as Error).message, instance);
+    } else {
+      logger.error({ err: error, method: request.method, url: instance }, 'control API request failed');
+      body = problem(500, 'internal', 'internal error', instance);
+    }
+  }
+  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+}

@@ -1,0 +1,13 @@
+/** The part of `oidc-provider`'s API the tests use (the package ships no types). */
+declare module 'oidc-provider' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  export interface AccessTokenLike {
+    readonly clientId: string;
+  }
+
+  export default class Provider {
+    constructor(issuer: string, configuration: Record<string, unknown> & { extraTokenClaims?: (ctx: unknown, token: AccessTokenLike) => unknown });
+    callback(): (request: IncomingMessage, response: ServerResponse) => void;
+  }
+}
