@@ -11,12 +11,13 @@
  * handler waits (heartbeating) while the buffer is full, so nothing is read far ahead of the replay.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { KafkaSourceConfig } from '../../schemas/connector-config.ts';
 import { ModelbridgeError } from '../errors.ts';
-import type { DeadLetterReadMode, DeadLetterReader, DeadLetterStore, Headers, InboundMessage, StoredDeadLetter } from '../types.ts';
+import type { DeadLetterReadMode, DeadLetterReader, DeadLetterStore, StoredDeadLetter } from '../types.ts';
 import { createKafkaClient, silentLogger } from './client.ts';
 import type { KafkaDeps } from './client.ts';
+import { toInbound } from './inbound.ts';
 import { createPartitionTracker } from './offset-tracker.ts';
 import type { PartitionTracker } from './offset-tracker.ts';
 
@@ -239,30 +240,4 @@ function decodeCursor(cursor: string): Record<string, number> {
   } catch (error) {
     throw new ModelbridgeError('CONFIG_INVALID', 'invalid cursor', { cause: error, stage: 'receive' });
   }
-}
-
-function toInbound(topic: string, partition: number, message: KafkaMessage): InboundMessage {
-  const headers = toHeaders(message.headers);
-  const contentType = headers['content-type'];
-  const timestamp = message.timestamp ? Number(message.timestamp) : undefined;
-  return {
-    key: message.key,
-    value: message.value,
-    headers,
-    contentType: contentType === undefined ? undefined : contentType.toString(),
-    timestamp,
-    origin: { transport: 'kafka', topic, partition, offset: message.offset, timestamp },
-  };
-}
-
-/** kafkajs header values as bytes; a repeated key keeps its last value, as the source does. */
-function toHeaders(raw: IHeaders | undefined): Headers {
-  const headers: Record<string, Buffer> = {};
-  for (const key in raw) {
-    let value = raw[key];
-    if (Array.isArray(value)) value = value[value.length - 1];
-    if (value === undefined) continue;
-    headers[key] = typeof value === 'string' ? Buffer.from(value) : value;
-  }
-  return headers;
 }

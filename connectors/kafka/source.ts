@@ -22,12 +22,13 @@
  * timeout and get the member evicted, which is worse. A partition we keep keeps its tracker and queue,
  * and re-fetched offsets already tracked are not delivered twice.
  */
-import type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { KafkaSourceConfig } from '../../schemas/connector-config.ts';
-import type { Delivery, DeliveryHandler, Headers, InboundMessage, IntakeWindow, Source, SourceStatus } from '../types.ts';
+import type { Delivery, DeliveryHandler, InboundMessage, IntakeWindow, Source, SourceStatus } from '../types.ts';
 import { createKafkaClient, silentLogger } from './client.ts';
 import type { KafkaDeps } from './client.ts';
 import { toConnectRefusal } from './errors.ts';
+import { toInbound } from './inbound.ts';
 import { createPartitionTracker } from './offset-tracker.ts';
 import type { PartitionTracker } from './offset-tracker.ts';
 
@@ -353,33 +354,4 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       return closing;
     },
   };
-}
-
-function toInbound(topic: string, partition: number, message: KafkaMessage): InboundMessage {
-  const headers = toHeaders(message.headers);
-  const contentType = headers['content-type'];
-  const timestamp = message.timestamp ? Number(message.timestamp) : undefined;
-  return {
-    key: message.key,
-    value: message.value,
-    headers,
-    contentType: contentType === undefined ? undefined : contentType.toString(),
-    timestamp,
-    origin: { transport: 'kafka', topic, partition, offset: message.offset, timestamp },
-  };
-}
-
-const EMPTY_HEADERS: Headers = Object.freeze({}) as Headers;
-
-/** kafkajs header values as bytes; a key repeated on the record keeps its last value (Java's `lastHeader`). */
-function toHeaders(raw: IHeaders | undefined): Headers {
-  if (!raw) return EMPTY_HEADERS;
-  const headers: Record<string, Buffer> = {};
-  for (const key in raw) {
-    let value = raw[key];
-    if (Array.isArray(value)) value = value[value.length - 1];
-    if (value === undefined) continue;
-    headers[key] = typeof value === 'string' ? Buffer.from(value) : value;
-  }
-  return headers;
 }
