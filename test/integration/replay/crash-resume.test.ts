@@ -3,13 +3,10 @@
  * job id: every selected dead letter reaches the source at least once, duplicates are counted and stay
  * within the job's in-flight window plus one commit interval, and the others are never touched.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createModelServer } from '../../../services/model-server/index.ts';
-import type { ModelServer } from '../../../services/model-server/index.ts';
+import { describe, expect, it } from 'vitest';
 import { WINDOW } from '../../../services/replay/job.ts';
 import { waitFor } from '../../support/wait-for.ts';
-import { CONNECTOR, createReplayEnv, spawnCli, testEvent } from './replay-env.ts';
-import type { ReplayEnv } from './replay-env.ts';
+import { CONNECTOR, spawnCli, testEvent, useReplayEnv } from './replay-env.ts';
 
 const SELECTED = 300;
 const OTHERS = 40;
@@ -17,21 +14,10 @@ const RATE = 150;
 
 for (const broker of ['kafka', 'rabbitmq'] as const) {
   describe(`replay process crash and resume over ${broker}`, () => {
-    let model: ModelServer;
-    let env: ReplayEnv | undefined;
-    beforeAll(async () => {
-      model = createModelServer({ grpcPort: false });
-      await model.start();
-    });
-    afterAll(() => model.close());
-    afterEach(async () => {
-      await env?.cleanup();
-      env = undefined;
-    });
+    const ctx = useReplayEnv(broker);
 
     it('SIGKILL midway, SIGINT, then a rerun with --job delivers every selected message at least once', async () => {
-      env = await createReplayEnv(broker, model);
-      const e = env;
+      const e = await ctx.create();
       const selected = Array.from({ length: SELECTED }, (_, i) => testEvent(i, 'marker'));
       const others = Array.from({ length: OTHERS }, (_, i) => testEvent(SELECTED + i, 'ok'));
       await e.seed(selected, 'INFERENCE_REJECTED');

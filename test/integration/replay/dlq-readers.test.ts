@@ -2,11 +2,9 @@
  * The dead-letter readers on real brokers beyond the small cases: a destination larger than one Kafka
  * fetch (every message read once, none twice), and browsing it page by page with cursors.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createModelServer } from '../../../services/model-server/index.ts';
-import type { ModelServer } from '../../../services/model-server/index.ts';
-import { CONNECTOR, createReplayEnv } from './replay-env.ts';
-import type { ReplayEnv, TestEvent } from './replay-env.ts';
+import { describe, expect, it } from 'vitest';
+import { CONNECTOR, useReplayEnv } from './replay-env.ts';
+import type { TestEvent } from './replay-env.ts';
 
 const COUNT = 1500;
 // ~1.5 KB each: well over kafkajs's 1 MiB per-partition fetch in all.
@@ -14,20 +12,10 @@ const padded = (i: number): TestEvent => ({ key: `k-${i}`, value: JSON.stringify
 
 for (const broker of ['kafka', 'rabbitmq'] as const) {
   describe(`dead-letter readers over ${broker}`, () => {
-    let model: ModelServer;
-    let env: ReplayEnv | undefined;
-    beforeAll(async () => {
-      model = createModelServer({ grpcPort: false });
-      await model.start();
-    });
-    afterAll(() => model.close());
-    afterEach(async () => {
-      await env?.cleanup();
-      env = undefined;
-    });
+    const ctx = useReplayEnv(broker);
 
     it('reads a destination larger than one fetch exactly once, and pages through it with cursors', async () => {
-      env = await createReplayEnv(broker, model);
+      const env = await ctx.create();
       const events = Array.from({ length: COUNT }, (_, i) => padded(i));
       await env.seed(events.slice(0, 1000), 'INFERENCE_REJECTED');
       await env.seed(events.slice(1000), 'MAPPING_FAILED');

@@ -4,12 +4,9 @@
  * moves them back to the source, the still-running worker enriches every one, and the ledger over
  * sink ∪ dead letters accounts for every event.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createModelServer } from '../../../services/model-server/index.ts';
-import type { ModelServer } from '../../../services/model-server/index.ts';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../support/wait-for.ts';
-import { CONNECTOR, MARKER, createReplayEnv, keysOf, testEvent } from './replay-env.ts';
-import type { ReplayEnv } from './replay-env.ts';
+import { CONNECTOR, MARKER, keysOf, testEvent, useReplayEnv } from './replay-env.ts';
 
 const N = 60;
 const kindOf = (i: number): 'ok' | 'marker' | 'malformed' => (i % 5 === 0 ? 'marker' : i % 7 === 3 ? 'malformed' : 'ok');
@@ -17,26 +14,14 @@ const keysOfKind = (kind: string): string[] => Array.from({ length: N }, (_, i) 
 
 for (const broker of ['kafka', 'rabbitmq'] as const) {
   describe(`operator's replay loop over ${broker}`, () => {
-    let model: ModelServer;
-    let env: ReplayEnv | undefined;
-    beforeAll(async () => {
-      model = createModelServer({ grpcPort: false });
-      await model.start();
-    });
-    afterAll(() => model.close());
-    afterEach(async () => {
-      await env?.cleanup();
-      env = undefined;
-      model.faults.clear();
-    });
+    const ctx = useReplayEnv(broker);
 
     it('dead-letters rejected events, replays exactly them after the fix, and loses none', async () => {
-      env = await createReplayEnv(broker, model);
-      const e = env;
+      const e = await ctx.create();
       const rejected = keysOfKind('marker');
       const malformed = keysOfKind('malformed');
       const ok = keysOfKind('ok');
-      model.faults.set('sentiment', { rejectMarker: MARKER, rejectStatus: 400 });
+      ctx.model.faults.set('sentiment', { rejectMarker: MARKER, rejectStatus: 400 });
       await e.startWorker();
       await e.produce(Array.from({ length: N }, (_, i) => testEvent(i, kindOf(i))));
 
@@ -52,7 +37,7 @@ for (const broker of ['kafka', 'rabbitmq'] as const) {
       expect(before.filter((v) => v.code === 'INFERENCE_REJECTED').map((v) => v.key).sort()).toEqual([...rejected].sort());
 
       // 2. The fault is cleared. 3. The dry run reports exactly the events of the chosen code, and changes nothing.
-      model.faults.clear();
+      ctx.model.faults.clear();
       const from = { connector: CONNECTOR };
       const dry = await e.service.dryRun({ from, filter: { codes: ['INFERENCE_REJECTED'] }, previewSize: 100 });
       expect(dry).toMatchObject({ scanned: before.length, matched: rejected.length, byCode: { INFERENCE_REJECTED: rejected.length }, byConnector: { [CONNECTOR]: rejected.length } });

@@ -2,39 +2,24 @@
  * A message that keeps failing: replayed up to the cap (default 3), the worker dead-letters it again
  * each time keeping the replay count, and the next replay parks it with its full history.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '../../../schemas/dead-letter.ts';
 import type { DeadLetterHistoryEntry } from '../../../schemas/dead-letter.ts';
-import { createModelServer } from '../../../services/model-server/index.ts';
 import { deadLetterName } from '../../../services/replay/plan.ts';
-import type { ModelServer } from '../../../services/model-server/index.ts';
 import { waitFor } from '../../support/wait-for.ts';
-import { CONNECTOR, MARKER, createReplayEnv, testEvent } from './replay-env.ts';
-import type { ReplayEnv } from './replay-env.ts';
+import { CONNECTOR, MARKER, testEvent, useReplayEnv } from './replay-env.ts';
 
 const COUNT = 5;
 
 for (const broker of ['kafka', 'rabbitmq'] as const) {
   describe(`parking lot over ${broker}`, () => {
-    let model: ModelServer;
-    let env: ReplayEnv | undefined;
-    beforeAll(async () => {
-      model = createModelServer({ grpcPort: false });
-      await model.start();
-    });
-    afterAll(() => model.close());
-    afterEach(async () => {
-      await env?.cleanup();
-      env = undefined;
-      model.faults.clear();
-    });
+    const ctx = useReplayEnv(broker);
 
     it('parks a message that keeps failing after the replay cap, with its history headers', async () => {
-      env = await createReplayEnv(broker, model);
-      const e = env;
+      const e = await ctx.create();
       const from = { connector: CONNECTOR };
       const events = Array.from({ length: COUNT }, (_, i) => testEvent(i, 'marker'));
-      model.faults.set('sentiment', { rejectMarker: MARKER, rejectStatus: 400 });
+      ctx.model.faults.set('sentiment', { rejectMarker: MARKER, rejectStatus: 400 });
       await e.startWorker();
       await e.produce(events);
       // The topic is a log: each round selects the dead letters of the last failure by their replay count.

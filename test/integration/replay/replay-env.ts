@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { connect } from 'amqplib';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { stringify } from 'yaml';
 import { ModelbridgeError } from '../../../connectors/errors.ts';
 import type { ErrorCode } from '../../../connectors/errors.ts';
@@ -19,6 +19,7 @@ import { createRegistry } from '../../../connectors/registry.ts';
 import type { InboundMessage, MessageOrigin, OutboundMessage } from '../../../connectors/types.ts';
 import { connectorConfigSchema } from '../../../schemas/connector-config.ts';
 import type { ConnectorConfig, ConnectorConfigInput } from '../../../schemas/connector-config.ts';
+import { createModelServer } from '../../../services/model-server/index.ts';
 import type { ModelServer } from '../../../services/model-server/index.ts';
 import { createReplayService } from '../../../services/replay/service.ts';
 import type { DeadLetterView, ReplayService } from '../../../services/replay/types.ts';
@@ -255,4 +256,32 @@ export function spawnCli(args: string[]): { child: ChildProcess; stdout: () => s
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
   return { child, stdout: () => out, stderr: () => err, exit };
+}
+
+/**
+ * Per describe block: the reference model server for the block, and a fresh environment per test,
+ * cleaned up (and the model's faults cleared) after each.
+ */
+export function useReplayEnv(broker: 'kafka' | 'rabbitmq'): { readonly model: ModelServer; create(): Promise<ReplayEnv> } {
+  let model: ModelServer;
+  let env: ReplayEnv | undefined;
+  beforeAll(async () => {
+    model = createModelServer({ grpcPort: false });
+    await model.start();
+  });
+  afterAll(() => model.close());
+  afterEach(async () => {
+    await env?.cleanup();
+    env = undefined;
+    model.faults.clear();
+  });
+  return {
+    get model() {
+      return model;
+    },
+    async create() {
+      env = await createReplayEnv(broker, model);
+      return env;
+    },
+  };
 }
