@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
+import { replayTargetConfigSchema } from '../../schemas/connector-config.ts';
 
 /** Which dead-letter destination to read. */
 export const deadLetterSourceSchema = z
@@ -28,18 +29,8 @@ export const deadLetterSourceSchema = z
 
 /** Where selected messages go. Absent: each message's own origin (from its `mb-dlq-origin-*` headers). */
 export const replayTargetSchema = z
-  .discriminatedUnion('kind', [
-    z.object({ kind: z.literal('origin') }).strict(),
-    z.object({ kind: z.literal('kafka'), topic: z.string().min(1) }).strict(),
-    z
-      .object({
-        kind: z.literal('rabbitmq'),
-        /** `""` (the default exchange) with `routingKey` = a queue name sends straight to that queue. */
-        exchange: z.string().default(''),
-        routingKey: z.string().default(''),
-      })
-      .strict(),
-  ])
+  // The named targets are exactly those a connector's replay configuration may allow.
+  .discriminatedUnion('kind', [z.object({ kind: z.literal('origin') }).strict(), ...replayTargetConfigSchema.options])
   .describe('Replay target: origin (default), or a topic / exchange allowed by the replay configuration.');
 
 /** ISO-8601 date-time, as a string. */
