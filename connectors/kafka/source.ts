@@ -50,8 +50,6 @@ interface PartitionState {
   /** Paused in kafkajs because its queue holds messages. */
   fetchPaused: boolean;
   drainScheduled: boolean;
-  /** False once revoked or closed: nothing more is delivered from it. */
-  owned: boolean;
 }
 
 /** One delivered message; a class so the per-message path allocates one object, not closures. */
@@ -147,7 +145,6 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     for (const [partition, state] of partitions) {
       if (owned.has(partition)) continue;
       state.tracker.revoke();
-      state.owned = false;
       state.queue = [];
       state.head = 0;
       partitions.delete(partition);
@@ -173,7 +170,6 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
         outstanding: 0,
         fetchPaused: false,
         drainScheduled: false,
-        owned: true,
       };
       partitions.set(partition, state);
     }
@@ -192,10 +188,11 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   function drain(state: PartitionState): void {
     state.drainScheduled = false;
     const deliver = handler;
-    if (!deliver || closing || !state.owned) return;
+    // A revoked (or closed) partition delivers nothing more.
+    if (!deliver || closing || state.tracker.revoked) return;
     const share = shareOf();
     const { queue, topic, partition } = state;
-    while (!paused && state.head < queue.length && state.outstanding < share && state.owned) {
+    while (!paused && state.head < queue.length && state.outstanding < share && !state.tracker.revoked) {
       const message = queue[state.head]!;
       queue[state.head++] = undefined as unknown as KafkaMessage;
       state.outstanding++;
@@ -204,7 +201,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     if (state.head === queue.length) {
       state.queue = [];
       state.head = 0;
-      if (state.fetchPaused && state.owned) {
+      if (state.fetchPaused && !state.tracker.revoked) {
         state.fetchPaused = false;
         if (running) consumer.resume([{ topic, partitions: [partition] }]);
       }
@@ -286,10 +283,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       failures.push(error);
     }
     if (admin) await admin.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'kafka admin client did not close cleanly'));
-    for (const state of partitions.values()) {
-      state.tracker.revoke();
-      state.owned = false;
-    }
+    for (const state of partitions.values()) state.tracker.revoke();
     partitions.clear();
     connected = false;
     for (const error of failures) logger.error({ err: error }, 'kafka source did not close cleanly');

@@ -26,8 +26,6 @@ export class Acker {
   readonly #settled = new Map<number, typeof ACKED | typeof SENT>();
   #scheduled: NodeJS.Immediate | undefined;
   #alive = true;
-  /** `basic.ack` frames sent, for the benchmark's and the tests' eyes. */
-  frames = 0;
 
   constructor(channel: AckChannel, onError: (error: unknown) => void) {
     this.#channel = channel;
@@ -43,7 +41,7 @@ export class Acker {
   nack(tag: number): void {
     if (!this.#alive || tag <= this.#frontier || this.#settled.has(tag)) return;
     this.#settled.set(tag, SENT);
-    this.#send(() => this.#channel.nack({ fields: { deliveryTag: tag } }, false, true));
+    this.#send(tag, false, true);
   }
 
   /** Sends what is due now: one multiple ack for the prefix, single acks beyond a gap. */
@@ -59,11 +57,11 @@ export class Acker {
       this.#frontier = next;
       if (state === ACKED) upTo = next;
     }
-    if (upTo > 0) this.#send(() => this.#channel.ack({ fields: { deliveryTag: upTo } }, true));
+    if (upTo > 0) this.#send(upTo, true, false);
     for (const [tag, state] of this.#settled) {
       if (state !== ACKED) continue;
       this.#settled.set(tag, SENT);
-      this.#send(() => this.#channel.ack({ fields: { deliveryTag: tag } }, false));
+      this.#send(tag, false, false);
     }
   }
 
@@ -75,10 +73,12 @@ export class Acker {
     this.#settled.clear();
   }
 
-  #send(frame: () => void): void {
-    this.frames++;
+  /** One ack (or nack, requeueing) frame; a channel that closed meanwhile is the error callback's. */
+  #send(deliveryTag: number, multiple: boolean, nack: boolean): void {
+    const message = { fields: { deliveryTag } };
     try {
-      frame();
+      if (nack) this.#channel.nack(message, multiple, true);
+      else this.#channel.ack(message, multiple);
     } catch (error) {
       this.#onError(error);
     }

@@ -16,8 +16,6 @@ export interface DeliveryContext {
   readonly queue: string;
   /** Coalesces this channel's acks. */
   readonly acker: Acker;
-  /** A send on a channel that closed between our liveness check and the send. */
-  readonly onSettleError: (error: unknown) => void;
 }
 
 export class AmqpDelivery implements Delivery {

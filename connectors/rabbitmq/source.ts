@@ -105,7 +105,7 @@ export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: Rabbitm
     if (config.assertQueue) await channel.assertQueue(config.queue, { durable: true });
     else await channel.checkQueue(config.queue);
     const acker = new Acker(channel, onSettleError);
-    const current: Consumer = { context: { session, queue: config.queue, acker, onSettleError }, tag: undefined };
+    const current: Consumer = { context: { session, queue: config.queue, acker }, tag: undefined };
     consumer = current;
     await reconcile();
     // A reconcile already running for the previous session may have returned early; run ours.

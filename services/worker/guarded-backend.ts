@@ -59,8 +59,8 @@ export function createGuardedBackend(
   client: InferenceClient,
   policy: Pick<InferenceConfig, 'timeout' | 'retry' | 'breaker'>,
   lifecycle: AbortSignal,
-  hooks: GuardedBackendHooks = {},
-  limiter?: ConcurrencyLimiter,
+  hooks: GuardedBackendHooks,
+  limiter: ConcurrencyLimiter,
 ): GuardedBackend {
   const call: Call = (request, signal, traceparent, deadline) => client.infer(request, { signal, traceparent, deadline });
   // Attempts in flight, aborted together at shutdown by one listener: a listener per attempt on the
@@ -165,7 +165,7 @@ export function createGuardedBackend(
 
   async function attempt(request: InferenceRequest, traceparent: string | undefined, meta: AttemptMeta): Promise<InferenceResponse> {
     if (lifecycle.aborted) throw new ModelbridgeError('ABORTED', 'worker is shutting down');
-    if (limiter) await limiter.acquire(lifecycle);
+    await limiter.acquire(lifecycle);
     meta.trial = state === 'half-open';
     const started = performance.now();
     // One controller and one timer per attempt, both released as soon as it settles:
@@ -177,14 +177,14 @@ export function createGuardedBackend(
     try {
       const response = await breaker.fire(request, controller.signal, traceparent, Date.now() + policy.timeout);
       const elapsed = performance.now() - started;
-      limiter?.release(elapsed, 'ok');
+      limiter.release(elapsed, 'ok');
       recordHealth(false);
       hooks.onAttempt?.(elapsed, undefined);
       return response;
     } catch (thrown) {
       const error = classifyBreakerError(thrown);
       const elapsed = performance.now() - started;
-      limiter?.release(elapsed, OVERLOAD.has(error.code) ? 'overload' : 'error');
+      limiter.release(elapsed, OVERLOAD.has(error.code) ? 'overload' : 'error');
       if (error.code !== 'BREAKER_OPEN') {
         // Poison (non-retryable) answers mean the backend works.
         if (error.code !== 'ABORTED') recordHealth(error.retryable);
