@@ -4,7 +4,7 @@
  * would ack (or fail on) a different message. Deliveries of a dead channel are requeued by the broker.
  * Acks are coalesced per channel by its {@link Acker}.
  */
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import type { Delivery, InboundMessage } from '../types.ts';
 import type { Acker } from './acker.ts';
 import type { AmqpSession } from './connection.ts';
@@ -53,7 +53,7 @@ export class AmqpDelivery implements Delivery {
 }
 
 /** The message unchanged, in the pipeline's shape. */
-export function toInboundMessage(raw: ConsumeMessage, queue: string): InboundMessage {
+export function toInboundMessage(raw: Message, queue: string): InboundMessage {
   const { fields, properties } = raw;
   const headers = fromAmqpHeaders(properties.headers as Record<string, unknown> | undefined);
   const timestamp = properties.timestamp as unknown;

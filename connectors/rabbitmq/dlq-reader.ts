@@ -14,9 +14,9 @@ import { connect, credentials } from 'amqplib';
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
 import type { BrokerTlsConfig } from '../../schemas/connector-config.ts';
 import { ModelbridgeError } from '../errors.ts';
-import type { DeadLetterReader, DeadLetterStore, InboundMessage, StoredDeadLetter } from '../types.ts';
+import type { DeadLetterReader, DeadLetterStore, StoredDeadLetter } from '../types.ts';
 import { amqpSecurity, toAmqpRefusal } from './connection.ts';
-import { fromAmqpHeaders, keyFromHeaders } from './headers.ts';
+import { toInboundMessage } from './delivery.ts';
 
 export interface RabbitmqDeadLetterConfig {
   /** `amqp://user:pass@host:5672/vhost` or `amqps://…`. */
@@ -80,7 +80,7 @@ function createReader(
   function entry(raw: GetMessage, index: number): StoredDeadLetter {
     let settled = false;
     return {
-      message: toInbound(raw, queue),
+      message: toInboundMessage(raw, queue),
       position: String(index),
       remove() {
         if (settled) return;
@@ -131,24 +131,4 @@ function createReader(
 function decodeCursor(cursor: string): number {
   if (!/^\d{1,9}$/.test(cursor)) throw new ModelbridgeError('CONFIG_INVALID', 'invalid cursor', { stage: 'receive' });
   return Number(cursor);
-}
-
-function toInbound(raw: GetMessage, queue: string): InboundMessage {
-  const headers = fromAmqpHeaders(raw.properties.headers as Record<string, unknown> | undefined);
-  const timestamp = typeof raw.properties.timestamp === 'number' ? raw.properties.timestamp * 1000 : undefined;
-  return {
-    key: keyFromHeaders(headers),
-    value: raw.content,
-    headers,
-    contentType: raw.properties.contentType as string | undefined,
-    timestamp,
-    origin: {
-      transport: 'amqp',
-      exchange: raw.fields.exchange,
-      routingKey: raw.fields.routingKey,
-      queue,
-      redelivered: raw.fields.redelivered,
-      deliveryTag: raw.fields.deliveryTag,
-    },
-  };
 }
