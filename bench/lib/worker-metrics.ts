@@ -55,8 +55,8 @@ export function sampleWorkerMetrics(metricsUrl: string, intervalMs = 250): Sampl
     memory.push({ at, rss: sum(text, 'modelbridge_process_process_resident_memory_bytes') / 1_048_576, heap: sum(text, 'modelbridge_process_nodejs_heap_size_used_bytes') / 1_048_576 });
     first ??= { at, callSeconds };
     last = { at, callSeconds };
-    loopP99 = Math.max(loopP99, value(text, 'modelbridge_event_loop_delay_seconds{quantile="0.99"}') * 1000);
-    loopMax = Math.max(loopMax, value(text, 'modelbridge_event_loop_delay_seconds{quantile="max"}') * 1000);
+    loopP99 = Math.max(loopP99, value(text, 'modelbridge_process_nodejs_eventloop_lag_p99_seconds') * 1000);
+    loopMax = Math.max(loopMax, value(text, 'modelbridge_process_nodejs_eventloop_lag_max_seconds') * 1000);
   }
 
   const loop = (async () => {

@@ -2,7 +2,6 @@
  * The worker's Prometheus metrics, registered on an injected registry (never the global one).
  * Labels are bounded: connector, backend, model, code, reason, destination.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 
@@ -25,7 +24,6 @@ export interface WorkerMetrics {
   readonly concurrencyLimit: Gauge<'connector' | 'backend' | 'model'>;
   readonly modelCallsInFlight: Gauge<'connector' | 'backend' | 'model'>;
   readonly inFlightBytes: Gauge<'connector'>;
-  readonly eventLoopDelay: Gauge<'quantile'>;
   readonly fallbackUsed: Counter<'connector' | 'backend' | 'model'>;
   readonly shadowRequests: Counter<'connector' | 'backend' | 'model' | 'outcome'>;
   readonly keyedById: Counter<'connector'>;
@@ -33,12 +31,8 @@ export interface WorkerMetrics {
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-const DELAY_QUANTILES = [0.5, 0.99];
-
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   const registers = [registry];
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
   return {
     consumed: new Counter({ name: 'modelbridge_events_consumed_total', help: 'Messages received from the source.', labelNames: ['connector'], registers }),
     succeeded: new Counter({ name: 'modelbridge_events_succeeded_total', help: 'Events enriched and published.', labelNames: ['connector'], registers }),
@@ -130,18 +124,6 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       help: 'Bytes of message keys and values received and not yet acked (bounded by intake.maxBytes).',
       labelNames: ['connector'],
       registers,
-    }),
-    eventLoopDelay: new Gauge({
-      name: 'modelbridge_event_loop_delay_seconds',
-      help: 'Event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution) since the previous scrape, by quantile.',
-      labelNames: ['quantile'],
-      registers,
-      collect() {
-        // Reset per scrape: each sample says how late timers ran during the last interval, not since start.
-        for (const quantile of DELAY_QUANTILES) this.set({ quantile: String(quantile) }, loopDelay.percentile(quantile * 100) / 1e9);
-        this.set({ quantile: 'max' }, loopDelay.max / 1e9);
-        loopDelay.reset();
-      },
     }),
     fallbackUsed: new Counter({
       name: 'modelbridge_fallback_requests_total',
