@@ -7,7 +7,7 @@
 import { createSecureContext } from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
 import type { BrokerTlsConfig } from '../schemas/connector-config.ts';
-import { ModelbridgeError } from './errors.ts';
+import { ModelbridgeError, findInCauseChain } from './errors.ts';
 
 /**
  * The TLS options for `tls.connect`. The PEM material is loaded once here, so that a key that is not
@@ -62,18 +62,14 @@ export interface TlsFailure {
 
 /** The TLS failure anywhere in `error`'s cause chain (kafkajs: `cause`, `originalError`), if any. */
 export function tlsFailure(error: unknown): TlsFailure | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
-    const { code, cause, originalError } = current as { code?: unknown; cause?: unknown; originalError?: unknown };
-    if (typeof code === 'string') {
-      if (VERIFY_CODES.has(code)) return { code, hint: "the broker's certificate is not trusted (check the CA) or does not match its address" };
-      if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') return { code, hint: 'the broker does not speak TLS on this port' };
-      // An alert from the broker during the handshake: it refused our certificate, or that we sent none.
-      if (code.startsWith('ERR_SSL_') && code.includes('ALERT')) return { code, hint: 'the broker refused the TLS handshake (a client certificate it trusts is needed?)' };
-    }
-    current = cause ?? originalError;
-  }
-  return undefined;
+  return findInCauseChain(error, ({ code }): TlsFailure | undefined => {
+    if (typeof code !== 'string') return undefined;
+    if (VERIFY_CODES.has(code)) return { code, hint: "the broker's certificate is not trusted (check the CA) or does not match its address" };
+    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') return { code, hint: 'the broker does not speak TLS on this port' };
+    // An alert from the broker during the handshake: it refused our certificate, or that we sent none.
+    if (code.startsWith('ERR_SSL_') && code.includes('ALERT')) return { code, hint: 'the broker refused the TLS handshake (a client certificate it trusts is needed?)' };
+    return undefined;
+  });
 }
 
 /** `error` as BROKER_TLS_FAILED when it is a TLS failure; undefined otherwise. */

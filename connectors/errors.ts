@@ -109,6 +109,21 @@ export function isModelbridgeError(error: unknown): error is ModelbridgeError {
   return typeof error === 'object' && error !== null && (error as { isModelbridgeError?: unknown }).isModelbridgeError === true;
 }
 
+/**
+ * The first result `pick` gives along `error`'s cause chain — `cause`, or `originalError` where a
+ * library (kafkajs) links it so — at most 8 links deep.
+ */
+export function findInCauseChain<T>(error: unknown, pick: (link: Readonly<Record<string, unknown>>) => T | undefined): T | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const link = current as Readonly<Record<string, unknown>>;
+    const found = pick(link);
+    if (found !== undefined) return found;
+    current = link.cause ?? link.originalError;
+  }
+  return undefined;
+}
+
 /** Walks `cause` chains and returns the first `ModelbridgeError`, if any. */
 export function findModelbridgeError(error: unknown): ModelbridgeError | undefined {
   let current: unknown = error;

@@ -3,7 +3,7 @@
  * (`type` of protocol errors, `name`, `retriable`), walking `cause`; never by message text.
  */
 import { toTlsError } from '../broker-security.ts';
-import { ModelbridgeError, isModelbridgeError } from '../errors.ts';
+import { ModelbridgeError, findInCauseChain, isModelbridgeError } from '../errors.ts';
 
 /** Broker error types that mean "this message (or batch) is too large". */
 const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
@@ -18,13 +18,7 @@ interface KafkajsErrorShape {
 
 /** The broker error type (e.g. `MESSAGE_TOO_LARGE`) anywhere in the cause chain, if any. */
 export function kafkaErrorType(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
-    const shape = current as KafkajsErrorShape;
-    if (typeof shape.type === 'string') return shape.type;
-    current = shape.cause ?? shape.originalError;
-  }
-  return undefined;
+  return findInCauseChain(error, ({ type }) => (typeof type === 'string' ? type : undefined));
 }
 
 /** True when the broker rejected the publish for its size. */
@@ -59,13 +53,7 @@ export function toPublishError(error: unknown): ModelbridgeError {
 
 /** True when kafkajs's SASL handshake was refused (wrong user, password or mechanism) anywhere in the chain. */
 function isSaslRefusal(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
-    const shape = current as KafkajsErrorShape;
-    if (shape.name === 'KafkaJSSASLAuthenticationError') return true;
-    current = shape.cause ?? shape.originalError;
-  }
-  return false;
+  return findInCauseChain(error, ({ name }) => (name === 'KafkaJSSASLAuthenticationError' ? true : undefined)) ?? false;
 }
 
 /**
