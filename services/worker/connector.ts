@@ -11,7 +11,7 @@ import type { CanonicalEvent } from '../../schemas/event.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import type { BreakerState } from './guarded-backend.ts';
 import { createInference } from './inference.ts';
-import { createKeyedExecutor, createOrderedSteps } from './key-executor.ts';
+import { createKeyedExecutor } from './key-executor.ts';
 import { CLOUDEVENTS_JSON, STRUCTURED_HEADERS, buildDeadLetter, buildEnrichedMessage } from './messages.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
@@ -88,7 +88,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   const executor = createKeyedExecutor();
   // Per key, the model call runs in `executor` and the publish that follows it in `publishes`: the next
   // event of a key calls the model while the previous one is still being confirmed, and publishes after it.
-  const publishes = createOrderedSteps();
+  const publishes = createKeyedExecutor();
   // The buffer (received, not yet acked) is bounded apart from model calls in flight (the limiter, at
   // concurrency.max): events waiting behind their key must not take the call slots other keys could use.
   const maxEvents = config.intake.maxEvents ?? Math.max(1024, 4 * config.inference.concurrency.max);
@@ -199,7 +199,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     }
     const publish = (): Promise<void> => next().catch((thrown: unknown) => unexpected(delivery, event, thrown));
     if (key === undefined) void publish();
-    else publishes.after(key, publish);
+    else publishes.submit(key, publish);
   }
 
   function unexpected(delivery: Delivery, event: CanonicalEvent, thrown: unknown): Promise<void> {

@@ -43,35 +43,3 @@ export function createKeyedExecutor(): KeyedExecutor {
     },
   };
 }
-
-/**
- * Runs steps one after another per key, without holding up whoever queued them: the pipeline's second
- * stage per key. A key's next model call need not wait for the previous event's publish to be
- * confirmed, only its publish must follow that one. Steps must not reject.
- */
-export interface OrderedSteps {
-  /** Runs `step` once every earlier step of `key` settled (at once when there is none). */
-  after(key: string, step: Task): void;
-  /** Keys with a step running or waiting. */
-  readonly activeKeys: number;
-}
-
-export function createOrderedSteps(): OrderedSteps {
-  // The last step queued per key; removed when it settles and nothing followed it.
-  const tails = new Map<string, Promise<void>>();
-
-  return {
-    after(key, step) {
-      const previous = tails.get(key);
-      const tail: Promise<void> = previous === undefined ? step() : previous.then(step, step);
-      tails.set(key, tail);
-      const release = (): void => {
-        if (tails.get(key) === tail) tails.delete(key);
-      };
-      tail.then(release, release);
-    },
-    get activeKeys() {
-      return tails.size;
-    },
-  };
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createKeyedExecutor, createOrderedSteps } from '../../../services/worker/key-executor.ts';
+import { createKeyedExecutor } from '../../../services/worker/key-executor.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
 describe('createKeyedExecutor', () => {
@@ -48,9 +48,9 @@ describe('createKeyedExecutor', () => {
   });
 });
 
-describe('createOrderedSteps', () => {
+describe('createKeyedExecutor as the publish stage', () => {
   it('runs the steps of one key in order, each after the previous settled, and other keys alongside', async () => {
-    const steps = createOrderedSteps();
+    const steps = createKeyedExecutor();
     const log: string[] = [];
     const gates = new Map<string, () => void>();
     const step = (name: string) => () =>
@@ -61,9 +61,9 @@ describe('createOrderedSteps', () => {
           resolve();
         });
       });
-    steps.after('a', step('a1'));
-    steps.after('a', step('a2'));
-    steps.after('b', step('b1'));
+    steps.submit('a', step('a1'));
+    steps.submit('a', step('a2'));
+    steps.submit('b', step('b1'));
     expect(log).toEqual(['start a1', 'start b1']);
     gates.get('b1')!();
     gates.get('a1')!();
