@@ -49,6 +49,17 @@ export function amqpSecurity(config: { readonly tls?: BrokerTlsConfig | undefine
   return { tls: config.tls ? tlsConnectionOptions(config.tls, 'rabbitmq tls') : undefined, external: config.auth === 'external' };
 }
 
+/** amqplib's connect options of every connection we open: security, no Nagle, the handshake timeout, a name. */
+export function amqpConnectOptions(security: AmqpSecurity | undefined, connectionName: string) {
+  return {
+    ...security?.tls,
+    ...(security?.external ? { credentials: credentials.external() } : {}),
+    noDelay: true,
+    timeout: CONNECT_TIMEOUT_MS,
+    clientProperties: { connection_name: connectionName },
+  };
+}
+
 /**
  * amqplib reports a login the broker refused (`connection.close` during the handshake: 403
  * ACCESS_REFUSED, 530 NOT_ALLOWED for the vhost) and a mechanism the broker does not offer only as an
@@ -130,13 +141,8 @@ export function createAmqpConnection<C extends Channel>(options: AmqpConnectionO
     if (!session.alive) throw new Error('channel closed during setup');
   }
 
-  const security = options.security;
   const recovering: Promise<RecoveringChannelModel> = connect(options.url, {
-    ...security?.tls,
-    ...(security?.external ? { credentials: credentials.external() } : {}),
-    noDelay: true,
-    timeout: CONNECT_TIMEOUT_MS,
-    clientProperties: { connection_name: options.connectionName },
+    ...amqpConnectOptions(options.security, options.connectionName),
     recovery: {
       initialDelay: options.reconnectDelayMs,
       maxDelay: Math.max(MAX_RECONNECT_DELAY_MS, options.reconnectDelayMs),

@@ -10,12 +10,12 @@
  * `redelivered` flag set. A connection lost midway has the same effect as `close()`: nothing is lost,
  * and a message whose replay was confirmed but whose ack did not reach the broker is read again.
  */
-import { connect, credentials } from 'amqplib';
+import { connect } from 'amqplib';
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
 import type { BrokerTlsConfig } from '../../schemas/connector-config.ts';
 import { ModelbridgeError } from '../errors.ts';
 import type { DeadLetterReader, DeadLetterStore, StoredDeadLetter } from '../types.ts';
-import { amqpSecurity, toAmqpRefusal } from './connection.ts';
+import { amqpConnectOptions, amqpSecurity, toAmqpRefusal } from './connection.ts';
 import { toInboundMessage } from './delivery.ts';
 
 export interface RabbitmqDeadLetterConfig {
@@ -27,8 +27,6 @@ export interface RabbitmqDeadLetterConfig {
   readonly auth?: 'plain' | 'external' | undefined;
 }
 
-const CONNECT_TIMEOUT_MS = 10_000;
-
 /** A {@link DeadLetterStore} over one queue. */
 export function createRabbitmqDeadLetterStore(config: RabbitmqDeadLetterConfig): DeadLetterStore {
   return {
@@ -39,13 +37,7 @@ export function createRabbitmqDeadLetterStore(config: RabbitmqDeadLetterConfig):
       const security = amqpSecurity({ tls: config.tls, auth: config.auth ?? 'plain' });
       let model: ChannelModel;
       try {
-        model = await connect(config.url, {
-          ...security.tls,
-          ...(security.external ? { credentials: credentials.external() } : {}),
-          noDelay: true,
-          timeout: CONNECT_TIMEOUT_MS,
-          clientProperties: { connection_name: `modelbridge dlq reader ${config.queue}` },
-        });
+        model = await connect(config.url, amqpConnectOptions(security, `modelbridge dlq reader ${config.queue}`));
       } catch (error) {
         throw toAmqpRefusal(error, 'receive') ?? new Error(`cannot connect to RabbitMQ for ${config.queue}`, { cause: error });
       }
