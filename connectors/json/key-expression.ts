@@ -12,7 +12,7 @@
 import jsonata from 'jsonata';
 import { ConfigError } from '../../schemas/config-error.ts';
 import { ModelbridgeError } from '../errors.ts';
-import { compileFieldPath, type FieldPath } from './field-path.ts';
+import { compileFieldPath, readFieldPath, type FieldPath } from './field-path.ts';
 
 /** A compiled key expression. */
 export interface KeyExpression {
@@ -35,8 +35,20 @@ export function compileKeyExpression(source: string, at: string): KeyExpression 
   if (PLAIN_PATH.test(source)) {
     // Evaluated as the equivalent JSONata path, so a path and an expression read arrays alike; built
     // from the segments because JSONata would read `order-id` as a subtraction.
-    const evaluate = compilePath(plainSteps(compileFieldPath(source) as FieldPath));
-    return { source, read: (root) => unwrap(evaluate(root, root)) };
+    const path = compileFieldPath(source) as FieldPath;
+    const evaluate = compilePath(plainSteps(path));
+    // The common case — each name an object's own property, each index into an array, ending on a
+    // string or number — reads directly, allocating nothing; JSONata gives the same single value there.
+    // Anything else (arrays to map over, two indexes in a row, which JSONata applies to one flattened
+    // sequence) takes the evaluator.
+    if (source.includes('][')) return { source, read: (root) => unwrap(evaluate(root, root)) };
+    return {
+      source,
+      read: (root) => {
+        const direct = readFieldPath(root, path);
+        return typeof direct === 'string' || typeof direct === 'number' ? direct : unwrap(evaluate(root, root));
+      },
+    };
   }
   let ast: Node;
   try {
