@@ -126,7 +126,7 @@ export function createIdocDecoder(config: DecodeConfig, options: IdocDecoderOpti
     keyRule(type: string): string | undefined {
       if (keyPathRule !== undefined) return keyPathRule;
       const idoctyp = type.startsWith('sap.idoc.') ? type.split('.')[2]! : type;
-      const key = BUSINESS_KEYS[idoctyp.replace(/\d+$/, '')];
+      const key = businessKeyField(idoctyp);
       return key === undefined ? undefined : `${key[0]}.${key[1]}`;
     },
   };
@@ -197,9 +197,14 @@ function required(control: Record<string, string>, field: string): string {
   return value;
 }
 
+/** The type's key segment and field, by its basic type without the version: `ORDERS05` → `ORDERS`. */
+function businessKeyField(idoctyp: string): readonly [segment: string, field: string] | undefined {
+  return BUSINESS_KEYS[idoctyp.replace(/\d+$/, '')];
+}
+
 /** The key field of the type's header segment: `ORDERS05` → `ORDERS` → `E1EDK01.BELNR`. */
 function businessKey(idoctyp: string, segments: Record<string, unknown>): string | undefined {
-  const key = BUSINESS_KEYS[idoctyp.replace(/\d+$/, '')];
+  const key = businessKeyField(idoctyp);
   if (key === undefined || !Object.hasOwn(segments, key[0])) return undefined;
   const first = (segments[key[0]] as Record<string, unknown>[])[0];
   const value = first !== undefined && Object.hasOwn(first, key[1]) ? first[key[1]] : undefined;
