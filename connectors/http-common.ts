@@ -4,8 +4,8 @@
  * `Retry-After` parsing and bounded body reading. Each client's own `classify.ts` adds what its
  * protocol means differently (and reads its error bodies).
  */
-import { ModelbridgeError } from './errors.ts';
-import type { ErrorCode } from './errors.ts';
+import { ModelbridgeError } from '../schemas/errors.ts';
+import type { ErrorCode } from '../schemas/errors.ts';
 
 /**
  * HTTP statuses with the same meaning for every protocol; {@link codeForStatus} falls back by class.

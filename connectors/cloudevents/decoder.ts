@@ -15,7 +15,7 @@
  * key. `decode.lenientTime` accepts plain but non-RFC 3339 `time` values (see {@link applyLenientTime}).
  */
 import type { CanonicalEvent } from '../../schemas/event.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import {
   contentTypeOf,
   createUtf8Decoder,

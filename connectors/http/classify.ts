@@ -4,7 +4,7 @@
  * INFERENCE_UNAUTHORIZED, held like an outage, with a hint in the message to check the credentials);
  * thrown errors (network failures, aborts) are classified by the shared `classifyThrown`.
  */
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import { codeForStatus, parseRetryAfter, truncate } from '../http-common.ts';
 
 export { badResponse, classifyThrown } from '../http-common.ts';

@@ -4,7 +4,7 @@
  * (http-transport.ts).
  */
 import type { RestBackendConfig } from '../../schemas/backend-config.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import { createHttpTransport } from '../http-transport.ts';
 import type { HttpAnswer, HttpTransport } from '../http-transport.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';

@@ -4,7 +4,7 @@
  */
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { Decoder, InboundMessage } from '../types.ts';
 import { compileFieldPath, readFieldPath, type FieldPath } from './field-path.ts';
 import { compileKeyPath, configuredKey } from './key-expression.ts';

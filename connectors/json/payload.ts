@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { TextDecoder } from 'node:util';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { HeaderValue, Headers, InboundMessage } from '../types.ts';
 
 /** A strict UTF-8 decoder (throws on invalid bytes). Stateless between calls; one per decoder. */

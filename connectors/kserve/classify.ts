@@ -3,7 +3,7 @@
  * what they mean to every HTTP client (`HTTP_STATUS_CODES` in `http-common.ts`); network failures and
  * aborts are classified by the shared `classifyThrown`.
  */
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import { codeForStatus, parseRetryAfter, truncate } from '../http-common.ts';
 
 export { badResponse, classifyThrown, parseRetryAfter } from '../http-common.ts';

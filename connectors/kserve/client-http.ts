@@ -3,7 +3,7 @@
  * server) on the client's own keep-alive connection pool (http-transport.ts).
  */
 import type { KserveHttpBackendConfig } from '../../schemas/connector-config.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import { createHttpTransport } from '../http-transport.ts';
 import type { HttpAnswer, HttpTransport } from '../http-transport.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';

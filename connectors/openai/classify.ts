@@ -8,8 +8,8 @@
  * - older vLLM: `{"object": "error", "message", "type", "param", "code"}`
  * - TGI: `{"error": "…", "error_type": "…"}`, and the flat `{"error": "…"}` of many proxies
  */
-import { ERROR_CODES, ModelbridgeError } from '../errors.ts';
-import type { ErrorCode } from '../errors.ts';
+import { ERROR_CODES, ModelbridgeError } from '../../schemas/errors.ts';
+import type { ErrorCode } from '../../schemas/errors.ts';
 import { codeForStatus, HTTP_STATUS_CODES, parseRetryAfter } from '../http-common.ts';
 
 /**

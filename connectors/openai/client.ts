@@ -5,7 +5,7 @@
  * (abort reason `TimeoutError` → INFERENCE_TIMEOUT, any other abort → ABORTED).
  */
 import type { OpenaiBackendConfig } from '../../schemas/backend-config.ts';
-import { isModelbridgeError, ModelbridgeError } from '../errors.ts';
+import { isModelbridgeError, ModelbridgeError } from '../../schemas/errors.ts';
 import { badResponse, classifyThrown } from '../http-common.ts';
 import { createHttpTransport } from '../http-transport.ts';
 import type { HttpAnswer, HttpTransport } from '../http-transport.ts';

@@ -20,7 +20,7 @@
  */
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { assertCanonicalEvent } from '../cloudevents/attributes.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { DecodeConfig } from '../json/decoder.ts';
 import { compileKeyPath, configuredKey } from '../json/key-expression.ts';
 import { messageTraceparent } from '../json/payload.ts';

@@ -10,7 +10,7 @@
  *
  * JSON is parsed losslessly: a `commitNumber` or replay id beyond 2^53 stays exact, as a decimal string.
  */
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import { contentTypeOf, createUtf8Decoder, decodeUtf8, isJsonMediaType, isJsonObject, kindOf, mediaType, parseJson } from '../json/payload.ts';
 import type { InboundMessage } from '../types.ts';
 

@@ -23,7 +23,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { assertCanonicalEvent } from '../cloudevents/attributes.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { DecodeConfig } from '../json/decoder.ts';
 import { compileKeyPath, configuredKey } from '../json/key-expression.ts';
 import { createUtf8Decoder, findHeader, keyText, messageTraceparent, originName, transportId } from '../json/payload.ts';

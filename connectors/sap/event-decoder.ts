@@ -14,7 +14,7 @@
  */
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { createCloudEventsDecoder } from '../cloudevents/decoder.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { DecodeConfig } from '../json/decoder.ts';
 import { contentTypeOf, createUtf8Decoder, isJsonMediaType, keyText, mediaType } from '../json/payload.ts';
 import type { Decoder, Headers, InboundMessage } from '../types.ts';

@@ -22,7 +22,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { assertCanonicalEvent } from '../cloudevents/attributes.ts';
-import { isModelbridgeError, ModelbridgeError } from '../errors.ts';
+import { isModelbridgeError, ModelbridgeError } from '../../schemas/errors.ts';
 import type { DecodeConfig } from '../json/decoder.ts';
 import { compileKeyPath, configuredKey } from '../json/key-expression.ts';
 import { contentTypeOf, createUtf8Decoder, decodeUtf8, isTextContentType, mediaType, messageTraceparent, transportTime } from '../json/payload.ts';
