@@ -3,7 +3,7 @@
  * Pub/Sub bitmaps decoded to field names (see {@link decodeBitmaps}).
  */
 import { ModelbridgeError } from '../../schemas/errors.ts';
-import { isJsonObject } from '../json/payload.ts';
+import { isJsonObject } from '../decoding/payload.ts';
 import { decodeBitmaps, isBitmapList } from './bitmap.ts';
 import { isoTime } from './values.ts';
 

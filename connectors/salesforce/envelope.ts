@@ -11,7 +11,7 @@
  * JSON is parsed losslessly: a `commitNumber` or replay id beyond 2^53 stays exact, as a decimal string.
  */
 import { ModelbridgeError } from '../../schemas/errors.ts';
-import { contentTypeOf, createUtf8Decoder, decodeUtf8, isJsonMediaType, isJsonObject, kindOf, mediaType, parseJson } from '../json/payload.ts';
+import { contentTypeOf, createUtf8Decoder, decodeUtf8, isJsonMediaType, isJsonObject, kindOf, mediaType, parseJson } from '../decoding/payload.ts';
 import type { InboundMessage } from '../types.ts';
 
 export type Shape = 'cometd' | 'connect' | 'pubsub';
