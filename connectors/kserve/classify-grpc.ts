@@ -5,7 +5,7 @@
 import { Metadata, status as Status } from '@grpc/grpc-js';
 import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { ErrorCode } from '../../schemas/errors.ts';
-import { parseRetryAfter, truncate } from '../http-common.ts';
+import { parseRetryAfter, truncate } from '../http-client/errors.ts';
 
 /**
  * Every non-OK status. Decisions beyond the obvious:

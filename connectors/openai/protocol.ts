@@ -9,7 +9,7 @@
  */
 import type { OpenaiBackendConfig } from '../../schemas/backend-config.ts';
 import { ModelbridgeError } from '../../schemas/errors.ts';
-import { badResponse } from '../http-common.ts';
+import { badResponse } from '../http-client/errors.ts';
 import type { InferenceRequest, InferenceResponse } from '../types.ts';
 import type { StructuredOutput } from './structured-output.ts';
 
