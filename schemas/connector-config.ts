@@ -232,6 +232,14 @@ export const inferenceSchema = z
       })
       .strict()
       .default({ attempts: 5, minDelay: 100, maxDelay: 10_000 }),
+    /** Before consuming, the connector waits for the model to report ready, checking with this backoff (capped, full jitter). */
+    waitForModel: z
+      .object({
+        minDelay: duration.default(200),
+        maxDelay: duration.default(5000),
+      })
+      .strict()
+      .default({ minDelay: 200, maxDelay: 5000 }),
     breaker: z
       .object({
         errorThresholdPercentage: z.number().min(1).max(100).default(50),
@@ -351,13 +359,28 @@ export const connectorConfigSchema = z
       .default({}),
     sink: sinkSchema,
     deadLetter: sinkSchema,
+    /**
+     * Publishes of enriched events and dead letters are retried until the broker confirms them (at-least-once),
+     * with this backoff (capped, full jitter, honouring a broker's retry hint); only shutdown ends them.
+     */
+    publish: z
+      .object({
+        minDelay: duration.default(100),
+        maxDelay: duration.default(5000),
+      })
+      .strict()
+      .default({ minDelay: 100, maxDelay: 5000 }),
     replay: replaySchema.default({ maxReplays: 3, targets: [] }),
   })
   .strict()
   .superRefine((config, ctx) => {
     const { retry, breaker } = config.inference;
-    if (retry.minDelay > retry.maxDelay) {
-      ctx.addIssue({ code: 'custom', path: ['inference', 'retry', 'minDelay'], message: 'must not exceed maxDelay' });
+    for (const [path, backoff] of [
+      [['inference', 'retry'], retry],
+      [['inference', 'waitForModel'], config.inference.waitForModel],
+      [['publish'], config.publish],
+    ] as const) {
+      if (backoff.minDelay > backoff.maxDelay) ctx.addIssue({ code: 'custom', path: [...path, 'minDelay'], message: 'must not exceed maxDelay' });
     }
     const { batch, concurrency, backend } = config.inference;
     if (batch.maxSize > 1 && backend.kind !== 'kserve-http' && backend.kind !== 'kserve-grpc') {

@@ -9,6 +9,8 @@ import type { Decoder, Delivery, InferenceClient, InboundMessage, OutboundMessag
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { backoffDelay, sleep } from './backoff.ts';
+import { ACK, decide } from './fate.ts';
+import type { Fate } from './fate.ts';
 import type { BreakerState } from './guarded-backend.ts';
 import { createInference } from './inference.ts';
 import { createKeyedExecutor } from './key-executor.ts';
@@ -74,11 +76,10 @@ export interface ConnectorRuntime {
   snapshot(signal: AbortSignal): Promise<ConnectorSnapshot>;
 }
 
-const PUBLISH_BACKOFF = { minDelayMs: 100, maxDelayMs: 5000 };
 const PAUSE_REASONS: readonly PauseReason[] = ['backpressure', 'breaker', 'draining', 'failed', 'operator'];
 
 export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): ConnectorRuntime {
-  const { source, sink, deadLetter, decoder, client, metrics } = deps;
+  const { source, sink, deadLetter: deadLetterSink, decoder, client, metrics } = deps;
   const passThrough = decoder.passThrough?.bind(decoder);
   const name = config.name;
   const logger = deps.logger.child({ connector: name });
@@ -98,6 +99,8 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   const resumeBytes = Math.floor(maxBytes * 0.75);
   const maxMessageBytes = config.source.maxMessageBytes;
   const enrichOptions = { source: config.enriched.source ?? `/modelbridge/${name}`, type: config.enriched.type };
+  const publishBackoff = { minDelayMs: config.publish.minDelay, maxDelayMs: config.publish.maxDelay };
+  const modelBackoff = { minDelayMs: config.inference.waitForModel.minDelay, maxDelayMs: config.inference.waitForModel.maxDelay };
 
   // Label children resolved once: the hot path does no label lookups.
   const consumed = metrics.consumed.labels(name);
@@ -167,14 +170,15 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     if (inFlight >= maxEvents || inFlightBytes >= maxBytes) pause('backpressure');
     if (message.value !== null && message.value.length > maxMessageBytes) {
       const error = new ModelbridgeError('MESSAGE_TOO_LARGE', `message of ${message.value.length} bytes exceeds maxMessageBytes ${maxMessageBytes}`);
-      void fail(delivery, error, undefined);
+      void carryOut(delivery, decide({ at: 'receive', error }), error, undefined);
       return;
     }
     let event: CanonicalEvent;
     try {
       event = decoder.decode(message);
     } catch (thrown) {
-      void fail(delivery, toModelbridgeError(thrown, 'decode'), undefined);
+      const error = toModelbridgeError(thrown, 'decode');
+      void carryOut(delivery, decide({ at: 'receive', error }), error, undefined);
       return;
     }
     if ((event.partitionkey ?? (message.key === null ? event.id : undefined)) === event.id) keyedById.inc();
@@ -204,49 +208,55 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
 
   function unexpected(delivery: Delivery, event: CanonicalEvent, thrown: unknown): Promise<void> {
     logger.error({ err: thrown, eventId: event.id }, 'unexpected error while processing an event');
-    return fail(delivery, toModelbridgeError(thrown), event);
+    const error = toModelbridgeError(thrown);
+    return carryOut(delivery, decide({ at: 'process', error }), error, event);
   }
 
   /** Calls the model; returns what publishes the outcome. */
   async function enrich(delivery: Delivery, event: CanonicalEvent): Promise<() => Promise<void>> {
     if (passThrough?.(event)) return () => forward(delivery, event);
     const result = await inference.run(event);
-    if (!result.ok) {
-      if (result.error.code === 'ABORTED') return async () => settle(delivery, false);
-      return () => fail(delivery, result.error, event, result);
-    }
+    if (!result.ok) return () => carryOut(delivery, decide({ at: 'process', error: result.error }), result.error, event, result);
     const enriched = buildEnrichedMessage(event, delivery.message, result.output, result.provenance, enrichOptions);
     return () => publishEnriched(delivery, event, enriched, result.provenance.attempts);
   }
 
   async function publishEnriched(delivery: Delivery, event: CanonicalEvent, enriched: OutboundMessage, attempts: number): Promise<void> {
-    const published = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
-    if (published === true) {
-      succeeded.inc();
-      return settle(delivery, true);
-    }
-    if (published === false) return settle(delivery, false);
-    return fail(delivery, published, event, { attempts });
+    const { fate, error } = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
+    if (fate === ACK) succeeded.inc();
+    return carryOut(delivery, fate, error, event, { attempts });
   }
 
   /** Forwards the event unchanged (a structured CloudEvent, same key) without calling the model. */
   async function forward(delivery: Delivery, event: CanonicalEvent): Promise<void> {
     const message = { key: delivery.message.key ?? event.partitionkey ?? null, value: JSON.stringify(event), headers: STRUCTURED_HEADERS, contentType: CLOUDEVENTS_JSON };
-    const published = await publishDurably(sink, message, enrichedPublish, 'enriched');
-    if (published === true) {
-      passedThrough.inc();
-      return settle(delivery, true);
-    }
-    if (published === false) return settle(delivery, false);
-    return fail(delivery, published, event);
+    const { fate, error } = await publishDurably(sink, message, enrichedPublish, 'enriched');
+    if (fate === ACK) passedThrough.inc();
+    return carryOut(delivery, fate, error, event);
   }
 
-  async function fail(
-    delivery: Delivery,
-    error: ModelbridgeError,
-    event: CanonicalEvent | undefined,
-    tries: { attempts: number; firstFailureAt?: number; lastFailureAt?: number } = { attempts: 0 },
-  ): Promise<void> {
+  /**
+   * Carries out what `decide()` gave a delivery: the one place where a delivery is acked, handed back
+   * for redelivery or dead-lettered, and where a refusing dead-letter destination stops intake.
+   */
+  async function carryOut(delivery: Delivery, fate: Fate, error: ModelbridgeError | undefined, event: CanonicalEvent | undefined, tries?: Tries): Promise<void> {
+    switch (fate.action) {
+      case 'ack':
+        return settle(delivery, true);
+      case 'dead-letter':
+        return deadLetter(delivery, error ?? new ModelbridgeError('INTERNAL', 'dead-lettered without a reason'), event, tries);
+      case 'stop':
+        logger.error({ err: error, eventId: event?.id }, 'dead-letter destination refused the message; connector stops intake');
+        state = 'failed';
+        pause('failed');
+        return settle(delivery, false);
+      default:
+        // redeliver (and, defensively, any fate that is not the connector's to carry out).
+        return settle(delivery, false);
+    }
+  }
+
+  async function deadLetter(delivery: Delivery, error: ModelbridgeError, event: CanonicalEvent | undefined, tries: Tries = { attempts: 0 }): Promise<void> {
     const now = Date.now();
     lastError = { code: error.code, message: error.message, stage: error.stage, at: new Date(now).toISOString() };
     metrics.deadLettered.inc({ connector: name, code: error.code });
@@ -263,40 +273,37 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       lastFailureAt: tries.lastFailureAt ?? now,
       eventId: event?.id,
     });
-    const published = await publishDurably(deadLetter, letter, deadLetterPublish, 'dead_letter');
-    if (published === true) return settle(delivery, true);
-    if (published !== false) {
-      // The dead-letter destination refuses this message for good: never ack what was not stored.
-      logger.error({ err: published, eventId: event?.id }, 'dead-letter destination refused the message; connector stops intake');
-      state = 'failed';
-      pause('failed');
-    }
-    settle(delivery, false);
+    const published = await publishDurably(deadLetterSink, letter, deadLetterPublish, 'dead-letter');
+    return carryOut(delivery, published.fate, published.error, event);
   }
 
-  /** Publishes until confirmed. Returns true, false when aborted by shutdown, or the non-retryable error. */
+  /**
+   * Publishes until the broker confirms (`ack`), with the configured backoff; what else can happen is
+   * `decide()`'s: a refusal for good, or shutdown.
+   */
   async function publishDurably(
     target: Sink,
     message: OutboundMessage,
     timer: { startTimer(): () => unknown },
-    destination: 'enriched' | 'dead_letter',
-  ): Promise<true | false | ModelbridgeError> {
+    destination: 'enriched' | 'dead-letter',
+  ): Promise<{ readonly fate: Fate; readonly error?: ModelbridgeError }> {
+    const metricDestination = destination === 'dead-letter' ? 'dead_letter' : destination;
     for (let attempt = 1; ; attempt++) {
       const stop = timer.startTimer();
       try {
         await target.publish(message);
         stop();
-        return true;
+        return { fate: ACK };
       } catch (thrown) {
         const error = toModelbridgeError(thrown, 'publish');
-        if (!error.retryable) return error;
-        if (lifecycle.signal.aborted) return false;
-        metrics.publishRetries.inc({ connector: name, destination });
-        logger.warn({ err: error, destination, attempt }, 'publish failed; retrying');
+        const fate = decide({ at: 'publish', error, destination, shuttingDown: lifecycle.signal.aborted });
+        if (fate.action !== 'retry') return { fate, error };
+        metrics.publishRetries.inc({ connector: name, destination: metricDestination });
+        logger.warn({ err: error, destination: metricDestination, attempt }, 'publish failed; retrying');
         try {
-          await sleep(backoffDelay(PUBLISH_BACKOFF, attempt, error.retryAfterMs), lifecycle.signal);
+          await sleep(backoffDelay(publishBackoff, attempt, error.retryAfterMs), lifecycle.signal);
         } catch {
-          return false;
+          return { fate: decide({ at: 'publish', error, destination, shuttingDown: true }), error };
         }
       }
     }
@@ -307,14 +314,14 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       if (await inference.ready(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(config.inference.timeout)]))) return;
       if (attempt === 1) logger.warn({ backend: backendKind, model }, 'model not ready; waiting before consuming');
       // Shutdown while waiting is not a start failure: start() returns and close() proceeds.
-      await sleep(backoffDelay({ minDelayMs: 200, maxDelayMs: 5000 }, attempt), lifecycle.signal).catch(() => undefined);
+      await sleep(backoffDelay(modelBackoff, attempt), lifecycle.signal).catch(() => undefined);
     }
   }
 
   async function start(): Promise<void> {
     if (state !== 'created') throw new Error(`connector ${name} cannot start from state ${state}`);
     state = 'starting';
-    await Promise.all([sink.start(), deadLetter.start()]);
+    await Promise.all([sink.start(), deadLetterSink.start()]);
     state = 'waiting-for-model';
     await waitForModel();
     if (lifecycle.signal.aborted) return;
@@ -351,7 +358,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     for (const [what, step] of [
       ['source', () => source.close()],
       ['sink', () => sink.close()],
-      ['dead-letter sink', () => deadLetter.close()],
+      ['dead-letter sink', () => deadLetterSink.close()],
       ['inference clients', () => inference.close()],
     ] as const) {
       try {
@@ -375,7 +382,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       breaker: inference.state,
       source: source.status(),
       sinkConnected: sink.status().connected,
-      deadLetterConnected: deadLetter.status().connected,
+      deadLetterConnected: deadLetterSink.status().connected,
     };
   }
 
@@ -422,9 +429,16 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       return true;
     },
     ready() {
-      return state === 'running' && inference.available && source.status().connected && sink.status().connected && deadLetter.status().connected;
+      return state === 'running' && inference.available && source.status().connected && sink.status().connected && deadLetterSink.status().connected;
     },
   };
+}
+
+/** Inference attempts behind a dead letter, and when the first and last failed. */
+interface Tries {
+  readonly attempts: number;
+  readonly firstFailureAt?: number | undefined;
+  readonly lastFailureAt?: number | undefined;
 }
 
 /** Bytes a buffered message holds: its key and value (headers are small and bounded by the transport). */

@@ -188,6 +188,7 @@ export function createGuardedBackend(
       // unavailable, timed out, rate limited or unauthorized say the backend is still down.
       if (result.trial && POISON_TRIAL_CODES.has(error.code)) trials++;
       const fate = decide({
+        at: 'infer',
         error,
         attempts: counted + 1,
         maxAttempts: policy.retry.attempts,
