@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ModelbridgeError, toModelbridgeError } from '../../schemas/errors.ts';
 import type { Decoder, Delivery, InferenceClient, InboundMessage, OutboundMessage, Sink, Source, SourceBacklog } from '../../connectors/types.ts';
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
+import type { CompiledMappings } from '../../schemas/mapping.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { ACK, decide } from './fate.ts';
@@ -78,7 +79,10 @@ export interface ConnectorRuntime {
 
 const PAUSE_REASONS: readonly PauseReason[] = ['backpressure', 'breaker', 'draining', 'failed', 'operator'];
 
-export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): ConnectorRuntime {
+/** A connector's configuration; `mappings` are those compiled when it was loaded (compiled here when absent). */
+export type ConnectorRuntimeConfig = ConnectorConfig & { readonly mappings?: CompiledMappings | undefined };
+
+export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorDeps): ConnectorRuntime {
   const { source, sink, deadLetter: deadLetterSink, decoder, client, metrics } = deps;
   const passThrough = decoder.passThrough?.bind(decoder);
   const name = config.name;
@@ -127,6 +131,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     lifecycle: lifecycle.signal,
     metrics,
     logger,
+    mappings: config.mappings,
     onAvailability(down) {
       if (down) pause('breaker');
       else unpause('breaker');

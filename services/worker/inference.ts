@@ -15,8 +15,8 @@ import { createGuardedBackend } from './guarded-backend.ts';
 import type { BreakerState, GuardedBackend, InferOutcome } from './guarded-backend.ts';
 import { createConcurrencyLimiter, createFixedLimiter } from './limiter.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
-import { compileMapping } from './mapping.ts';
-import type { CompiledMapping } from './mapping.ts';
+import { compileMappings } from '../../schemas/mapping.ts';
+import type { CompiledMapping, CompiledMappings, RouteMappings } from '../../schemas/mapping.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 export type InferenceResult =
@@ -37,6 +37,8 @@ export interface InferenceDeps {
   readonly logger: Logger;
   /** Intake should pause (true) or may resume (false): no backend can answer. */
   readonly onAvailability: (down: boolean) => void;
+  /** The mappings compiled when the configuration was loaded; compiled here when absent. */
+  readonly mappings?: CompiledMappings | undefined;
 }
 
 export interface Inference {
@@ -67,7 +69,9 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
   const { connector, clients, lifecycle, metrics, logger } = deps;
   const parameters = config.request.parameters;
 
-  function route(backend: BackendConfig, client: InferenceClient, request: Record<string, string>, response: Record<string, string>, role: string): Route {
+  const mappings = deps.mappings ?? compileMappings(config);
+
+  function route(backend: BackendConfig, client: InferenceClient, routeMappings: RouteMappings, role: string): Route {
     const labels = { connector, backend: backend.kind, model: backend.model };
     const attemptOk = metrics.inferenceDuration.labels({ ...labels, outcome: 'ok' });
     const attemptError = metrics.inferenceDuration.labels({ ...labels, outcome: 'error' });
@@ -97,16 +101,12 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
         logger.warn({ err: error, role }, 'half-open readiness probe failed');
       },
     }, limiter);
-    return { config: backend, client, guard, limiter, request: compileMapping(request), response: compileMapping(response) };
+    return { config: backend, client, guard, limiter, request: routeMappings.request, response: routeMappings.response };
   }
 
-  const primary = route(config.backend, clients.primary, config.request.inputs, config.response, 'primary');
-  const fallback = config.fallback && clients.fallback
-    ? route(config.fallback.backend, clients.fallback, config.fallback.request?.inputs ?? config.request.inputs, config.fallback.response ?? config.response, 'fallback')
-    : undefined;
-  const shadow = config.shadow && clients.shadow
-    ? route(config.shadow.backend, clients.shadow, config.shadow.request?.inputs ?? config.request.inputs, config.shadow.response ?? config.response, 'shadow')
-    : undefined;
+  const primary = route(config.backend, clients.primary, mappings.primary, 'primary');
+  const fallback = config.fallback && clients.fallback && mappings.fallback ? route(config.fallback.backend, clients.fallback, mappings.fallback, 'fallback') : undefined;
+  const shadow = config.shadow && clients.shadow && mappings.shadow ? route(config.shadow.backend, clients.shadow, mappings.shadow, 'shadow') : undefined;
   const batchLabels = { connector, backend: config.backend.kind, model: config.backend.model };
   const batcher: Batcher<BatchItem, InferOutcome> | undefined =
     config.batch.maxSize > 1 ? createBatcher(config.batch.maxSize, config.batch.maxWait, (items) => runBatch(items)) : undefined;

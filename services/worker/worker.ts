@@ -5,15 +5,15 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ConnectorRegistry } from '../../connectors/registry.ts';
-import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import { createConnector } from './connector.ts';
-import type { ConnectorRuntime, ConnectorStatus } from './connector.ts';
+import type { ConnectorRuntime, ConnectorRuntimeConfig, ConnectorStatus } from './connector.ts';
 import { createWorkerMetrics } from './metrics.ts';
 
 export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
 export interface WorkerOptions {
-  readonly connectors: readonly ConnectorConfig[];
+  /** As loaded by `loadConnectorConfig` (mappings compiled), or plain (compiled at creation). */
+  readonly connectors: readonly ConnectorRuntimeConfig[];
   readonly registry: ConnectorRegistry;
   readonly logger: Logger;
   readonly metricsRegistry: Registry;

@@ -227,6 +227,35 @@ describe('loadConnectorConfig', () => {
     });
   });
 
+  it('compiles the mappings, the fallback and shadow inheriting the primary\'s where they give none', async () => {
+    const text = edit(
+      '  response: { priority: "outputs.PRIORITY[0]" }\n',
+      [
+        '  response: { priority: "outputs.PRIORITY[0]" }',
+        '  fallback:',
+        '    backend: { kind: rest, url: "http://localhost:8001/predict", model: rules }',
+        '    response: { priority: "$uppercase(outputs.label)" }',
+        '  shadow:',
+        '    backend: { kind: kserve-http, url: "http://localhost:8002", model: next }',
+        '',
+      ].join('\n'),
+    );
+    const { mappings } = loadConnectorConfig(text, options());
+    expect(mappings.fallback?.request).toBe(mappings.primary.request);
+    expect(mappings.shadow?.request).toBe(mappings.primary.request);
+    expect(mappings.shadow?.response).toBe(mappings.primary.response);
+    expect(mappings.primary.request.apply({ data: { text: 'hi' } }, 'request')).toEqual({ TEXT: 'hi' });
+    expect(await mappings.fallback!.response.applyAsync({ outputs: { label: 'high' } }, 'response')).toEqual({ priority: 'HIGH' });
+  });
+
+  it('refuses every mapping expression that does not compile, at its path, with the file', () => {
+    const text = edit('request: { inputs: { TEXT: data.text } }', 'request: { inputs: { TEXT: "$uppercase(data.text", OK: data.text } }')
+      .replace('response: { priority: "outputs.PRIORITY[0]" }', 'response: { priority: "outputs[[[" }\n  shadow: { backend: { kind: rest, url: "http://x/p", model: s }, response: { p: "(" } }');
+    const error = failure(text, { file: 'a.yaml' });
+    expect(paths(error)).toEqual(['inference.request.inputs.TEXT', 'inference.response.priority', 'inference.shadow.response.p']);
+    expect(error.format().split('\n')[0]).toMatch(/^a\.yaml: inference\.request\.inputs\.TEXT: invalid expression: /);
+  });
+
   it('is a ModelbridgeError with code CONFIG_INVALID, formatted one line per issue with the file', () => {
     const error = failure(VALID.replace('orders-priority', 'BAD').replace(/deadLetter:.*\n/, ''), { file: 'orders.yaml' });
     expect(isModelbridgeError(error)).toBe(true);
