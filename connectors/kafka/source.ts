@@ -113,8 +113,10 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   let admin: Admin | undefined;
   let adminConnected: Promise<void> | undefined;
 
-  const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN, REBALANCING } = consumer.events;
+  const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN, HEARTBEAT, REBALANCING } = consumer.events;
   consumer.on(CONNECT, () => (connected = true));
+  // Kept up while every partition is paused: the group keeps the member however long a pause lasts.
+  consumer.on(HEARTBEAT, () => logger.debug({ group: config.group, paused }, 'kafka consumer heartbeat'));
   consumer.on(DISCONNECT, () => (connected = false));
   consumer.on(CRASH, (event) => {
     // kafkajs restarts on retriable failures (e.g. no coordinator yet); until it rejoins, there is no
