@@ -13,6 +13,7 @@ import { createConnector } from '../../../services/worker/connector.ts';
 import type { ConnectorRuntime } from '../../../services/worker/connector.ts';
 import { createWorkerMetrics } from '../../../services/worker/metrics.ts';
 import { waitFor } from '../../support/wait-for.ts';
+import { metricValue } from '../../support/metrics.ts';
 
 /** A minimal JSON decoder for these tests; the real decoders are tested on their own. */
 const decoder: Decoder = {
@@ -198,7 +199,7 @@ describe('connector pipeline (memory transport)', () => {
     expect(first).toMatchObject({ id: 'gap-1', type: 'test.event', data: { id: 'gap-1', text: 'x' } });
     expect(second).toMatchObject({ id: 'normal', type: 'test.event.enriched' });
     expect(client.calls.map((c) => c.id)).toEqual(['normal']);
-    expect(await registry.getSingleMetricAsString('modelbridge_events_passed_through_total')).toMatch(/} 1/);
+    expect(await metricValue(registry, 'modelbridge_events_passed_through_total')).toBe(1);
   });
 
   it('retries transient failures and dead-letters when the budget is spent while the backend is healthy', async () => {
@@ -221,7 +222,7 @@ describe('connector pipeline (memory transport)', () => {
     await waitFor(() => broker.stream('out').log.length === 21 && broker.stream('dlq').log.length === 1);
     expect(parse(broker.stream('out').log[20]!.value).data.provenance.attempts).toBe(3);
     expect(broker.stream('dlq').log[0]!.headers).toMatchObject({ [DLQ_HEADERS.code]: 'INFERENCE_RATE_LIMITED', [DLQ_HEADERS.attempts]: '3', [DLQ_HEADERS.retryable]: 'true' });
-    expect(await registry.getSingleMetricAsString('modelbridge_inference_retries_total')).toMatch(/code="INFERENCE_FAILED"} 2/);
+    expect(await metricValue(registry, 'modelbridge_inference_retries_total', { code: 'INFERENCE_FAILED' })).toBe(2);
   });
 
   it('holds events through an outage: breaker opens, intake pauses, nothing is dead-lettered', async () => {
@@ -232,13 +233,13 @@ describe('connector pipeline (memory transport)', () => {
     const { connector: second, registry: metrics } = await startConnector(broker, down);
     for (let i = 0; i < 60; i++) send(broker, { id: `e${i}`, text: 't' }, `k${i}`);
     await waitFor(() => second.status().breaker === 'open');
-    await waitFor(async () => (await metrics.getSingleMetricAsString('modelbridge_intake_paused')).includes('reason="breaker"} 1'));
+    await waitFor(async () => (await metricValue(metrics, 'modelbridge_intake_paused', { reason: 'breaker' })) === 1);
     expect(second.status().paused).toContain('breaker');
     // The model keeps saying "ready" while every request fails: several half-open trials come and go.
-    await waitFor(async () => /state="open"} ([4-9]|\d\d)/.test(await metrics.getSingleMetricAsString('modelbridge_breaker_transitions_total')), { timeoutMs: 10_000 });
+    await waitFor(async () => (await metricValue(metrics, 'modelbridge_breaker_transitions_total', { state: 'open' })) >= 4, { timeoutMs: 10_000 });
     expect(broker.stream('dlq').log).toHaveLength(0);
     const callsDuringOutage = down.calls.length;
-    const opens = Number(/state="open"} (\d+)/.exec(await metrics.getSingleMetricAsString('modelbridge_breaker_transitions_total'))![1]);
+    const opens = await metricValue(metrics, 'modelbridge_breaker_transitions_total', { state: 'open' });
     down.behaviour = upper;
     await waitFor(() => broker.stream('out').log.length === 60, { timeoutMs: 10_000 });
     expect(broker.stream('dlq').log).toHaveLength(0);
@@ -246,7 +247,7 @@ describe('connector pipeline (memory transport)', () => {
     expect(second.status().paused).toEqual([]);
     // Each event was tried once before the breaker opened; after that only one trial per half-open period.
     expect(callsDuringOutage).toBeLessThanOrEqual(60 + opens);
-    expect(await metrics.getSingleMetricAsString('modelbridge_breaker_transitions_total')).toMatch(/state="open"} [1-9]/);
+    expect(await metricValue(metrics, 'modelbridge_breaker_transitions_total', { state: 'open' })).toBeGreaterThan(0);
   });
 
   it('holds a lone event whose retries open the breaker instead of dead-lettering it', async () => {
@@ -357,7 +358,7 @@ describe('connector pipeline (memory transport)', () => {
     const { connector, registry } = await startConnector(broker, client);
     send(broker, { id: 'lonely', text: 'x' });
     // Many more trials than retry.attempts (3): the model keeps saying ready and keeps answering 503.
-    await waitFor(async () => /state="open"} ([89]|\d\d)/.test(await registry.getSingleMetricAsString('modelbridge_breaker_transitions_total')), { timeoutMs: 15_000 });
+    await waitFor(async () => (await metricValue(registry, 'modelbridge_breaker_transitions_total', { state: 'open' })) >= 8, { timeoutMs: 15_000 });
     expect(broker.stream('dlq').log).toHaveLength(0);
     client.behaviour = upper;
     await waitFor(() => broker.stream('out').log.length === 1, { timeoutMs: 10_000 });
@@ -435,7 +436,7 @@ describe('connector pipeline (memory transport)', () => {
     await waitFor(() => release.length === 10);
     expect(connector.status().inFlight).toBe(10);
     expect(connector.status().paused).toContain('backpressure');
-    expect(await registry.getSingleMetricAsString('modelbridge_events_in_flight_bytes')).toMatch(/ 1000$/m);
+    expect(await metricValue(registry, 'modelbridge_events_in_flight_bytes')).toBe(1000);
     while (broker.stream('out').log.length < 30) {
       release.splice(0).forEach((fn) => fn());
       await new Promise((resolve) => setImmediate(resolve));
@@ -460,7 +461,7 @@ describe('connector pipeline (memory transport)', () => {
     await waitFor(() => release.length === 16);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(release.length).toBe(16);
-    expect(await registry.getSingleMetricAsString('modelbridge_model_calls_in_flight')).toMatch(/ 16$/m);
+    expect(await metricValue(registry, 'modelbridge_model_calls_in_flight')).toBe(16);
     while (broker.stream('out').log.length < 500) {
       expect(release.length).toBeLessThanOrEqual(16);
       release.splice(0).forEach((fn) => fn());
