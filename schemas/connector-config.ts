@@ -1,10 +1,10 @@
 /**
  * The connector configuration integration teams write, one YAML file per connector. Parsed once at
- * the process boundary into a frozen object; every duration becomes milliseconds.
+ * the process boundary into a frozen object; every duration becomes milliseconds, named `…Ms`.
  */
 import { z } from 'zod';
 import { backendSchema } from './backend-config.ts';
-import { byteSize, duration } from './duration.ts';
+import { byteSize, duration, durationsInMs } from './duration.ts';
 
 export * from './backend-config.ts';
 
@@ -56,7 +56,8 @@ function checkAmqpSecurity(config: { url: string; tls?: z.infer<typeof brokerTls
   }
 }
 
-export const kafkaSourceSchema = z
+export const kafkaSourceSchema = durationsInMs(
+  z
   .object({
     kind: z.literal('kafka'),
     ...kafkaConnection,
@@ -67,10 +68,13 @@ export const kafkaSourceSchema = z
     commitInterval: duration.default(1000).describe('Commit interval for completed offsets.'),
     sessionTimeout: duration.default(30_000).describe('Consumer group session timeout: a member silent this long is removed and its partitions reassigned.'),
   })
-  .strict()
-  .describe('Consume a Kafka topic as a member of a consumer group.');
+  .strict(),
+  'commitInterval',
+  'sessionTimeout',
+).describe('Consume a Kafka topic as a member of a consumer group.');
 
-export const rabbitmqSourceSchema = z
+export const rabbitmqSourceSchema = durationsInMs(
+  z
   .object({
     kind: z.literal('rabbitmq'),
     url: z.string().regex(/^amqps?:\/\//, 'expected an amqp:// or amqps:// URL').describe('`amqp://user:pass@host:5672/vhost` or `amqps://…`.'),
@@ -82,8 +86,9 @@ export const rabbitmqSourceSchema = z
     ...amqpSecurity,
   })
   .strict()
-  .superRefine(checkAmqpSecurity)
-  .describe('Consume a RabbitMQ queue with manual acknowledgements.');
+  .superRefine(checkAmqpSecurity),
+  'reconnectDelay',
+).describe('Consume a RabbitMQ queue with manual acknowledgements.');
 
 export const memorySourceSchema = z
   .object({
@@ -107,7 +112,8 @@ export const kafkaSinkSchema = z
   })
   .strict();
 
-export const rabbitmqSinkSchema = z
+export const rabbitmqSinkSchema = durationsInMs(
+  z
   .object({
     kind: z.literal('rabbitmq'),
     url: z.string().regex(/^amqps?:\/\//, 'expected an amqp:// or amqps:// URL').describe('`amqp://user:pass@host:5672/vhost` or `amqps://…`.'),
@@ -120,7 +126,9 @@ export const rabbitmqSinkSchema = z
     ...amqpSecurity,
   })
   .strict()
-  .superRefine(checkAmqpSecurity);
+  .superRefine(checkAmqpSecurity),
+  'reconnectDelay',
+);
 
 export const memorySinkSchema = z
   .object({ kind: z.literal('memory'), stream: z.string().min(1).describe('Name of the in-process stream.') })
@@ -160,7 +168,8 @@ export const decodeSchema = z
   })
   .strict();
 
-export const inferenceSchema = z
+export const inferenceSchema = durationsInMs(
+  z
   .object({
     backend: backendSchema.describe('The model server: `kserve-http`, `kserve-grpc` (Open Inference Protocol v2), `openai` or `rest`.'),
     request: z
@@ -173,24 +182,31 @@ export const inferenceSchema = z
     response: z.record(z.string().min(1), z.string().min(1)).refine((o) => Object.keys(o).length > 0, 'at least one field').describe('Output field name on the enriched event → path into the response (e.g. `outputs.label[0]`).'),
     timeout: duration.default(2000).describe('Timeout of one inference attempt.'),
     maxResponseBytes: byteSize.optional().describe('Largest model answer read per call (every backend of this connector: primary, fallback, shadow). A larger one is not read on: the connection (HTTP) or the call (gRPC) is cut and the event fails with INFERENCE_BAD_RESPONSE. Default: 64 MiB (16 MiB for `rest`).'),
-    retry: z
+    retry: durationsInMs(
+      z
       .object({
         attempts: z.number().int().min(1).max(100).default(5).describe('Attempts in all (1 = no retry).'),
         minDelay: duration.default(100).describe('Base of the exponential backoff (the first delay is at most this).'),
         maxDelay: duration.default(10_000).describe('Cap of every delay, and of a server\'s retry hint.'),
       })
       .strict()
-      .default({ attempts: 5, minDelay: 100, maxDelay: 10_000 })
-      .describe('Retries of transient failures (timeouts, 429, 5xx, UNAVAILABLE): full-jitter exponential backoff honouring `Retry-After`; then the event is dead-lettered, unless the backend is down (then it is held).'),
-    waitForModel: z
+      .default({ attempts: 5, minDelay: 100, maxDelay: 10_000 }),
+      'minDelay',
+      'maxDelay',
+    ).describe('Retries of transient failures (timeouts, 429, 5xx, UNAVAILABLE): full-jitter exponential backoff honouring `Retry-After`; then the event is dead-lettered, unless the backend is down (then it is held).'),
+    waitForModel: durationsInMs(
+      z
       .object({
         minDelay: duration.default(200).describe('Base of the exponential backoff (the first delay is at most this).'),
         maxDelay: duration.default(5000).describe('Cap of every delay, and of a server\'s retry hint.'),
       })
       .strict()
-      .default({ minDelay: 200, maxDelay: 5000 })
-      .describe('Before consuming, the connector waits for the model to report ready, checking with this backoff (capped, full jitter).'),
-    breaker: z
+      .default({ minDelay: 200, maxDelay: 5000 }),
+      'minDelay',
+      'maxDelay',
+    ).describe('Before consuming, the connector waits for the model to report ready, checking with this backoff (capped, full jitter).'),
+    breaker: durationsInMs(
+      z
       .object({
         errorThresholdPercentage: z.number().min(1).max(100).default(50).describe('Failure rate (percent of calls in the rolling window) that opens the breaker.'),
         volumeThreshold: z.number().int().min(1).default(5).describe('Calls in the rolling window before the breaker may open.'),
@@ -198,8 +214,10 @@ export const inferenceSchema = z
         rollingWindow: duration.default(10_000).describe('Window over which the failure rate is measured.'),
       })
       .strict()
-      .default({ errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeout: 5000, rollingWindow: 10_000 })
-      .describe('Circuit breaker: while it is open, intake pauses and events are held (never dead-lettered for the outage); a readiness probe closes it.'),
+      .default({ errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeout: 5000, rollingWindow: 10_000 }),
+      'resetTimeout',
+      'rollingWindow',
+    ).describe('Circuit breaker: while it is open, intake pauses and events are held (never dead-lettered for the outage); a readiness probe closes it.'),
     concurrency: z
       .object({
         max: z.number().int().min(1).max(100_000).default(256).describe('Model calls in flight per connector. Events waiting for their key or for a call slot are bounded separately, by `intake`.'),
@@ -209,14 +227,16 @@ export const inferenceSchema = z
       .strict()
       .default({ max: 256, adaptive: false, min: 1 })
       .describe('Limit on model calls in flight.'),
-    batch: z
+    batch: durationsInMs(
+      z
       .object({
         maxSize: z.number().int().min(1).max(4096).default(1).describe('Most events in one request; 1 turns batching off.'),
         maxWait: duration.default(5).describe('Longest an event waits for others to fill its batch.'),
       })
       .strict()
-      .default({ maxSize: 1, maxWait: 5 })
-      .describe('Micro-batching (Open Inference Protocol backends): up to `maxSize` events within `maxWait` in one request.'),
+      .default({ maxSize: 1, maxWait: 5 }),
+      'maxWait',
+    ).describe('Micro-batching (Open Inference Protocol backends): up to `maxSize` events within `maxWait` in one request.'),
     fallback: z
       .object({
         backend: backendSchema.describe('The fallback model server (any backend kind).'),
@@ -238,7 +258,9 @@ export const inferenceSchema = z
       .optional()
       .describe('A backend receiving a share of requests in the background: never affects outputs; agreement is a metric.'),
   })
-  .strict();
+  .strict(),
+  'timeout',
+);
 
 /** A destination a replay may send dead letters to, besides their origin; on the source's broker. */
 export const replayTargetConfigSchema = z.discriminatedUnion('kind', [
@@ -287,14 +309,17 @@ export const connectorConfigSchema = z
       .describe('CloudEvent attributes of the enriched events.'),
     sink: sinkSchema.describe('Where enriched events are published.'),
     deadLetter: sinkSchema.describe('Where events that cannot be processed go, unchanged, with `mb-dlq-*` headers saying why (must differ from `sink`).'),
-    publish: z
+    publish: durationsInMs(
+      z
       .object({
         minDelay: duration.default(100).describe('Base of the exponential backoff (the first delay is at most this).'),
         maxDelay: duration.default(5000).describe('Cap of every delay, and of a server\'s retry hint.'),
       })
       .strict()
-      .default({ minDelay: 100, maxDelay: 5000 })
-      .describe('Publishes of enriched events and dead letters are retried until the broker confirms them (at-least-once), with this backoff (capped, full jitter, honouring a broker\'s retry hint); only shutdown ends them.'),
+      .default({ minDelay: 100, maxDelay: 5000 }),
+      'minDelay',
+      'maxDelay',
+    ).describe('Publishes of enriched events and dead letters are retried until the broker confirms them (at-least-once), with this backoff (capped, full jitter, honouring a broker\'s retry hint); only shutdown ends them.'),
     replay: replaySchema.default({ maxReplays: 3, targets: [] }).describe('Replay of this connector\'s dead letters (`modelbridge replay`, the control API).'),
   })
   .strict()
@@ -305,7 +330,7 @@ export const connectorConfigSchema = z
       [['inference', 'waitForModel'], config.inference.waitForModel],
       [['publish'], config.publish],
     ] as const) {
-      if (backoff.minDelay > backoff.maxDelay) ctx.addIssue({ code: 'custom', path: [...path, 'minDelay'], message: 'must not exceed maxDelay' });
+      if (backoff.minDelayMs > backoff.maxDelayMs) ctx.addIssue({ code: 'custom', path: [...path, 'minDelay'], message: 'must not exceed maxDelay' });
     }
     const { batch, concurrency, backend } = config.inference;
     if (batch.maxSize > 1 && backend.kind !== 'kserve-http' && backend.kind !== 'kserve-grpc') {
@@ -314,7 +339,7 @@ export const connectorConfigSchema = z
     if (concurrency.min > concurrency.max) {
       ctx.addIssue({ code: 'custom', path: ['inference', 'concurrency', 'min'], message: 'must not exceed max' });
     }
-    if (breaker.resetTimeout < 10) {
+    if (breaker.resetTimeoutMs < 10) {
       ctx.addIssue({ code: 'custom', path: ['inference', 'breaker', 'resetTimeout'], message: 'must be at least 10ms' });
     }
     if (sameDestination(config.sink, config.deadLetter)) {

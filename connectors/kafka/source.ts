@@ -92,7 +92,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   // also bounds how long kafkajs sleeps when every partition is paused before it fetches a resumed one.
   const consumer: Consumer = kafka.consumer({
     groupId: config.group,
-    sessionTimeout: config.sessionTimeout,
+    sessionTimeout: config.sessionTimeoutMs,
     maxWaitTimeInMs: 100,
     maxBytesPerPartition: 256 * 1024,
     maxBytes: 2 * 1024 * 1024,
@@ -310,7 +310,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY, eachBatch });
       await started;
       joined = undefined;
-      commitTimer = setInterval(() => void commit(), config.commitInterval);
+      commitTimer = setInterval(() => void commit(), config.commitIntervalMs);
       commitTimer.unref();
     },
     pause() {

@@ -103,8 +103,6 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
   const resumeBytes = Math.floor(maxBytes * 0.75);
   const maxMessageBytes = config.source.maxMessageBytes;
   const enrichOptions = { source: config.enriched.source ?? `/modelbridge/${name}`, type: config.enriched.type };
-  const publishBackoff = { minDelayMs: config.publish.minDelay, maxDelayMs: config.publish.maxDelay };
-  const modelBackoff = { minDelayMs: config.inference.waitForModel.minDelay, maxDelayMs: config.inference.waitForModel.maxDelay };
 
   // Label children resolved once: the hot path does no label lookups.
   const consumed = metrics.consumed.labels(name);
@@ -306,7 +304,7 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
         metrics.publishRetries.inc({ connector: name, destination: metricDestination });
         logger.warn({ err: error, destination: metricDestination, attempt }, 'publish failed; retrying');
         try {
-          await sleep(backoffDelay(publishBackoff, attempt, error.retryAfterMs), lifecycle.signal);
+          await sleep(backoffDelay(config.publish, attempt, error.retryAfterMs), lifecycle.signal);
         } catch {
           return { fate: decide({ at: 'publish', error, destination, shuttingDown: true }), error };
         }
@@ -316,10 +314,10 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
 
   async function waitForModel(): Promise<void> {
     for (let attempt = 1; !lifecycle.signal.aborted; attempt++) {
-      if (await inference.ready(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(config.inference.timeout)]))) return;
+      if (await inference.ready(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(config.inference.timeoutMs)]))) return;
       if (attempt === 1) logger.warn({ backend: backendKind, model }, 'model not ready; waiting before consuming');
       // Shutdown while waiting is not a start failure: start() returns and close() proceeds.
-      await sleep(backoffDelay(modelBackoff, attempt), lifecycle.signal).catch(() => undefined);
+      await sleep(backoffDelay(config.inference.waitForModel, attempt), lifecycle.signal).catch(() => undefined);
     }
   }
 

@@ -61,7 +61,7 @@ type Call = (request: InferenceRequest, signal: AbortSignal, traceparent: string
 
 export function createGuardedBackend(
   client: InferenceClient,
-  policy: Pick<InferenceConfig, 'timeout' | 'retry' | 'breaker'>,
+  policy: Pick<InferenceConfig, 'timeoutMs' | 'retry' | 'breaker'>,
   lifecycle: AbortSignal,
   hooks: GuardedBackendHooks,
   limiter: ConcurrencyLimiter,
@@ -78,14 +78,13 @@ export function createGuardedBackend(
     timeout: false,
     errorThresholdPercentage: policy.breaker.errorThresholdPercentage,
     volumeThreshold: policy.breaker.volumeThreshold,
-    resetTimeout: policy.breaker.resetTimeout,
-    rollingCountTimeout: policy.breaker.rollingWindow,
+    resetTimeout: policy.breaker.resetTimeoutMs,
+    rollingCountTimeout: policy.breaker.rollingWindowMs,
     rollingCountBuckets: 10,
     // Poison (4xx, bad input) and shutdown aborts say nothing about the backend's health.
     errorFilter: (error: unknown) => !toModelbridgeError(error).retryable,
     enableSnapshots: false,
   });
-  const backoff = { minDelayMs: policy.retry.minDelay, maxDelayMs: policy.retry.maxDelay };
   const health = createHealthWindow();
   // Calls held while the breaker is not closed. Released all at once on close, or one at a time as the
   // half-open trial once the model reports ready.
@@ -113,7 +112,7 @@ export function createGuardedBackend(
    */
   async function probe(): Promise<void> {
     try {
-      const ready = await client.ready(AbortSignal.any([lifecycle, AbortSignal.timeout(policy.timeout)]));
+      const ready = await client.ready(AbortSignal.any([lifecycle, AbortSignal.timeout(policy.timeoutMs)]));
       if (lifecycle.aborted || !breaker.halfOpen) return;
       if (!ready) breaker.open();
       else if (held.release(1) === 0) breaker.close();
@@ -141,11 +140,11 @@ export function createGuardedBackend(
     // One controller and one timer per attempt, both released as soon as it settles:
     // AbortSignal.timeout would keep a timer alive for the whole timeout after every call.
     const controller = new AbortController();
-    const timer = setTimeout(abortWithTimeout, policy.timeout, controller);
+    const timer = setTimeout(abortWithTimeout, policy.timeoutMs, controller);
     attempts.add(controller);
     if (lifecycle.aborted) controller.abort(lifecycle.reason);
     try {
-      const response = await breaker.fire(request, controller.signal, traceparent, Date.now() + policy.timeout);
+      const response = await breaker.fire(request, controller.signal, traceparent, Date.now() + policy.timeoutMs);
       const elapsed = performance.now() - started;
       limiter.release(elapsed, 'ok');
       health.record(false);
@@ -202,7 +201,7 @@ export function createGuardedBackend(
         case 'retry':
           counted++;
           hooks.onRetry?.(error);
-          if (!(await pause(sleep(backoffDelay(backoff, counted, error.retryAfterMs), lifecycle)))) return failure(shuttingDown(error));
+          if (!(await pause(sleep(backoffDelay(policy.retry, counted, error.retryAfterMs), lifecycle)))) return failure(shuttingDown(error));
           break;
         case 'hold':
           // Held on a closed breaker (refused credentials, or the backend fails every event and the

@@ -109,7 +109,7 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
   const shadow = config.shadow && clients.shadow && mappings.shadow ? route(config.shadow.backend, clients.shadow, mappings.shadow, 'shadow') : undefined;
   const batchLabels = { connector, backend: config.backend.kind, model: config.backend.model };
   const batcher: Batcher<BatchItem, InferOutcome> | undefined =
-    config.batch.maxSize > 1 ? createBatcher(config.batch.maxSize, config.batch.maxWait, (items) => runBatch(items)) : undefined;
+    config.batch.maxSize > 1 ? createBatcher(config.batch.maxSize, config.batch.maxWaitMs, (items) => runBatch(items)) : undefined;
   let shadowInFlight = 0;
 
   function available(): boolean {

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { connectorConfigSchema } from '../../schemas/connector-config.ts';
 import { loadConnectorConfig } from '../../schemas/load-config.ts';
 
 function promtool(...args: string[]): { status: number | null; output: string } {
@@ -93,10 +92,8 @@ describe('docker-compose.yml', () => {
         env: service.environment ?? {},
         readFile: (path) => readFileSync(path, 'utf8'),
       });
-      // The loaded config carries its compiled mappings besides what the schema describes.
-      const { mappings, ...described } = config;
-      expect(mappings.primary).toBeDefined();
-      expect(connectorConfigSchema.safeParse(described).success).toBe(true);
+      // Loading validated it against the schema (it throws otherwise) and compiled its mappings.
+      expect(config.mappings.primary).toBeDefined();
     }
   });
 });

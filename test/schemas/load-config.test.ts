@@ -46,8 +46,8 @@ describe('loadConnectorConfig', () => {
     const config = loadConnectorConfig(VALID, options());
     expect(config.ordering).toBe('key');
     expect(config.decode).toEqual({ format: 'cloudevents', type: 'com.modelbridge.json' });
-    expect(config.inference.timeout).toBe(2000);
-    expect(config.inference.retry).toEqual({ attempts: 5, minDelay: 100, maxDelay: 10_000 });
+    expect(config.inference.timeoutMs).toBe(2000);
+    expect(config.inference.retry).toEqual({ attempts: 5, minDelayMs: 100, maxDelayMs: 10_000 });
     expect(config.source.kind === 'kafka' && config.source.maxMessageBytes).toBe(1_048_576);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.inference.retry)).toBe(true);
@@ -55,6 +55,16 @@ describe('loadConnectorConfig', () => {
     expect(() => {
       (config.inference.retry as { attempts: number }).attempts = 1;
     }).toThrow(TypeError);
+  });
+
+  it('names every duration in milliseconds …Ms once parsed, while issues keep the names the file uses', () => {
+    const config = loadConnectorConfig(VALID, options());
+    expect(config.source.kind === 'kafka' && [config.source.commitIntervalMs, config.source.sessionTimeoutMs]).toEqual([1000, 30_000]);
+    expect(config.inference.breaker).toMatchObject({ resetTimeoutMs: 5000, rollingWindowMs: 10_000 });
+    expect(config.inference.batch.maxWaitMs).toBe(5);
+    expect(config.inference.waitForModel).toEqual({ minDelayMs: 200, maxDelayMs: 5000 });
+    expect(config.publish).toEqual({ minDelayMs: 100, maxDelayMs: 5000 });
+    expect(Object.keys(config.inference)).not.toContain('timeout');
   });
 
   it.each([
@@ -69,7 +79,7 @@ describe('loadConnectorConfig', () => {
     if (expected === undefined) {
       expect(failure(text).issues).toEqual([{ path: 'inference.timeout', message: expect.stringContaining('invalid duration') }]);
     } else {
-      expect(loadConnectorConfig(text, options()).inference.timeout).toBe(expected);
+      expect(loadConnectorConfig(text, options()).inference.timeoutMs).toBe(expected);
     }
   });
 

@@ -59,18 +59,21 @@ const upper: Behaviour = async (request) => ({
   outputs: { UPPER: [String(request.inputs.TEXT).toUpperCase()] },
 });
 
+/** The inference section the tests start from, as a file would write it. */
+const INFERENCE = {
+  backend: { kind: 'kserve-http', url: 'http://127.0.0.1:1', model: 'm' },
+  request: { inputs: { TEXT: 'data.text' } },
+  response: { upper: 'outputs.UPPER[0]' },
+  retry: { attempts: 3, minDelay: '1ms', maxDelay: '5ms' },
+  breaker: { volumeThreshold: 3, resetTimeout: '50ms' },
+  timeout: '1s',
+} as const;
+
 function config(overrides: Partial<ConnectorConfigInput> = {}): ConnectorConfig {
   return connectorConfigSchema.parse({
     name: 'test',
     source: { kind: 'memory', stream: 'in', maxMessageBytes: 1024 },
-    inference: {
-      backend: { kind: 'kserve-http', url: 'http://127.0.0.1:1', model: 'm' },
-      request: { inputs: { TEXT: 'data.text' } },
-      response: { upper: 'outputs.UPPER[0]' },
-      retry: { attempts: 3, minDelay: '1ms', maxDelay: '5ms' },
-      breaker: { volumeThreshold: 3, resetTimeout: '50ms' },
-      timeout: '1s',
-    },
+    inference: INFERENCE,
     sink: { kind: 'memory', stream: 'out' },
     deadLetter: { kind: 'memory', stream: 'dlq' },
     ...overrides,
@@ -212,7 +215,7 @@ describe('connector pipeline (memory transport)', () => {
     });
     // A high volume threshold keeps the breaker closed: this is about one message, not an outage.
     const { registry } = await startConnector(broker, client, config({
-      inference: { ...config().inference, breaker: { volumeThreshold: 100, resetTimeout: 50, errorThresholdPercentage: 50, rollingWindow: 10_000 } },
+      inference: { ...INFERENCE, breaker: { volumeThreshold: 100, resetTimeout: 50, errorThresholdPercentage: 50, rollingWindow: 10_000 } },
     } as never));
     // The backend serves other events well: the failures are these messages', not an outage.
     for (let i = 0; i < 20; i++) send(broker, { id: `ok-${i}`, text: 'fine' });
@@ -301,7 +304,7 @@ describe('connector pipeline (memory transport)', () => {
         }),
       );
     });
-    await startConnector(broker, client, config({ inference: { ...config().inference, timeout: 30 } } as never));
+    await startConnector(broker, client, config({ inference: { ...INFERENCE, timeout: 30 } } as never));
     send(broker, { id: 'slow', text: 'x' });
     await waitFor(() => broker.stream('out').log.length === 1);
     expect(reasons).toHaveLength(1);
@@ -315,7 +318,7 @@ describe('connector pipeline (memory transport)', () => {
     const client = scriptedClient(upper);
     // A volume threshold this high means the rate-based breaker alone would not open in this test.
     const { connector } = await startConnector(broker, client, config({
-      inference: { ...config().inference, breaker: { volumeThreshold: 500, resetTimeout: 50, errorThresholdPercentage: 50, rollingWindow: 10_000 } },
+      inference: { ...INFERENCE, breaker: { volumeThreshold: 500, resetTimeout: 50, errorThresholdPercentage: 50, rollingWindow: 10_000 } },
     } as never));
     for (let i = 0; i < 40; i++) send(broker, { id: `before-${i}`, text: 'x' });
     await waitFor(() => broker.stream('out').log.length === 40);
@@ -402,7 +405,7 @@ describe('connector pipeline (memory transport)', () => {
       return upper(request, AbortSignal.timeout(1000));
     });
     const { connector } = await startConnector(broker, client, config({
-      inference: { ...config().inference, concurrency: { max: 8 } },
+      inference: { ...INFERENCE, concurrency: { max: 8 } },
       intake: { maxEvents: 20 },
       ordering: 'none',
     } as never));
@@ -426,7 +429,7 @@ describe('connector pipeline (memory transport)', () => {
       return upper(request, AbortSignal.timeout(1000));
     });
     const { connector, registry } = await startConnector(broker, client, config({
-      inference: { ...config().inference, concurrency: { max: 64 } },
+      inference: { ...INFERENCE, concurrency: { max: 64 } },
       intake: { maxEvents: 1000, maxBytes: 1000 },
       ordering: 'none',
     } as never));
@@ -454,7 +457,7 @@ describe('connector pipeline (memory transport)', () => {
       await new Promise<void>((resolve) => release.push(resolve));
       return upper(request, AbortSignal.timeout(1000));
     });
-    const { registry } = await startConnector(broker, client, config({ inference: { ...config().inference, concurrency: { max: 16 } } } as never));
+    const { registry } = await startConnector(broker, client, config({ inference: { ...INFERENCE, concurrency: { max: 16 } } } as never));
     // 100 keys, 5 events each, sent key by key: the first events of every key sit behind one key's run.
     const keys = Array.from({ length: 100 }, (_, i) => `k${i}`);
     for (const key of keys) for (let seq = 0; seq < 5; seq++) send(broker, { id: `${key}-${seq}`, key, text: `${key}:${seq}` }, key);
@@ -518,7 +521,7 @@ describe('connector pipeline (memory transport)', () => {
       await new Promise<void>((resolve) => release.push(resolve));
       return upper(request, AbortSignal.timeout(1000));
     });
-    await startConnector(broker, client, config({ inference: { ...config().inference, concurrency: { max: 64 } } } as never));
+    await startConnector(broker, client, config({ inference: { ...INFERENCE, concurrency: { max: 64 } } } as never));
     for (let seq = 0; seq < 20; seq++) for (const key of ['a', 'b', 'c']) send(broker, { id: `${key}-${seq}`, key, text: `${key}:${seq}` }, key);
     await waitFor(() => release.length === 3);
     await new Promise((resolve) => setTimeout(resolve, 20));
