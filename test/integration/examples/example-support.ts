@@ -8,11 +8,12 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'amqplib';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createRegistry } from '../../../connectors/registry.ts';
 import type { ConnectorConfig, SinkConfig, SourceConfig } from '../../../schemas/connector-config.ts';
 import { DLQ_HEADERS } from '../../../schemas/dead-letter.ts';
 import { loadConnectorConfig } from '../../../schemas/load-config.ts';
+import { createModelServer } from '../../../services/model-server/index.ts';
 import type { ModelServer } from '../../../services/model-server/index.ts';
 import { createWorker } from '../../../services/worker/worker.ts';
 import type { Worker } from '../../../services/worker/worker.ts';
@@ -71,6 +72,66 @@ export async function startWorker(config: ConnectorConfig): Promise<Worker> {
   const worker = createWorker({ connectors: [config], registry: createRegistry(), logger: pino({ level: 'silent' }), metricsRegistry: new Registry() });
   await worker.start();
   return worker;
+}
+
+/** A use case set up by {@link setupUseCase}; its fields are there once `beforeAll` ran. */
+export interface UseCase<D> {
+  readonly model: ModelServer;
+  readonly destinations: D;
+  readonly config: ConnectorConfig;
+  readonly worker: Worker;
+}
+
+export interface UseCaseOptions<D> {
+  /** Unique destinations on the test brokers, with collectors; `cleanup` deletes them. */
+  destinations(): Promise<D>;
+  /** Where the configured source, sink and dead letter point instead. */
+  redirect(destinations: D): Parameters<typeof redirect>[1];
+  /** Checks of the file as loaded, before it runs (that the example points where the test expects). */
+  expectConfig?(config: ConnectorConfig, model: ModelServer): void;
+}
+
+/**
+ * What every use-case test sets up, registered as `beforeAll`/`afterAll`: the reference model server,
+ * unique destinations, `config/use-cases/<file>` loaded as `modelbridge run` does and redirected to
+ * them, and a worker running it. Torn down in reverse order.
+ */
+export function setupUseCase<D extends { cleanup(): Promise<void> }>(file: string, options: UseCaseOptions<D>): UseCase<D> {
+  let model: ModelServer | undefined;
+  let destinations: D | undefined;
+  let config: ConnectorConfig | undefined;
+  let worker: Worker | undefined;
+  beforeAll(async () => {
+    model = createModelServer();
+    await model.start();
+    destinations = await options.destinations();
+    config = loadUseCase(file, exampleEnv(model));
+    options.expectConfig?.(config, model);
+    worker = await startWorker(redirect(config, options.redirect(destinations)));
+  });
+  afterAll(async () => {
+    await worker?.close(2000);
+    await destinations?.cleanup();
+    await model?.close();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the use case is set up in beforeAll');
+    return value;
+  };
+  return {
+    get model() {
+      return ready(model);
+    },
+    get destinations() {
+      return ready(destinations);
+    },
+    get config() {
+      return ready(config);
+    },
+    get worker() {
+      return ready(worker);
+    },
+  };
 }
 
 /** A published CloudEvent, parsed. */

@@ -3,14 +3,11 @@
  * Kafka in the CometD, Kafka Connect and Pub/Sub shapes, sentiment over OIP v2 gRPC, enriched events
  * and dead letters back on Kafka.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModelServer, scoreSentiment } from '../../../services/model-server/index.ts';
-import type { ModelServer } from '../../../services/model-server/index.ts';
-import type { Worker } from '../../../services/worker/worker.ts';
+import { describe, expect, it } from 'vitest';
+import { scoreSentiment } from '../../../services/model-server/index.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { kafkaHarness } from '../worker/harness-kafka.ts';
-import type { E2EEnvironment } from '../worker/harness.ts';
-import { deadLettersByCode, exampleEnv, exampleFixture, kafkaDestinations, loadUseCase, parseEnriched, redirect, startWorker } from './example-support.ts';
+import { deadLettersByCode, exampleFixture, kafkaDestinations, parseEnriched, setupUseCase } from './example-support.ts';
 
 interface CaseOutput {
   sentiment: string;
@@ -22,25 +19,14 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 const fixture = (name: string, key: string) => ({ key, value: exampleFixture(name), headers: JSON_HEADERS });
 
 describe('use case 1: Salesforce Case changes → sentiment and priority (Kafka, OIP v2 gRPC)', () => {
-  let model: ModelServer;
-  let env: E2EEnvironment;
-  let worker: Worker;
-
-  beforeAll(async () => {
-    model = createModelServer();
-    await model.start();
-    env = await kafkaHarness.setup();
-    const config = loadUseCase('salesforce-case-priority.yaml', exampleEnv(model));
-    expect(config.inference.backend).toMatchObject({ kind: 'kserve-grpc', url: model.grpcUrl, model: 'sentiment' });
-    worker = await startWorker(redirect(config, kafkaDestinations(env)));
-  });
-  afterAll(async () => {
-    await worker?.close(2000);
-    await env?.cleanup();
-    await model?.close();
+  const example = setupUseCase('salesforce-case-priority.yaml', {
+    destinations: () => kafkaHarness.setup(),
+    redirect: kafkaDestinations,
+    expectConfig: (config, model) => expect(config.inference.backend).toMatchObject({ kind: 'kserve-grpc', url: model.grpcUrl, model: 'sentiment' }),
   });
 
   it('scores the case text and derives the priority; gap events and text-less updates are dead-lettered', async () => {
+    const { destinations: env, model } = example;
     await env.produce([
       fixture('case-cdc-create-escalation.json', '5008d00000LqT2aAAF'),
       fixture('case-cdc-create-praise.json', '5008d00000LqT3bAAF'),

@@ -3,14 +3,11 @@
  * platform events on RabbitMQ (CometD and Pub/Sub shapes), summary and category from the reference
  * server's OpenAI-compatible chat endpoint with structured output.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModelServer, scoreSentiment } from '../../../services/model-server/index.ts';
-import type { ModelServer } from '../../../services/model-server/index.ts';
-import type { Worker } from '../../../services/worker/worker.ts';
+import { describe, expect, it } from 'vitest';
+import { scoreSentiment } from '../../../services/model-server/index.ts';
 import { salesforceFixture } from '../../fixtures/salesforce/fixtures.ts';
 import { waitFor } from '../../support/wait-for.ts';
-import { deadLettersByCode, exampleEnv, exampleFixture, loadUseCase, parseEnriched, rabbitDestinations, redirect, startWorker } from './example-support.ts';
-import type { RabbitDestinations } from './example-support.ts';
+import { deadLettersByCode, exampleFixture, parseEnriched, rabbitDestinations, setupUseCase } from './example-support.ts';
 
 interface Feedback {
   Feedback__c: string;
@@ -26,32 +23,19 @@ interface Triage {
 const JSON_TYPE = 'application/json';
 
 describe('use case 4: Salesforce feedback platform events → summary and category (RabbitMQ, OpenAI structured output)', () => {
-  let model: ModelServer;
-  let rabbit: RabbitDestinations;
-  let worker: Worker;
-
-  beforeAll(async () => {
-    model = createModelServer();
-    await model.start();
+  const example = setupUseCase('salesforce-feedback-summary.yaml', {
     // The Pub/Sub shape does not name its event: the queue's name does, as in the example config.
-    rabbit = await rabbitDestinations('Customer_Feedback__e');
-    const config = loadUseCase('salesforce-feedback-summary.yaml', exampleEnv(model));
-    expect(config.inference.backend).toMatchObject({ kind: 'openai', url: `${model.url}/v1`, model: 'text-generator' });
-    worker = await startWorker(
-      redirect(config, {
-        source: { queue: rabbit.source },
-        sink: { routingKey: rabbit.sink, queue: rabbit.sink },
-        deadLetter: { routingKey: rabbit.deadLetter, queue: rabbit.deadLetter },
-      }),
-    );
-  });
-  afterAll(async () => {
-    await worker?.close(2000);
-    await rabbit?.cleanup();
-    await model?.close();
+    destinations: () => rabbitDestinations('Customer_Feedback__e'),
+    redirect: (rabbit) => ({
+      source: { queue: rabbit.source },
+      sink: { routingKey: rabbit.sink, queue: rabbit.sink },
+      deadLetter: { routingKey: rabbit.deadLetter, queue: rabbit.deadLetter },
+    }),
+    expectConfig: (config, model) => expect(config.inference.backend).toMatchObject({ kind: 'openai', url: `${model.url}/v1`, model: 'text-generator' }),
   });
 
   it('summarises each feedback in its own words and picks the category it is about', async () => {
+    const { destinations: rabbit } = example;
     await rabbit.publish([
       { value: exampleFixture('feedback-billing-cometd.json'), contentType: JSON_TYPE },
       { value: exampleFixture('feedback-delivery-pubsub.json'), contentType: JSON_TYPE },

@@ -3,15 +3,11 @@
  * RabbitMQ queue, every line item classified in one batch-dimension request, the enriched IDoc
  * published to a topic exchange and read from the queue bound to it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModelServer } from '../../../services/model-server/index.ts';
-import type { ModelServer } from '../../../services/model-server/index.ts';
+import { describe, expect, it } from 'vitest';
 import { classifyItem } from '../../../services/model-server/models/item-category.ts';
-import type { Worker } from '../../../services/worker/worker.ts';
 import { sapFixture } from '../../fixtures/sap/fixtures.ts';
 import { waitFor } from '../../support/wait-for.ts';
-import { deadLettersByCode, exampleEnv, exampleFixture, loadUseCase, parseEnriched, rabbitDestinations, redirect, startWorker } from './example-support.ts';
-import type { RabbitDestinations } from './example-support.ts';
+import { deadLettersByCode, exampleFixture, parseEnriched, rabbitDestinations, setupUseCase } from './example-support.ts';
 
 interface Item {
   category: string;
@@ -25,35 +21,23 @@ interface IdocData {
 const XML = 'application/xml';
 
 describe('use case 3: SAP ORDERS05 IDocs → line-item classification → exchange (RabbitMQ, OIP v2 HTTP)', () => {
-  let model: ModelServer;
-  let rabbit: RabbitDestinations;
-  let exchange: string;
-  let worker: Worker;
-
-  beforeAll(async () => {
-    model = createModelServer();
-    await model.start();
-    rabbit = await rabbitDestinations('orders05');
-    // A unique exchange for this run; the connector declares it (exchangeType: topic) and binds its queue.
-    exchange = await rabbit.exchange('mb-example.sap.idoc.enriched');
-    const config = loadUseCase('sap-idoc-item-classification.yaml', exampleEnv(model));
-    expect(config.sink).toMatchObject({ kind: 'rabbitmq', exchange: 'sap.idoc.enriched', routingKey: 'orders05.classified' });
-    worker = await startWorker(
-      redirect(config, {
-        source: { queue: rabbit.source },
-        // Same routing key; the unique exchange and the collected queue stand in for the configured ones.
-        sink: { exchange, queue: rabbit.sink },
-        deadLetter: { routingKey: rabbit.deadLetter, queue: rabbit.deadLetter },
-      }),
-    );
-  });
-  afterAll(async () => {
-    await worker?.close(2000);
-    await rabbit?.cleanup();
-    await model?.close();
+  const example = setupUseCase('sap-idoc-item-classification.yaml', {
+    destinations: async () => {
+      const rabbit = await rabbitDestinations('orders05');
+      // A unique exchange for this run; the connector declares it (exchangeType: topic) and binds its queue.
+      return { ...rabbit, enrichedExchange: await rabbit.exchange('mb-example.sap.idoc.enriched') };
+    },
+    redirect: (rabbit) => ({
+      source: { queue: rabbit.source },
+      // Same routing key; the unique exchange and the collected queue stand in for the configured ones.
+      sink: { exchange: rabbit.enrichedExchange, queue: rabbit.sink },
+      deadLetter: { routingKey: rabbit.deadLetter, queue: rabbit.deadLetter },
+    }),
+    expectConfig: (config) => expect(config.sink).toMatchObject({ kind: 'rabbitmq', exchange: 'sap.idoc.enriched', routingKey: 'orders05.classified' }),
   });
 
   it('classifies every line item by its text and dead-letters hostile and empty IDocs', async () => {
+    const { destinations: rabbit, model } = example;
     const truncated = sapFixture('orders05.xml').subarray(0, 900);
     await rabbit.publish([
       { value: exampleFixture('orders05-mixed-items.xml'), contentType: XML },

@@ -2,17 +2,13 @@
  * Use case 2 end to end: config/use-cases/sap-salesorder-risk.yaml, S/4HANA SalesOrder.Created events
  * on Kafka, features computed by the JSONata request mapping, the order-risk model over OIP v2 HTTP.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModelServer } from '../../../services/model-server/index.ts';
-import type { ModelServer } from '../../../services/model-server/index.ts';
+import { describe, expect, it } from 'vitest';
 import { riskClass, scoreOrderRisk } from '../../../services/model-server/models/order-risk.ts';
 import type { OrderFeatures } from '../../../services/model-server/models/order-risk.ts';
-import type { Worker } from '../../../services/worker/worker.ts';
 import { sapFixture } from '../../fixtures/sap/fixtures.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { kafkaHarness } from '../worker/harness-kafka.ts';
-import type { E2EEnvironment } from '../worker/harness.ts';
-import { deadLettersByCode, exampleEnv, exampleFixture, kafkaDestinations, loadUseCase, parseEnriched, redirect, startWorker } from './example-support.ts';
+import { deadLettersByCode, exampleFixture, kafkaDestinations, parseEnriched, setupUseCase } from './example-support.ts';
 
 interface RiskOutput {
   riskScore: number;
@@ -23,25 +19,14 @@ const DAY = 86_400_000;
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 describe('use case 2: S/4HANA SalesOrder.Created → order risk (Kafka, OIP v2 HTTP)', () => {
-  let model: ModelServer;
-  let env: E2EEnvironment;
-  let worker: Worker;
-
-  beforeAll(async () => {
-    model = createModelServer();
-    await model.start();
-    env = await kafkaHarness.setup();
-    const config = loadUseCase('sap-salesorder-risk.yaml', exampleEnv(model));
-    expect(config.inference.backend).toMatchObject({ kind: 'kserve-http', url: model.url, model: 'order-risk' });
-    worker = await startWorker(redirect(config, kafkaDestinations(env)));
-  });
-  afterAll(async () => {
-    await worker?.close(2000);
-    await env?.cleanup();
-    await model?.close();
+  const example = setupUseCase('sap-salesorder-risk.yaml', {
+    destinations: () => kafkaHarness.setup(),
+    redirect: kafkaDestinations,
+    expectConfig: (config, model) => expect(config.inference.backend).toMatchObject({ kind: 'kserve-http', url: model.url, model: 'order-risk' }),
   });
 
   it('scores orders from features derived from the event; key-only notifications are dead-lettered', async () => {
+    const { destinations: env } = example;
     await env.produce([
       { key: '4817', value: exampleFixture('salesorder-created-high-risk.json'), headers: JSON_HEADERS },
       { key: '4818', value: exampleFixture('salesorder-created-low-risk.json'), headers: JSON_HEADERS },
