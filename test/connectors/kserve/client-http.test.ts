@@ -6,7 +6,6 @@ import type { InferenceClient, InferenceRequest } from '../../../connectors/type
 import { kserveHttpBackendSchema } from '../../../schemas/connector-config.ts';
 import type { KserveHttpBackendConfig } from '../../../schemas/connector-config.ts';
 import { closedPortUrl, failure, live, rawServer, useModelServer, withBody } from '../../support/http-test-kit.ts';
-import { waitFor } from '../../support/wait-for.ts';
 import { authGate, GOOD_AUTHORIZATION } from '../auth-gate.ts';
 
 const server = useModelServer();
@@ -114,21 +113,6 @@ describe('kserve-http client: error classes', () => {
     expect((await failure(client({ version: '9' }).infer(texts('a'), live()))).code).toBe('MODEL_NOT_FOUND');
   });
 
-  it('a hanging backend and the per-attempt timeout → INFERENCE_TIMEOUT', async () => {
-    server.faults.set('sentiment', { hang: true });
-    const error = await failure(client().infer(texts('a'), { signal: AbortSignal.timeout(100) }));
-    expect(error).toMatchObject({ code: 'INFERENCE_TIMEOUT', retryable: true });
-  });
-
-  it('an abort by shutdown → ABORTED, not retryable', async () => {
-    server.faults.set('sentiment', { hang: true });
-    const lifecycle = new AbortController();
-    const pending = failure(client().infer(texts('a'), { signal: lifecycle.signal }));
-    await waitFor(() => server.stats.model('sentiment').requests === 1, { what: 'the call to reach the server' });
-    lifecycle.abort(new Error('worker shutting down'));
-    expect(await pending).toMatchObject({ code: 'ABORTED', retryable: false });
-  });
-
   it('a refused connection → INFERENCE_UNAVAILABLE', async () => {
     const c = createKserveHttpClient(config({ url: await closedPortUrl() }));
     expect(await failure(c.infer(texts('a'), live()))).toMatchObject({
@@ -183,11 +167,6 @@ describe('kserve-http client: error classes', () => {
     expect(() => createKserveHttpClient(unchecked)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
-  it('refuses calls after close() with ABORTED', async () => {
-    const c = client();
-    await c.close();
-    expect((await failure(c.infer(texts('a'), live()))).code).toBe('ABORTED');
-  });
 });
 
 describe('kserve-http client: ready()', () => {

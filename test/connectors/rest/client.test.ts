@@ -8,7 +8,6 @@ import type { RestBackendConfig } from '../../../schemas/backend-config.ts';
 import * as kit from '../../support/http-test-kit.ts';
 import { failure, live, useModelServer, withBody } from '../../support/http-test-kit.ts';
 import type { RawServer } from '../../support/http-test-kit.ts';
-import { waitFor } from '../../support/wait-for.ts';
 import { authGate, GOOD_AUTHORIZATION } from '../auth-gate.ts';
 
 const server = useModelServer();
@@ -139,21 +138,6 @@ describe('rest client: every error class', () => {
     expect(error.message).toContain(': nope');
   });
 
-  it('a hanging backend and the per-attempt timeout → INFERENCE_TIMEOUT', async () => {
-    server.faults.set('sentiment', { hang: true });
-    const error = await failure(client().infer({ id: 'e', inputs: { TEXT: 'a' } }, { signal: AbortSignal.timeout(100) }));
-    expect(error).toMatchObject({ code: 'INFERENCE_TIMEOUT', retryable: true });
-  });
-
-  it('an abort by shutdown → ABORTED, not retryable', async () => {
-    server.faults.set('sentiment', { hang: true });
-    const lifecycle = new AbortController();
-    const pending = failure(client().infer({ id: 'e', inputs: { TEXT: 'a' } }, { signal: lifecycle.signal }));
-    await waitFor(() => server.stats.model('sentiment').requests === 1, { what: 'the call to reach the server' });
-    lifecycle.abort(new Error('worker shutting down'));
-    expect(await pending).toMatchObject({ code: 'ABORTED', retryable: false });
-  });
-
   it('a refused connection → INFERENCE_UNAVAILABLE', async () => {
     const c = client({ url: await closedPortUrl() });
     expect(await failure(c.infer({ id: 'e', inputs: {} }, live()))).toMatchObject({
@@ -219,11 +203,6 @@ describe('rest client: every error class', () => {
     });
   });
 
-  it('refuses calls after close() with ABORTED', async () => {
-    const c = client();
-    await c.close();
-    expect((await failure(c.infer({ id: 'e', inputs: { TEXT: 'a' } }, live()))).code).toBe('ABORTED');
-  });
 });
 
 describe('rest client: ready()', () => {
