@@ -137,6 +137,21 @@ export const memorySinkSchema = z
 
 export const sinkSchema = z.discriminatedUnion('kind', [kafkaSinkSchema, rabbitmqSinkSchema, memorySinkSchema]).describe('A Kafka topic, a RabbitMQ exchange, or (demo, tests) a memory stream.');
 
+/** A capped full-jitter backoff with these defaults: `minDelay` (base), `maxDelay` (cap); `…Ms` once parsed. */
+function backoffSchema(minDelay: number, maxDelay: number) {
+  return durationsInMs(
+    z
+      .object({
+        minDelay: duration.default(minDelay).describe('Base of the exponential backoff (the first delay is at most this).'),
+        maxDelay: duration.default(maxDelay).describe('Cap of every delay, and of a server\'s retry hint.'),
+      })
+      .strict()
+      .default({ minDelay, maxDelay }),
+    'minDelay',
+    'maxDelay',
+  );
+}
+
 export const DECODE_FORMATS = ['cloudevents', 'json', 'sap-event', 'sap-idoc', 'salesforce-cdc', 'salesforce-platform-event'] as const;
 
 export const decodeSchema = z
@@ -194,17 +209,7 @@ export const inferenceSchema = durationsInMs(
       'minDelay',
       'maxDelay',
     ).describe('Retries of transient failures (timeouts, 429, 5xx, UNAVAILABLE): full-jitter exponential backoff honouring `Retry-After`; then the event is dead-lettered, unless the backend is down (then it is held).'),
-    waitForModel: durationsInMs(
-      z
-      .object({
-        minDelay: duration.default(200).describe('Base of the exponential backoff (the first delay is at most this).'),
-        maxDelay: duration.default(5000).describe('Cap of every delay, and of a server\'s retry hint.'),
-      })
-      .strict()
-      .default({ minDelay: 200, maxDelay: 5000 }),
-      'minDelay',
-      'maxDelay',
-    ).describe('Before consuming, the connector waits for the model to report ready, checking with this backoff (capped, full jitter).'),
+    waitForModel: backoffSchema(200, 5000).describe('Before consuming, the connector waits for the model to report ready, checking with this backoff (capped, full jitter).'),
     breaker: durationsInMs(
       z
       .object({
@@ -309,17 +314,7 @@ export const connectorConfigSchema = z
       .describe('CloudEvent attributes of the enriched events.'),
     sink: sinkSchema.describe('Where enriched events are published.'),
     deadLetter: sinkSchema.describe('Where events that cannot be processed go, unchanged, with `mb-dlq-*` headers saying why (must differ from `sink`).'),
-    publish: durationsInMs(
-      z
-      .object({
-        minDelay: duration.default(100).describe('Base of the exponential backoff (the first delay is at most this).'),
-        maxDelay: duration.default(5000).describe('Cap of every delay, and of a server\'s retry hint.'),
-      })
-      .strict()
-      .default({ minDelay: 100, maxDelay: 5000 }),
-      'minDelay',
-      'maxDelay',
-    ).describe('Publishes of enriched events and dead letters are retried until the broker confirms them (at-least-once), with this backoff (capped, full jitter, honouring a broker\'s retry hint); only shutdown ends them.'),
+    publish: backoffSchema(100, 5000).describe('Publishes of enriched events and dead letters are retried until the broker confirms them (at-least-once), with this backoff (capped, full jitter, honouring a broker\'s retry hint); only shutdown ends them.'),
     replay: replaySchema.default({ maxReplays: 3, targets: [] }).describe('Replay of this connector\'s dead letters (`modelbridge replay`, the control API).'),
   })
   .strict()

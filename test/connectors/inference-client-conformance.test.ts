@@ -10,6 +10,7 @@ const text = { id: 'evt-1', inputs: { TEXT: ['I love it'] } };
 
 describeInferenceClientConformance(server, {
   kind: 'rest',
+  refusedUpstream: 'ECONNREFUSED',
   model: 'sentiment',
   request: { id: 'evt-1', inputs: { TEXT: 'I love it' } },
   create: (s) => createRestClient(restBackendSchema.parse({ kind: 'rest', url: `${s.url}/rest/sentiment/predict`, readyUrl: `${s.url}/rest/sentiment/ready`, model: 'sentiment' })),
@@ -18,6 +19,7 @@ describeInferenceClientConformance(server, {
 
 describeInferenceClientConformance(server, {
   kind: 'kserve-http',
+  refusedUpstream: 'ECONNREFUSED',
   model: 'sentiment',
   request: text,
   create: (s) => createKserveHttpClient(kserveHttpBackendSchema.parse({ kind: 'kserve-http', url: s.url, model: 'sentiment' })),
@@ -26,6 +28,7 @@ describeInferenceClientConformance(server, {
 
 describeInferenceClientConformance(server, {
   kind: 'kserve-grpc',
+  refusedUpstream: 'UNAVAILABLE',
   model: 'sentiment',
   request: text,
   create: (s) => createKserveGrpcClient(kserveGrpcBackendSchema.parse({ kind: 'kserve-grpc', url: s.grpcUrl, model: 'sentiment' })),
@@ -34,6 +37,7 @@ describeInferenceClientConformance(server, {
 
 describeInferenceClientConformance(server, {
   kind: 'openai',
+  refusedUpstream: 'ECONNREFUSED',
   model: 'text-generator',
   request: { id: 'evt-1', inputs: { user: 'Summarise: the parcel arrived late.' } },
   create: (s) => createOpenaiClient(openaiBackendSchema.parse({ kind: 'openai', url: `${s.url}/v1`, model: 'text-generator' })),

@@ -21,6 +21,8 @@ export interface InferenceClientSubject {
   create(server: ModelServer): InferenceClient;
   /** A client whose backend address (`host:port`) refuses connections. */
   createAt(address: string): InferenceClient;
+  /** The upstream status a refused connection carries (`ECONNREFUSED` over HTTP, the gRPC code). */
+  readonly refusedUpstream: string;
 }
 
 export function describeInferenceClientConformance(server: ModelServer, subject: InferenceClientSubject): void {
@@ -70,7 +72,11 @@ export function describeInferenceClientConformance(server: ModelServer, subject:
     });
 
     it('a refused connection is INFERENCE_UNAVAILABLE, retryable', async () => {
-      expect(await failure((await refused()).infer(subject.request, live()))).toMatchObject({ code: 'INFERENCE_UNAVAILABLE', retryable: true });
+      expect(await failure((await refused()).infer(subject.request, live()))).toMatchObject({
+        code: 'INFERENCE_UNAVAILABLE',
+        retryable: true,
+        upstreamStatus: subject.refusedUpstream,
+      });
     });
 
     it.each([

@@ -113,15 +113,6 @@ describe('kserve-http client: error classes', () => {
     expect((await failure(client({ version: '9' }).infer(texts('a'), live()))).code).toBe('MODEL_NOT_FOUND');
   });
 
-  it('a refused connection → INFERENCE_UNAVAILABLE', async () => {
-    const c = createKserveHttpClient(config({ url: await closedPortUrl() }));
-    expect(await failure(c.infer(texts('a'), live()))).toMatchObject({
-      code: 'INFERENCE_UNAVAILABLE',
-      retryable: true,
-      upstreamStatus: 'ECONNREFUSED',
-    });
-  });
-
   it('a connection closed mid-response → INFERENCE_UNAVAILABLE', async () => {
     const raw = await rawServer((req, res) => {
       res.writeHead(200, { 'content-length': '1000' });

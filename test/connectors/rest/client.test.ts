@@ -138,15 +138,6 @@ describe('rest client: every error class', () => {
     expect(error.message).toContain(': nope');
   });
 
-  it('a refused connection → INFERENCE_UNAVAILABLE', async () => {
-    const c = client({ url: await closedPortUrl() });
-    expect(await failure(c.infer({ id: 'e', inputs: {} }, live()))).toMatchObject({
-      code: 'INFERENCE_UNAVAILABLE',
-      retryable: true,
-      upstreamStatus: 'ECONNREFUSED',
-    });
-  });
-
   it('a connection closed mid-response → INFERENCE_UNAVAILABLE', async () => {
     const raw = await rawServer((req, res) => {
       res.writeHead(200, { 'content-length': '1000' });
