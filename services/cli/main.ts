@@ -25,6 +25,7 @@ import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import { loadConfigWith, loadConnectorConfig } from '../../schemas/load-config.ts';
 import { createAuditLog } from '../admin/audit.ts';
 import { createAuthenticator } from '../admin/auth.ts';
+import { consoleSignIn } from '../admin/console/serve.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { createReplayService } from '../replay/service.ts';
 import { runDemo } from '../demo/run-demo.ts';
@@ -134,6 +135,7 @@ program
       audit,
       replay,
       bodyLimit: adminConfig?.bodyLimit,
+      console: consoleSignIn(adminConfig),
       workerId: `${hostname()}:${options.port}`,
     });
     onShutdownSignal(logger, options.grace + 15_000, async () => {

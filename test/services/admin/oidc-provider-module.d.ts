@@ -4,6 +4,8 @@ declare module 'oidc-provider' {
 
   export interface AccessTokenLike {
     readonly clientId: string;
+    /** Set on tokens issued to a person (authorization code), absent for client credentials. */
+    readonly accountId?: string;
   }
 
   export default class Provider {
