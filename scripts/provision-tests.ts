@@ -5,7 +5,8 @@
  * - System packages, from Debian's archive with apt-get when missing: a Java runtime and Maven (the
  *   test Kafka broker runs from Maven-resolved jars), `promtool` (package `prometheus`: checks the
  *   Prometheus config, alert rules and dashboard queries in deploy/), `openssl` (certificates for the
- *   TLS tests), and `rabbitmq-server` unless `AMQP_URL` points elsewhere.
+ *   TLS tests), `chromium` (the console's browser tests), and `rabbitmq-server` unless `AMQP_URL`
+ *   points elsewhere.
  * - The Kafka broker's jars, resolved once with mvn into `~/.cache/modelbridge` (unless `KAFKA_BROKERS`
  *   points at a running broker).
  * RabbitMQ itself is started, when installed but down, by the integration tests' global setup.
@@ -30,6 +31,7 @@ const REQUIREMENTS: readonly Requirement[] = [
   { command: 'mvn', debianPackage: 'maven', why: 'resolves the Kafka broker jars from Maven Central' },
   { command: 'promtool', debianPackage: 'prometheus', why: 'checks deploy/prometheus and the dashboard queries' },
   { command: 'openssl', debianPackage: 'openssl', why: 'makes certificates for the TLS tests' },
+  { command: 'chromium', debianPackage: 'chromium', why: 'the ops console browser tests (headless, driven by playwright-core)' },
   {
     command: 'rabbitmq-server',
     debianPackage: 'rabbitmq-server',

@@ -11,8 +11,20 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 /** The system browser; `CHROMIUM` overrides the path. */
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-/** Quiet, offline-friendly flags: nothing but the pages under test goes over the network. */
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+/**
+ * Quiet, offline flags: no background traffic, and no name but the loopback address resolves, so a
+ * page that tried to load anything from elsewhere (a CDN) would fail visibly instead of reaching out.
+ */
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+];
 
 /** A laptop screen. */
 export const VIEWPORT = { width: 1366, height: 900 };

@@ -5,11 +5,13 @@
  * same claims a Keycloak realm issues. Hand-made tokens are only for hostile cases (see `signWith`).
  *
  * With `console`, it also registers the console's public client (authorization code + PKCE) and lets
- * people sign in at the provider's own login form: the login name is one of {@link CLIENTS} (any
- * password), and that user's tokens carry the same roles as the client of that name.
+ * people sign in at a plain login form served here (standing for the organisation's login page): the
+ * username is one of {@link CLIENTS} (any password), and that person's tokens carry the roles of the
+ * client of the same name.
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey, JWK, JWTPayload } from 'jose';
@@ -51,6 +53,25 @@ export interface TestIssuer {
 export interface TestIssuerOptions {
   /** Registers the console client; called with the issuer URL, returns the console's redirect URIs. */
   readonly console?: (issuer: string) => Promise<readonly string[]> | readonly string[];
+}
+
+/** The login form: username and any password; a sign-in finishes the provider's interaction. */
+async function interaction(provider: Provider, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const details = await provider.interactionDetails(request, response);
+  if (request.method === 'POST') {
+    let body = '';
+    for await (const chunk of request) body += String(chunk);
+    const username = new URLSearchParams(body).get('username')?.trim();
+    if (username) {
+      await provider.interactionFinished(request, response, { login: { accountId: username } }, { mergeWithLastSubmission: false });
+      return;
+    }
+  }
+  response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  response.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in</title><link rel="icon" href="data:,"></head>
+<body><h1>Sign in to the test realm</h1>
+<form method="post" action="/interaction/${details.uid}"><label>Username <input name="username" autocomplete="username" required></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label><button type="submit">Sign in</button></form></body></html>`);
 }
 
 interface ExistingGrantContext {
@@ -103,6 +124,11 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
     cookies: { keys: [`cookies-${kid}`] },
     ttl: {
       ClientCredentials: TOKEN_TTL,
+      AuthorizationCode: 60,
+      IdToken: TOKEN_TTL,
+      Interaction: 600,
+      Session: 3600,
+      Grant: 3600,
       AccessToken(_ctx: unknown, token: { accountId?: string }) {
         const seconds = token.accountId === undefined ? undefined : shortened.get(token.accountId);
         if (seconds === undefined) return TOKEN_TTL;
@@ -110,7 +136,7 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
         return seconds;
       },
     },
-    // The login form (any password) stands for the organisation's login page.
+    interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     findAccount: (_ctx: unknown, id: string) => ({ accountId: id, claims: () => ({ sub: id, preferred_username: id }) }),
     // The console is first-party: no consent screen, it is granted its scopes and the API's.
     async loadExistingGrant(ctx: ExistingGrantContext) {
@@ -127,7 +153,7 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
     clientBasedCORS: (_ctx: unknown, origin: string, client: { clientId: string }) =>
       client.clientId === CONSOLE_CLIENT && (consoleRedirectUris ?? []).some((uri) => new URL(uri).origin === origin),
     features: {
-      devInteractions: { enabled: consoleClient !== undefined },
+      devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -147,7 +173,11 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
       };
     },
   });
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  server.on('request', (request, response) => {
+    if (request.url?.startsWith('/interaction/')) void interaction(provider, request, response).catch(() => response.writeHead(500).end());
+    else callback(request, response);
+  });
   const signingKey: CryptoKey = privateKey;
 
   return {

@@ -32,7 +32,9 @@ function Row({ connector: c, history, since, canOperate, onAction, busy }) {
     <td><${Badge} tone=${TONES[c.connector.state] ?? 'muted'}>${c.connector.state}<//>
       <div class="sub">${c.lifecycle}${c.paused.length ? `, paused: ${c.paused.join(', ')}` : ''}</div></td>
     <td><${Badge} tone=${TONES[c.breaker]}>${c.breaker}<//>
-      <div>${history ? html`<${BreakerStrip} changes=${history.breaker} since=${since} />` : null}</div></td>
+      ${history?.breaker.length
+        ? html`<${BreakerStrip} changes=${history.breaker} since=${since} /><div class="sub">${history.breaker.at(-1).state} since ${new Date(history.breaker.at(-1).at).toLocaleTimeString()}</div>`
+        : null}</td>
     <td>${c.backend.ready === null ? 'unknown' : c.backend.ready ? 'ready' : html`<${Badge} tone="bad">not ready<//>`}
       <div class="sub">${c.backend.kind} ${c.backend.model}</div></td>
     <td class="num">${number(c.inFlight)}<div class="sub">limit ${c.concurrency.limit}/${c.concurrency.max}</div></td>

@@ -117,8 +117,9 @@ export function ReplayView({ me, params, connectors }) {
     try {
       const body = { ...requestOf(form), ...(dryRun ? { dryRun: true, previewSize: 20 } : {}) };
       const answer = await api('POST', 'replays', body);
-      setResult(dryRun ? answer : undefined);
-      if (!dryRun) setStarted((n) => n + 1);
+      // The dry run's result stays beside the job it led to.
+      if (dryRun) setResult(answer);
+      else setStarted((n) => n + 1);
     } catch (failure) {
       setError(failure);
     } finally {
