@@ -6,30 +6,15 @@
  * refused; an expired session leads back to sign-in with the form in progress intact. Screenshots of
  * the three views are saved on the way (see `screenshotDir`).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistry } from '../../../connectors/registry.ts';
-import { adminConfigSchema } from '../../../schemas/admin-config.ts';
-import { createAuditLog } from '../../../services/admin/audit.ts';
-import type { AuditLog } from '../../../services/admin/audit.ts';
-import { createAuthenticator } from '../../../services/admin/auth.ts';
-import { consoleSignIn } from '../../../services/admin/console/serve.ts';
-import { createAdminServer } from '../../../services/admin/server.ts';
-import type { AdminServer } from '../../../services/admin/server.ts';
-import { createModelServer } from '../../../services/model-server/index.ts';
-import type { ModelServer } from '../../../services/model-server/index.ts';
-import { createWorker } from '../../../services/worker/worker.ts';
-import type { Worker } from '../../../services/worker/worker.ts';
 import { waitFor } from '../../support/wait-for.ts';
-import { AUDIENCE, CONSOLE_CLIENT, CONSOLE_SCOPE, startTestIssuer } from '../../services/admin/oidc-provider.ts';
-import type { TestClient, TestIssuer } from '../../services/admin/oidc-provider.ts';
-import { CONNECTOR, MARKER, createReplayEnv, keysOf, testEvent } from '../replay/replay-env.ts';
+import type { TestClient } from '../../services/admin/oidc-provider.ts';
+import { CONNECTOR, MARKER, keysOf, testEvent } from '../replay/replay-env.ts';
 import type { ReplayEnv } from '../replay/replay-env.ts';
+import { startControlPlane } from '../admin/control-plane.ts';
+import type { ControlPlane } from '../admin/control-plane.ts';
 import { launchChromium, openPage, screenshotDir } from './browser.ts';
 
 const N = 24;
@@ -38,39 +23,16 @@ const kindOf = (i: number): 'ok' | 'marker' | 'malformed' => (i % 4 === 0 ? 'mar
 const keys = (kind: string): string[] => Array.from({ length: N }, (_, i) => i).filter((i) => kindOf(i) === kind).map((i) => `k-${i}`);
 const rejected = keys('marker');
 
-let dir: string;
-let issuer: TestIssuer;
-let model: ModelServer;
-let env: ReplayEnv;
-let worker: Worker;
-let admin: AdminServer;
-let audit: AuditLog;
-let base: string;
+let plane: ControlPlane;
 let browser: Browser;
+/** The replay environment and the API's URL, used throughout. */
+let env: ReplayEnv;
+let base: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mb-console-'));
-  model = createModelServer({ grpcPort: false });
-  await model.start();
-  env = await createReplayEnv('kafka', model);
-  const logger = pino({ level: 'silent' });
-  const metricsRegistry = new Registry();
-  worker = createWorker({ connectors: [env.config], registry: createRegistry(), logger, metricsRegistry });
-  // The issuer must know the console's redirect URI, and the API the issuer: the API listens first.
-  issuer = await startTestIssuer({
-    console: async (issuerUrl) => {
-      const config = adminConfigSchema.parse({
-        auth: { mode: 'oidc', issuer: issuerUrl, audience: AUDIENCE },
-        audit: { file: join(dir, 'audit.jsonl') },
-        console: { clientId: CONSOLE_CLIENT, scope: CONSOLE_SCOPE },
-      });
-      if (config.auth.mode !== 'oidc') throw new Error('unreachable');
-      audit = createAuditLog({ file: config.audit.file });
-      admin = createAdminServer({ worker, metricsRegistry, logger, authenticator: createAuthenticator(config.auth, { logger }), audit, replay: env.service, console: consoleSignIn(config), historySampleMs: 1000 });
-      ({ url: base } = await admin.listen(0));
-      return [`${base}/console/callback`];
-    },
-  });
+  plane = await startControlPlane({ console: true, historySampleMs: 1000 });
+  ({ env, base } = plane);
+  const { model, worker } = plane;
   browser = await launchChromium();
 
   // The model rejects the marker; the malformed event goes first so that the last error is a rejection.
@@ -88,12 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await worker?.close(2000);
-  await env?.cleanup();
-  await admin?.close();
-  await audit?.close();
-  await Promise.allSettled([model?.close(), issuer?.close()]);
-  rmSync(dir, { recursive: true, force: true });
+  await plane?.close();
 });
 
 /** Through the issuer's login form and back to the console. */
@@ -139,7 +96,7 @@ describe('ops console in Chromium', () => {
       await shot(page, 'dead-letters');
 
       // The model is fixed; the replay form comes filled with the code, and an API error shows as its problem.
-      model.faults.clear();
+      plane.model.faults.clear();
       await page.getByRole('link', { name: 'Replay these…' }).click();
       await page.getByRole('heading', { name: 'Replay', level: 1 }).waitFor();
       await poll(() => page.getByRole('checkbox', { name: /INFERENCE_REJECTED/ }).isChecked()).toBe(true);
@@ -196,7 +153,7 @@ describe('ops console in Chromium', () => {
       })()`)) as unknown[];
       expect(forged[0]).toMatchObject({ status: 403, type: expect.stringMatching(/^application\/problem\+json/), body: { title: 'Forbidden', detail: 'this operation requires the operator role' } });
       expect(forged[1]).toMatchObject({ status: 403, body: { title: 'Forbidden' } });
-      expect(worker.connector(CONNECTOR)!.status().paused).not.toContain('operator');
+      expect(plane.worker.connector(CONNECTOR)!.status().paused).not.toContain('operator');
       expect(env.service.list()).toHaveLength(1);
       expect(errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
     } finally {
@@ -207,7 +164,7 @@ describe('ops console in Chromium', () => {
   it('an expired session leads back to sign-in, and the replay form in progress comes back intact', async () => {
     const { context, page } = await openPage(browser);
     try {
-      issuer.shortenNextToken('operator', 12);
+      plane.issuer.shortenNextToken('operator', 12);
       await signIn(page, 'operator');
       await page.getByRole('link', { name: 'Replay', exact: true }).click();
       await page.getByRole('heading', { name: 'Replay', level: 1 }).waitFor();

@@ -1,8 +1,7 @@
 // Connectors: one row each, refreshed every few seconds; pause and resume for operators.
-import { useState } from 'preact/hooks';
 import { api } from './api.js';
 import { BreakerStrip, Sparkline } from './plots.js';
-import { usePoll } from './poll.js';
+import { useAction, usePoll } from './poll.js';
 import { href } from './route.js';
 import { Badge, Freshness, ProblemAlert, TONES, hasRole, html, number, time } from './ui.js';
 
@@ -55,27 +54,18 @@ function Row({ connector: c, history, since, canOperate, onAction, busy }) {
 export function ConnectorsView({ me }) {
   const poll = usePoll(() => api('GET', 'connectors'), [], { everyMs: 3000 });
   const history = usePoll(() => api('GET', 'history'), [], { everyMs: 15_000 });
-  const [actionError, setActionError] = useState();
-  const [busy, setBusy] = useState();
+  const action = useAction();
   const canOperate = hasRole(me.role, 'operator');
   const histories = new Map((history.data?.connectors ?? []).map((c) => [c.name, c]));
-
-  async function onAction(name, action) {
-    setBusy(name);
-    setActionError(undefined);
-    try {
-      await api('PUT', `connectors/${encodeURIComponent(name)}/${action}`);
+  const onAction = (name, verb) =>
+    action.run(name, async () => {
+      await api('PUT', `connectors/${encodeURIComponent(name)}/${verb}`);
       poll.refresh();
-    } catch (error) {
-      setActionError(error);
-    } finally {
-      setBusy(undefined);
-    }
-  }
+    });
 
   return html`<section aria-labelledby="connectors-title">
     <h1 id="connectors-title">Connectors</h1>
-    <${ProblemAlert} error=${actionError} />
+    <${ProblemAlert} error=${action.error} />
     <${ProblemAlert} error=${poll.error} />
     <${ProblemAlert} error=${history.error} />
     <${Freshness} poll=${poll} />
@@ -87,7 +77,7 @@ export function ConnectorsView({ me }) {
             <th scope="col">In flight</th><th scope="col">Lag / queue</th><th scope="col">Dead letters</th><th scope="col">Last error</th>
             ${canOperate ? html`<th scope="col">Intake</th>` : null}
           </tr></thead>
-          <tbody>${poll.data.connectors.map((c) => html`<${Row} key=${c.name} connector=${c} history=${histories.get(c.name)} since=${history.data?.since} canOperate=${canOperate} onAction=${onAction} busy=${busy} />`)}</tbody>
+          <tbody>${poll.data.connectors.map((c) => html`<${Row} key=${c.name} connector=${c} history=${histories.get(c.name)} since=${history.data?.since} canOperate=${canOperate} onAction=${onAction} busy=${action.busy} />`)}</tbody>
         </table></div>`
       : poll.loading ? html`<p>Loading…</p>` : null}
   </section>`;

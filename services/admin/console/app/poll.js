@@ -1,5 +1,5 @@
 // Refreshing views: load now, then again every `everyMs`; after a failure wait twice as long each
-// time (at most `maxMs`) and show the failure, until a load succeeds again.
+// time (at most `maxMs`) and show the failure, until a load succeeds again. And one-off actions.
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 export function usePoll(load, deps, { everyMs = 3000, maxMs = 30_000 } = {}) {
@@ -34,4 +34,22 @@ export function usePoll(load, deps, { everyMs = 3000, maxMs = 30_000 } = {}) {
     };
   }, [...deps, round]);
   return { ...state, refresh: () => setRound((r) => r + 1) };
+}
+
+/** A button's work: `busy` names what runs, `error` holds its failure until the next run. */
+export function useAction() {
+  const [busy, setBusy] = useState();
+  const [error, setError] = useState();
+  async function run(label, work) {
+    setBusy(label);
+    setError(undefined);
+    try {
+      await work();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(undefined);
+    }
+  }
+  return { busy, error, run };
 }

@@ -4,7 +4,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { api } from './api.js';
 import { JobProgress } from './plots.js';
-import { usePoll } from './poll.js';
+import { useAction, usePoll } from './poll.js';
 import { keepInAddress, listParam } from './route.js';
 import { Badge, ProblemAlert, TONES, hasRole, html, number, time, toIso, toLocalInput } from './ui.js';
 
@@ -55,24 +55,20 @@ function DryRun({ result }) {
 }
 
 function Jobs({ canOperate, started }) {
-  const [error, setError] = useState();
+  const action = useAction();
   // Every second while a job runs, every five otherwise.
   const running = useRef(false);
   const jobs = usePoll(() => api('GET', 'replays'), [started], { everyMs: running.current ? 1000 : 5000 });
   running.current = (jobs.data?.jobs ?? []).some((job) => job.state === 'running');
-  async function cancel(id) {
-    setError(undefined);
-    try {
+  const cancel = (id) =>
+    action.run(id, async () => {
       await api('DELETE', `replays/${encodeURIComponent(id)}`);
       jobs.refresh();
-    } catch (failure) {
-      setError(failure);
-    }
-  }
+    });
   const list = jobs.data?.jobs ?? [];
   return html`<section aria-labelledby="jobs-title">
     <h2 id="jobs-title">Replay jobs</h2>
-    <${ProblemAlert} error=${error} />
+    <${ProblemAlert} error=${action.error} />
     <${ProblemAlert} error=${jobs.error} />
     ${list.length === 0 && !jobs.loading ? html`<p>No replay jobs in this worker yet.</p>` : null}
     ${list.length
@@ -86,7 +82,7 @@ function Jobs({ canOperate, started }) {
               <div class="sub">${number(job.progress.moved)} moved of ${number(job.progress.matched)} matched${job.progress.etaSeconds !== undefined && job.state === 'running' ? `, about ${Math.ceil(job.progress.etaSeconds)} s left` : ''}</div></td>
             <td>${time(job.startedAt)}${job.finishedAt ? html`<div class="sub">ended ${time(job.finishedAt)}</div>` : null}</td>
             <td>${job.actor.username ?? job.actor.sub}</td>
-            ${canOperate ? html`<td>${job.state === 'running' ? html`<button type="button" onClick=${() => cancel(job.id)} aria-label=${`Cancel ${job.id}`}>Cancel</button>` : null}</td>` : null}
+            ${canOperate ? html`<td>${job.state === 'running' ? html`<button type="button" onClick=${() => cancel(job.id)} disabled=${action.busy === job.id} aria-label=${`Cancel ${job.id}`}>Cancel</button>` : null}</td>` : null}
           </tr>`)}</tbody>
         </table></div>`
       : null}
@@ -97,8 +93,7 @@ export function ReplayView({ me, params, connectors }) {
   const canOperate = hasRole(me.role, 'operator');
   const [form, setForm] = useState(() => formFrom(params, connectors));
   const [result, setResult] = useState();
-  const [error, setError] = useState();
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
   const [started, setStarted] = useState(0);
   const counts = usePoll(() => (form.connector ? api('GET', `dead-letters?connector=${encodeURIComponent(form.connector)}&limit=1`) : Promise.resolve(undefined)), [form.connector], { everyMs: 0 });
   const knownCodes = [...new Set([...Object.keys(counts.data?.counts.byCode ?? {}), ...form.codes])].sort();
@@ -111,21 +106,13 @@ export function ReplayView({ me, params, connectors }) {
   const field = (name) => (event) => update({ ...form, [name]: event.currentTarget.value });
   const toggle = (name, value) => (event) => update({ ...form, [name]: event.currentTarget.checked ? [...form[name], value] : form[name].filter((v) => v !== value) });
 
-  async function submit(dryRun) {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const body = { ...requestOf(form), ...(dryRun ? { dryRun: true, previewSize: 20 } : {}) };
-      const answer = await api('POST', 'replays', body);
+  const submit = (dryRun) =>
+    action.run(dryRun ? 'dry-run' : 'start', async () => {
+      const answer = await api('POST', 'replays', { ...requestOf(form), ...(dryRun ? { dryRun: true, previewSize: 20 } : {}) });
       // The dry run's result stays beside the job it led to.
       if (dryRun) setResult(answer);
       else setStarted((n) => n + 1);
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   return html`<section aria-labelledby="replay-title">
     <h1 id="replay-title">Replay</h1>
@@ -155,12 +142,12 @@ export function ReplayView({ me, params, connectors }) {
             <label>At most <span class="sub">(messages, empty: all matches)</span> <input type="number" name="max" min="1" step="1" value=${form.max} onInput=${field('max')} /></label>
           </fieldset>
           <div class="actions">
-            <button type="submit" disabled=${busy}>Dry run</button>
-            <button type="button" class="primary" disabled=${busy} onClick=${() => submit(false)}>Start replay</button>
+            <button type="submit" disabled=${action.busy !== undefined}>Dry run</button>
+            <button type="button" class="primary" disabled=${action.busy !== undefined} onClick=${() => submit(false)}>Start replay</button>
           </div>
         </form>`
       : html`<p class="note">Starting replays needs the operator role. Jobs are shown below.</p>`}
-    <${ProblemAlert} error=${error} />
+    <${ProblemAlert} error=${action.error} />
     <${ProblemAlert} error=${counts.error} />
     ${result ? html`<${DryRun} result=${result} />` : null}
     <${Jobs} canOperate=${canOperate} started=${started} />
