@@ -5,7 +5,9 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ConnectorRegistry } from '../../connectors/registry.ts';
+import type { InferenceClient, Sink } from '../../connectors/types.ts';
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
+import type { ConnectorTracing, PublishKind } from '../telemetry/pipeline-tracing.ts';
 import { createConnector } from './connector.ts';
 import type { ConnectorRuntime, ConnectorStatus } from './connector.ts';
 import { createWorkerMetrics } from './metrics.ts';
@@ -17,6 +19,8 @@ export interface WorkerOptions {
   readonly registry: ConnectorRegistry;
   readonly logger: Logger;
   readonly metricsRegistry: Registry;
+  /** Present when tracing is on: the pipeline hooks of each connector. */
+  readonly tracing?: { connector(config: ConnectorConfig): ConnectorTracing } | undefined;
 }
 
 export interface Worker {
@@ -40,16 +44,26 @@ export function createWorker(options: WorkerOptions): Worker {
     names.add(config.name);
     const child = logger.child({ connector: config.name });
     const limits = { maxResponseBytes: config.inference.maxResponseBytes };
+    const tracing = options.tracing?.connector(config);
+    const client = (backend: ConnectorConfig['inference']['backend'], role: string): InferenceClient => {
+      const created = registry.createInferenceClient(backend, child, limits);
+      return tracing ? tracing.client(created, role) : created;
+    };
+    const sink = (sinkConfig: ConnectorConfig['sink'], kind: PublishKind): Sink => {
+      const created = registry.createSink(sinkConfig, child);
+      return tracing ? tracing.sink(created, kind) : created;
+    };
     return createConnector(config, {
       source: registry.createSource(config.source, child),
-      sink: registry.createSink(config.sink, child),
-      deadLetter: registry.createSink(config.deadLetter, child),
+      sink: sink(config.sink, 'enriched'),
+      deadLetter: sink(config.deadLetter, 'dead_letter'),
       decoder: registry.createDecoder(config.decode),
-      client: registry.createInferenceClient(config.inference.backend, child, limits),
-      fallbackClient: config.inference.fallback ? registry.createInferenceClient(config.inference.fallback.backend, child, limits) : undefined,
-      shadowClient: config.inference.shadow ? registry.createInferenceClient(config.inference.shadow.backend, child, limits) : undefined,
+      client: client(config.inference.backend, 'primary'),
+      fallbackClient: config.inference.fallback ? client(config.inference.fallback.backend, 'fallback') : undefined,
+      shadowClient: config.inference.shadow ? client(config.inference.shadow.backend, 'shadow') : undefined,
       logger,
       metrics,
+      tracing,
     });
   });
   let state: WorkerState = 'created';
