@@ -29,7 +29,8 @@ import { createAdminServer } from '../admin/server.ts';
 import { createReplayService } from '../replay/service.ts';
 import { runDemo } from '../demo/run-demo.ts';
 import { createModelServer } from '../model-server/index.ts';
-import { ecsFormat, ecsRedactPaths, namespaceChildBindings } from '../telemetry/ecs-format.ts';
+import { createLogger as createProcessLogger, parseLogFormat } from '../telemetry/logging.ts';
+import type { LogFormat } from '../telemetry/logging.ts';
 import { startTracing } from '../telemetry/tracing.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
 import { tracingConfigFromEnv } from '../telemetry/tracing-config.ts';
@@ -38,27 +39,23 @@ import type { Worker } from '../worker/worker.ts';
 import { registerOperationsCommands } from './operations.ts';
 import { validateFiles } from './validate.ts';
 
-const REDACT_PATHS = ['password', '*.password', '*.*.password', '*.sasl', 'headers.authorization', '*.headers.authorization', '*.headers.Authorization'];
 const SERVICE_NAME = 'modelbridge';
-const LOG_FORMATS = ['json', 'ecs'] as const;
-type LogFormat = (typeof LOG_FORMATS)[number];
 
 function logFormatOption(value: string): LogFormat {
-  if (!(LOG_FORMATS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${LOG_FORMATS.join(' or ')}`);
-  return value as LogFormat;
+  try {
+    return parseLogFormat(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 /**
- * A JSON logger to stdout, or to stderr (fd 2) for commands whose stdout is their result. `ecs` writes
- * Elastic Common Schema lines; secrets are redacted in either format.
+ * A logger to stdout, or to stderr (fd 2) for commands whose stdout is their result: pino JSON, or
+ * Elastic Common Schema lines with `LOG_FORMAT=ecs` / `--log-format ecs`.
  */
-function createLogger(level: string, fd: 1 | 2 = 1, format: LogFormat = logFormatOption(process.env.LOG_FORMAT?.trim() || 'json')): Logger {
-  const options =
-    format === 'ecs'
-      ? { level, redact: { paths: ecsRedactPaths(REDACT_PATHS), censor: '[redacted]' }, ...ecsFormat({ serviceName: process.env.OTEL_SERVICE_NAME?.trim() || SERVICE_NAME }) }
-      : { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: SERVICE_NAME } };
-  const created = pino(options, pino.destination({ fd, sync: true }));
-  const logger = format === 'ecs' ? namespaceChildBindings(created) : created;
+function createLogger(level: string, fd: 1 | 2 = 1, format: LogFormat = parseLogFormat(process.env.LOG_FORMAT?.trim() || 'json')): Logger {
+  const serviceName = (format === 'ecs' && process.env.OTEL_SERVICE_NAME?.trim()) || SERVICE_NAME;
+  const logger = createProcessLogger({ format, level, serviceName }, pino.destination({ fd, sync: true }));
   // Process warnings go to the JSON log. kafkajs 2.2.4 arms a negative timer on an idle request queue
   // (Node clamps it to 1 ms): harmless, and not worth a line on every start.
   process.removeAllListeners('warning');

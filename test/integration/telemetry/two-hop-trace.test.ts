@@ -48,8 +48,7 @@ describe('tracing across the Kafka hop (producer → worker → consumer)', () =
   beforeAll(async () => {
     model = createModelServer({ grpcPort: false });
     [receiver] = await Promise.all([startOtlpReceiver(), model.start()]);
-    const [input, enriched, dlq] = await Promise.all(['in', 'enriched', 'dlq'].map((suffix) => createTopic(brokers(), { prefix: `mb-trace-${suffix}` })));
-    topics = { input: input!, enriched: enriched!, dlq: dlq! };
+    topics = { input: await createTopic(brokers(), { prefix: 'mb-trace-in' }), enriched: await createTopic(brokers(), { prefix: 'mb-trace-out' }), dlq: await createTopic(brokers(), { prefix: 'mb-trace-dlq' }) };
     dir = mkdtempSync(join(tmpdir(), 'mb-trace-'));
     const config: ConnectorConfigInput = {
       name: 'trace-test',
