@@ -15,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { SpawnSyncOptions } from 'node:child_process';
-import { resolveKafkaLibs } from '../test/support/kafka-broker.ts';
+import { resolveKafkaLibs } from './kafka-broker/broker.ts';
 
 interface Requirement {
   /** A command on PATH that proves the package is there. */

@@ -33,8 +33,8 @@ import {
   MESSAGING_SYSTEM_VALUE_KAFKA,
   MESSAGING_SYSTEM_VALUE_RABBITMQ,
 } from '@opentelemetry/semantic-conventions/incubating';
-import type { ModelbridgeError } from '../../connectors/errors.ts';
-import { findHeader, validTraceparent } from '../../connectors/json/payload.ts';
+import type { ModelbridgeError } from '../../schemas/errors.ts';
+import { findHeader, validTraceparent } from '../../connectors/decoding/payload.ts';
 import type { Delivery, HeaderValue, InboundMessage, InferenceClient, InferOptions, Sink } from '../../connectors/types.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 

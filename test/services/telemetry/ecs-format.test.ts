@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ModelbridgeError } from '../../../connectors/errors.ts';
+import { ModelbridgeError } from '../../../schemas/errors.ts';
 import { ecsFormat, ecsRedactPaths, namespaceChildBindings } from '../../../services/telemetry/ecs-format.ts';
 import { REDACT_PATHS, createLogger } from '../../../services/telemetry/logging.ts';
 import type { LogFormat } from '../../../services/telemetry/logging.ts';

@@ -1,6 +1,6 @@
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
-import { ModelbridgeError } from '../../../connectors/errors.ts';
+import { ModelbridgeError } from '../../../schemas/errors.ts';
 import type { Delivery, InboundMessage, InferenceClient, InferOptions, OutboundMessage, Sink } from '../../../connectors/types.ts';
 import type { CanonicalEvent } from '../../../schemas/event.ts';
 import { createConnectorTracing } from '../../../services/telemetry/pipeline-tracing.ts';
