@@ -9,6 +9,8 @@ import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import { createConnector } from './connector.ts';
 import type { ConnectorRuntime, ConnectorStatus } from './connector.ts';
 import { createWorkerMetrics } from './metrics.ts';
+import { registerScrapeMetrics } from './scrape-metrics.ts';
+import type { ScrapeTarget } from './scrape-metrics.ts';
 
 export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
@@ -35,13 +37,15 @@ export function createWorker(options: WorkerOptions): Worker {
   const { registry, logger } = options;
   const metrics = createWorkerMetrics(options.metricsRegistry);
   const names = new Set<string>();
+  const scrapeTargets: ScrapeTarget[] = [];
   const connectors: ConnectorRuntime[] = options.connectors.map((config) => {
     if (names.has(config.name)) throw new Error(`two connectors are named ${config.name}`);
     names.add(config.name);
     const child = logger.child({ connector: config.name });
     const limits = { maxResponseBytes: config.inference.maxResponseBytes };
-    return createConnector(config, {
-      source: registry.createSource(config.source, child),
+    const source = registry.createSource(config.source, child);
+    const runtime = createConnector(config, {
+      source,
       sink: registry.createSink(config.sink, child),
       deadLetter: registry.createSink(config.deadLetter, child),
       decoder: registry.createDecoder(config.decode),
@@ -51,7 +55,10 @@ export function createWorker(options: WorkerOptions): Worker {
       logger,
       metrics,
     });
+    scrapeTargets.push({ connector: config.name, group: config.source.kind === 'kafka' ? config.source.group : undefined, ready: () => runtime.ready(), source });
+    return runtime;
   });
+  registerScrapeMetrics(options.metricsRegistry, scrapeTargets, logger);
   let state: WorkerState = 'created';
   let closing: Promise<void> | undefined;
 
