@@ -5,16 +5,14 @@
  */
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createRegistry } from '../../../connectors/registry.ts';
 import { connectorConfigSchema } from '../../../schemas/connector-config.ts';
-import { createModelServer } from '../../../services/model-server/index.ts';
-import type { ModelServer } from '../../../services/model-server/index.ts';
 import { createWorker } from '../../../services/worker/worker.ts';
 import type { Worker } from '../../../services/worker/worker.ts';
 import { produce } from '../../support/kafka.ts';
 import { waitFor } from '../../support/wait-for.ts';
-import { connectorConfig, event } from './e2e-suite.ts';
+import { connectorConfig, event, suiteModelServer } from './e2e-suite.ts';
 import { kafkaHarness } from './harness-kafka.ts';
 import type { E2EEnvironment } from './harness.ts';
 import { rabbitmqHarness } from './harness-rabbitmq.ts';
@@ -42,17 +40,10 @@ const pick = (samples: Sample[], name: string, labels: Record<string, string> = 
 const byPartition = (samples: Sample[]): Record<string, number> => Object.fromEntries(samples.map((s) => [s.labels.partition!, s.value]));
 
 describe('scrape-time metrics over real brokers', () => {
-  let model: ModelServer;
+  const model = suiteModelServer();
   let env: E2EEnvironment | undefined;
   const workers: Worker[] = [];
 
-  beforeAll(async () => {
-    model = createModelServer();
-    await model.start();
-  });
-  afterAll(async () => {
-    await model.close();
-  });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((worker) => worker.close(2000)));
     await env?.cleanup();
@@ -62,7 +53,7 @@ describe('scrape-time metrics over real brokers', () => {
   async function startWorker(e: E2EEnvironment): Promise<{ worker: Worker; registry: Registry }> {
     const registry = new Registry();
     const worker = createWorker({
-      connectors: [connectorConfigSchema.parse(connectorConfig(e, model.url))],
+      connectors: [connectorConfigSchema.parse(connectorConfig(e, model.current.url))],
       registry: createRegistry(),
       logger: pino({ level: 'silent' }),
       metricsRegistry: registry,
