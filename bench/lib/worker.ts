@@ -3,7 +3,7 @@
  * process, and waits until `/readyz` says it consumes.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { freePort } from '../../test/support/kafka-broker.ts';
+import { freePort } from '../../scripts/kafka-broker/broker.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Child } from './child.ts';

@@ -5,7 +5,7 @@
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import type { ChannelCredentials, ChannelOptions, MethodDefinition } from '@grpc/grpc-js';
 import type { GrpcTlsConfig, KserveGrpcBackendConfig } from '../../schemas/connector-config.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';
 import { classifyGrpcError, grpcBadResponse } from './classify-grpc.ts';
 import { buildGrpcRequest, readGrpcResponse } from './grpc-messages.ts';

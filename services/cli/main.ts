@@ -15,7 +15,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { findModelbridgeError } from '../../connectors/errors.ts';
+import { findModelbridgeError } from '../../schemas/errors.ts';
 import { createRegistry } from '../../connectors/registry.ts';
 import { ConfigError } from '../../schemas/config-error.ts';
 import { parseDuration } from '../../schemas/duration.ts';
@@ -29,6 +29,7 @@ import { createAdminServer } from '../admin/server.ts';
 import { createReplayService } from '../replay/service.ts';
 import { runDemo } from '../demo/run-demo.ts';
 import { createModelServer } from '../model-server/index.ts';
+import type { SchedulingOptions } from '../model-server/index.ts';
 import { createWorker } from '../worker/worker.ts';
 import type { Worker } from '../worker/worker.ts';
 import { registerOperationsCommands } from './operations.ts';
@@ -55,6 +56,20 @@ function durationOption(value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 500ms, 30s or 1m');
   return ms;
+}
+
+function byteCountOption(value: string): number {
+  const bytes = Number(value);
+  if (!Number.isInteger(bytes) || bytes < 1) throw new InvalidArgumentError('expected a number of bytes');
+  return bytes;
+}
+
+function schedulingOption(value: string): Record<string, SchedulingOptions> {
+  try {
+    return JSON.parse(value) as Record<string, SchedulingOptions>;
+  } catch {
+    throw new InvalidArgumentError('expected JSON');
+  }
 }
 
 function portOption(value: string): number {
@@ -208,9 +223,11 @@ program
   .option('-p, --port <port>', 'HTTP port', portOption, 8000)
   .option('--grpc-port <port>', 'gRPC port, or "off"', (v) => (v === 'off' ? false : portOption(v)), 8001 as number | false)
   .option('--host <host>', 'interface', '127.0.0.1')
-  .action(async (options: { port: number; grpcPort: number | false; host: string }) => {
+  .option('--max-body-bytes <bytes>', 'largest request body accepted', byteCountOption)
+  .option('--scheduling <json>', 'per-model queue and dynamic batching, e.g. \'{"sentiment":{"maxQueueSize":64,"maxBatchSize":8,"batchDelayMs":2}}\'', schedulingOption)
+  .action(async (options: { port: number; grpcPort: number | false; host: string; maxBodyBytes?: number; scheduling?: Record<string, SchedulingOptions> }) => {
     const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
-    const server = createModelServer({ port: options.port, grpcPort: options.grpcPort, host: options.host });
+    const server = createModelServer({ port: options.port, grpcPort: options.grpcPort, host: options.host, maxBodyBytes: options.maxBodyBytes, scheduling: options.scheduling });
     onShutdownSignal(logger, 10_000, () => server.close());
     await server.start();
     logger.info({ url: server.url, grpc: options.grpcPort === false ? undefined : server.grpcUrl }, 'model server listening');

@@ -2,7 +2,7 @@
  * The core of `modelbridge validate FILE…`: load every file as the worker would (interpolation, schema,
  * cross-field rules, decoder options) and list every problem. No process globals: `main.ts` passes them.
  */
-import { isModelbridgeError } from '../../connectors/errors.ts';
+import { isModelbridgeError } from '../../schemas/errors.ts';
 import { createRegistry } from '../../connectors/registry.ts';
 import type { Decoder } from '../../connectors/types.ts';
 import { formatIssue, type ConfigIssue } from '../../schemas/config-error.ts';

@@ -4,7 +4,7 @@
  * durably accepted by the broker; on shutdown what is unfinished is nacked and comes back later.
  */
 import type { Logger } from 'pino';
-import { ModelbridgeError, toModelbridgeError } from '../../connectors/errors.ts';
+import { ModelbridgeError, toModelbridgeError } from '../../schemas/errors.ts';
 import type { Decoder, Delivery, InferenceClient, InboundMessage, OutboundMessage, Sink, Source, SourceBacklog } from '../../connectors/types.ts';
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';

@@ -2,7 +2,7 @@
  * The one place that decides what happens to a message after a failure. Pure: the caller supplies the
  * error, how many inference attempts were made, the retry budget and the breaker's state.
  */
-import type { ModelbridgeError } from '../../connectors/errors.ts';
+import type { ModelbridgeError } from '../../schemas/errors.ts';
 
 export type Fate =
   /** Try again after a backoff; counts against the retry budget. */

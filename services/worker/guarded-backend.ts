@@ -6,7 +6,7 @@
  */
 import CircuitBreaker from 'opossum';
 import pRetry from 'p-retry';
-import { ModelbridgeError, toModelbridgeError } from '../../connectors/errors.ts';
+import { ModelbridgeError, toModelbridgeError } from '../../schemas/errors.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse } from '../../connectors/types.ts';
 import type { InferenceConfig } from '../../schemas/connector-config.ts';
 import { backoffDelay, sleep } from './backoff.ts';

@@ -4,7 +4,7 @@
  * fallback backend while the primary is down, response mapping, and the shadow backend on the side.
  */
 import type { Logger } from 'pino';
-import { ModelbridgeError, toModelbridgeError } from '../../connectors/errors.ts';
+import { ModelbridgeError, toModelbridgeError } from '../../schemas/errors.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse } from '../../connectors/types.ts';
 import type { BackendConfig, InferenceConfig } from '../../schemas/connector-config.ts';
 import type { CanonicalEvent, Provenance } from '../../schemas/event.ts';

@@ -5,7 +5,7 @@
  * jsonata. A missing value or an expression error is a non-retryable MAPPING_FAILED for that event.
  */
 import jsonata from 'jsonata';
-import { ModelbridgeError } from '../../connectors/errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 
 type Segment = string | number;
 

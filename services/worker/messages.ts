@@ -2,7 +2,7 @@
  * Builders of what the worker publishes: the enriched event (a structured-mode CloudEvent whose id is
  * the input's id) and the dead letter (the original message unchanged plus `mb-dlq-*` headers).
  */
-import type { ModelbridgeError } from '../../connectors/errors.ts';
+import type { ModelbridgeError } from '../../schemas/errors.ts';
 import type { Headers, InboundMessage, OutboundMessage } from '../../connectors/types.ts';
 import { DLQ_HEADERS } from '../../schemas/dead-letter.ts';
 import type { CanonicalEvent, Provenance } from '../../schemas/event.ts';

@@ -13,7 +13,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { connectorConfigSchema } from '../../schemas/connector-config.ts';
 import { loadConnectorConfig } from '../../schemas/load-config.ts';
 import { heapFlags } from '../../services/cli/heap.ts';
-import { helmInstalled, helmPath } from '../support/helm.ts';
+import { helmInstalled, helmPath } from '../../scripts/helm.ts';
 
 const CHART = 'deploy/helm/modelbridge';
 const VALUES = ['minimal', 'production', 'keda'] as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isModelbridgeError } from '../../connectors/errors.ts';
+import { isModelbridgeError } from '../../schemas/errors.ts';
 import { ConfigError } from '../../schemas/config-error.ts';
 import { loadConnectorConfig, maskSecrets, type LoadConfigOptions } from '../../schemas/load-config.ts';
 

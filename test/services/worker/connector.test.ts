@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ModelbridgeError } from '../../../connectors/errors.ts';
+import { ModelbridgeError } from '../../../schemas/errors.ts';
 import { createMemoryBroker, createMemorySink, createMemorySource } from '../../../connectors/memory/index.ts';
 import type { MemoryBroker } from '../../../connectors/memory/index.ts';
 import type { Decoder, InferenceClient, InferenceRequest, InferenceResponse, Sink } from '../../../connectors/types.ts';

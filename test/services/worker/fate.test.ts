@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ModelbridgeError } from '../../../connectors/errors.ts';
-import type { ErrorCode } from '../../../connectors/errors.ts';
+import { ModelbridgeError } from '../../../schemas/errors.ts';
+import type { ErrorCode } from '../../../schemas/errors.ts';
 import { decide } from '../../../services/worker/fate.ts';
 
 const error = (code: ErrorCode) => new ModelbridgeError(code, code);

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ModelbridgeError } from '../../../connectors/errors.ts';
+import { ModelbridgeError } from '../../../schemas/errors.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse } from '../../../connectors/types.ts';
 import { inferenceSchema } from '../../../schemas/connector-config.ts';
 import type { CanonicalEvent } from '../../../schemas/event.ts';

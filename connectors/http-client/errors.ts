@@ -1,11 +1,11 @@
 /**
- * What every fetch-based inference client shares: the statuses every HTTP protocol means alike,
- * classification of thrown errors (network failures by error `code`, aborts by the signal's reason),
- * `Retry-After` parsing and bounded body reading. Each client's own `classify.ts` adds what its
- * protocol means differently (and reads its error bodies).
+ * What every HTTP inference client shares about failures: the statuses every HTTP protocol means
+ * alike, classification of thrown errors from the undici transport (network failures by error `code`,
+ * aborts by the signal's reason) and `Retry-After` parsing. Each client's own `classify.ts` adds what
+ * its protocol means differently (and reads its error bodies).
  */
-import { ModelbridgeError } from './errors.ts';
-import type { ErrorCode } from './errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
+import type { ErrorCode } from '../../schemas/errors.ts';
 
 /**
  * HTTP statuses with the same meaning for every protocol; {@link codeForStatus} falls back by class.
@@ -58,7 +58,7 @@ const BY_NETWORK_CODE: Readonly<Record<string, ErrorCode>> = {
 };
 
 /**
- * A thrown error from fetch or from reading the body, `label` prefixing the message. When `signal`
+ * A thrown error from the request or from reading the body, `label` prefixing the message. When `signal`
  * aborted, its reason decides: a `DOMException` named `TimeoutError` (what `AbortSignal.timeout()`
  * produces; the worker's per-attempt timeout aborts with such a reason) → `INFERENCE_TIMEOUT`; any
  * other reason (shutdown) → `ABORTED`. Network errors by code; anything else is a bug → `INTERNAL`.

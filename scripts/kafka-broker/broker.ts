@@ -1,9 +1,9 @@
 /**
- * A real single-node KRaft Kafka broker for the integration tests, run from the Apache Kafka jars that
- * Maven resolves (no Docker). Also a CLI:
+ * A real single-node KRaft Kafka broker, run from the Apache Kafka jars that Maven resolves (no Docker),
+ * for the integration tests, the benchmarks and development. Also a CLI:
  *
- *   npm exec -- node test/support/kafka-broker.ts resolve   # download the jars into the cache
- *   npm exec -- node test/support/kafka-broker.ts start     # run a broker until Ctrl-C
+ *   npm exec -- node scripts/kafka-broker/broker.ts resolve   # download the jars into the cache
+ *   npm exec -- node scripts/kafka-broker/broker.ts start     # run a broker until Ctrl-C
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,9 +13,9 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { waitFor } from './wait-for.ts';
+import { waitFor } from '../lib/wait-for.ts';
 
-const POM = join(dirname(fileURLToPath(import.meta.url)), 'kafka-broker', 'pom.xml');
+const POM = join(dirname(fileURLToPath(import.meta.url)), 'pom.xml');
 
 /** A running broker. `stop()` kills the JVM and deletes its data; safe to call twice. */
 export interface KafkaBroker {
@@ -328,7 +328,7 @@ async function main(command: string | undefined): Promise<void> {
     log(`jars ready in ${resolveKafkaLibs({ log })}`);
     return;
   }
-  if (command !== 'start') throw new Error('usage: node test/support/kafka-broker.ts resolve|start');
+  if (command !== 'start') throw new Error('usage: node scripts/kafka-broker/broker.ts resolve|start');
   const broker = await startKafkaBroker({ log });
   log(`broker logs in ${broker.dir}/broker.log; Ctrl-C stops it`);
   console.log(`KAFKA_BROKERS=${broker.brokers.join(',')}`);

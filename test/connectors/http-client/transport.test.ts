@@ -2,8 +2,8 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyThrown } from '../../connectors/http-common.ts';
-import { createHttpTransport } from '../../connectors/http-transport.ts';
+import { classifyThrown } from '../../../connectors/http-client/errors.ts';
+import { createHttpTransport } from '../../../connectors/http-client/transport.ts';
 
 let server: Server;
 let base: string;

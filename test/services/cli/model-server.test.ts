@@ -4,15 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../support/wait-for.ts';
 
-const MAIN = fileURLToPath(new URL('../../../services/model-server/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../services/cli/main.ts', import.meta.url));
 const children: ReturnType<typeof spawn>[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-describe('model server main', () => {
+describe('modelbridge model-server', () => {
   it('serves on the given host and port, and exits 0 on SIGTERM even with a hanging call', async () => {
-    const child = spawn(process.execPath, [MAIN, '--port', '0', '--grpc-port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [MAIN, 'model-server', '--port', '0', '--grpc-port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -38,9 +38,9 @@ describe('model server main', () => {
     expect(await hanging).toBe('failed');
   });
 
-  it('refuses an invalid port with exit code 2', async () => {
-    const child = spawn(process.execPath, [MAIN, '--port', 'http'], { stdio: 'ignore' });
+  it('refuses an invalid port with exit code 1, as every command refuses an invalid option', async () => {
+    const child = spawn(process.execPath, [MAIN, 'model-server', '--port', 'http'], { stdio: 'ignore' });
     children.push(child);
-    expect(await once(child, 'exit')).toEqual([2, null]);
+    expect(await once(child, 'exit')).toEqual([1, null]);
   });
 });

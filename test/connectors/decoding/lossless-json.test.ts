@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseJson } from '../../../connectors/json/payload.ts';
+import { parseJson } from '../../../connectors/decoding/payload.ts';
 
 /**
  * The reference: a plain recursive-descent JSON reader that keeps integer literals beyond ±2^53 as

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyThrown, codeForStatus, parseRetryAfter, truncate } from '../../connectors/http-common.ts';
+import { classifyThrown, codeForStatus, parseRetryAfter, truncate } from '../../../connectors/http-client/errors.ts';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 

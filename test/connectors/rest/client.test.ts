@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, RequestListener } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createRestClient } from '../../../connectors/http/index.ts';
-import type { RestClientDeps } from '../../../connectors/http/index.ts';
+import { createRestClient } from '../../../connectors/rest/index.ts';
+import type { RestClientDeps } from '../../../connectors/rest/index.ts';
 import type { InferenceClient } from '../../../connectors/types.ts';
 import { restBackendSchema } from '../../../schemas/backend-config.ts';
 import type { RestBackendConfig } from '../../../schemas/backend-config.ts';

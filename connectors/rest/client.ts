@@ -1,14 +1,13 @@
 /**
- * `rest`: a client of a plain JSON REST model (FastAPI, Flask, BentoML style) on its own keep-alive pool.
- * The mapped inputs object is the request body; the response body, a JSON object, is the outputs.
- * (http-transport.ts).
+ * `rest`: a client of a plain JSON REST model (FastAPI, Flask, BentoML style) on its own keep-alive pool
+ * (`../http-client`). The mapped inputs object is the request body; the response body, a JSON object,
+ * is the outputs.
  */
 import type { RestBackendConfig } from '../../schemas/backend-config.ts';
-import { ModelbridgeError } from '../errors.ts';
-import { createHttpTransport } from '../http-transport.ts';
-import type { HttpAnswer, HttpTransport } from '../http-transport.ts';
+import { createHttpEndpoint } from '../http-client/endpoint.ts';
+import type { HttpTransport } from '../http-client/transport.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';
-import { badResponse, classifyStatus, classifyThrown } from './classify.ts';
+import { badResponse, classifyStatus } from './classify.ts';
 
 /** Default largest response body read: a REST model's answer is a few fields, not a data set. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -38,13 +37,9 @@ export interface RestClientDeps {
 export function createRestClient(config: RestBackendConfig, deps: RestClientDeps = {}): InferenceClient {
   const now = deps.now ?? Date.now;
   const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const http = deps.transport ?? createHttpTransport({ maxResponseBytes: maxBytes });
   const { url, method, wrap, readyUrl, model } = config;
   const label = `rest ${model}`;
-  const custom = Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  const readyHeaders = { ...custom, accept: 'application/json' };
-  const inferHeaders = { ...readyHeaders, 'content-type': 'application/json' };
-  let closed = false;
+  const http = createHttpEndpoint({ label, headers: config.headers, maxResponseBytes: maxBytes, transport: deps.transport });
 
   return {
     kind: 'rest',
@@ -52,17 +47,12 @@ export function createRestClient(config: RestBackendConfig, deps: RestClientDeps
     version: undefined,
 
     async infer(request: InferenceRequest, options: InferOptions): Promise<InferenceResponse> {
-      if (closed) throw new ModelbridgeError('ABORTED', `${label}: client closed`);
+      http.assertOpen();
       const { signal, traceparent } = options;
       const body = JSON.stringify(wrap === undefined ? request.inputs : { [wrap]: request.inputs, parameters: request.parameters });
-      const headers: Record<string, string> = { ...inferHeaders, 'x-request-id': request.id };
+      const headers: Record<string, string> = { ...http.postHeaders, 'x-request-id': request.id };
       if (traceparent !== undefined) headers.traceparent = traceparent;
-      let response: HttpAnswer;
-      try {
-        response = await http.request(url, { method, headers, body, signal });
-      } catch (error) {
-        throw classifyThrown(label, error, signal);
-      }
+      const response = await http.request(url, { method, headers, body, signal });
       const { status, text } = response;
       if (status < 200 || status > 299) throw classifyStatus(label, status, text, response.header('retry-after') ?? null, now());
       if (text === undefined) throw badResponse(label, status, `response body exceeds ${maxBytes} bytes`);
@@ -70,11 +60,11 @@ export function createRestClient(config: RestBackendConfig, deps: RestClientDeps
     },
 
     async ready(signal: AbortSignal): Promise<boolean> {
-      if (closed) return false;
+      if (http.closed) return false;
       // Nothing to ask: the half-open trial (one held event per reset period) finds out instead.
       if (readyUrl === undefined) return true;
       try {
-        const response = await http.request(readyUrl, { headers: readyHeaders, signal });
+        const response = await http.request(readyUrl, { headers: http.getHeaders, signal });
         // Only a 2xx is ready; 401/403 are not, so that refused credentials keep the breaker open.
         return response.status >= 200 && response.status <= 299;
       } catch {
@@ -82,11 +72,7 @@ export function createRestClient(config: RestBackendConfig, deps: RestClientDeps
       }
     },
 
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      if (!deps.transport) await http.close();
-    },
+    close: () => http.close(),
   };
 }
 

@@ -4,7 +4,7 @@
  * WHATWG Request/Response/Headers objects or web streams on the hot path): about 2.5× the request rate
  * against the reference model server on one core. Redirects are not followed (a redirected POST would
  * silently turn into a GET). Errors are undici's own (network codes, `UND_ERR_*`), and an abort rejects
- * as the signal aborted, so `classifyThrown` in http-common.ts classifies both alike.
+ * as the signal aborted, so `classifyThrown` in errors.ts classifies both alike.
  */
 import { Agent, request } from 'undici';
 

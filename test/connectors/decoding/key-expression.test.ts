@@ -1,6 +1,6 @@
 import jsonata from 'jsonata';
 import { describe, expect, it } from 'vitest';
-import { compileKeyExpression, configuredKey } from '../../../connectors/json/key-expression.ts';
+import { compileKeyExpression, configuredKey } from '../../../connectors/decoding/key-expression.ts';
 import { ConfigError } from '../../../schemas/config-error.ts';
 
 const IDOC = {

@@ -1,10 +1,10 @@
 /**
- * Per-message helpers shared by the JSON and CloudEvents decoders: content types, UTF-8, JSON,
- * keys, trace context. Hot path: no regex is compiled per call, nothing is allocated that is not returned.
+ * Per-message helpers shared by every decoder (json, cloudevents, sap, salesforce): content types,
+ * UTF-8, JSON, keys, trace context, transport ids and times. Hot path: no regex is compiled per call, nothing is allocated that is not returned.
  */
 import { createHash } from 'node:crypto';
 import { TextDecoder } from 'node:util';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { HeaderValue, Headers, InboundMessage } from '../types.ts';
 
 /** A strict UTF-8 decoder (throws on invalid bytes). Stateless between calls; one per decoder. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { badResponse, classifyStatus } from '../../../connectors/http/classify.ts';
+import { badResponse, classifyStatus } from '../../../connectors/rest/classify.ts';
 import { CLASSIFY_NOW as NOW, HTTP_STATUS_CLASSES, RETRY_AFTER_CASES } from '../../support/http-status-classes.ts';
 
 describe('classifyStatus (rest)', () => {
