@@ -111,13 +111,15 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   const inFlightBytesGauge = metrics.inFlightBytes.labels(name);
   const enrichedPublish = metrics.publishDuration.labels(name, 'enriched');
   const deadLetterPublish = metrics.publishDuration.labels(name, 'dead_letter');
+  const succeededDuration = metrics.eventDuration.labels(name, 'succeeded');
+  const passedThroughDuration = metrics.eventDuration.labels(name, 'passed_through');
+  const deadLetteredDuration = metrics.eventDuration.labels(name, 'dead_lettered');
 
   let state: ConnectorState = 'created';
   let inFlight = 0;
   let inFlightBytes = 0;
   const pauseReasons = new Set<PauseReason>();
   let drained: PromiseWithResolvers<void> | undefined;
-  let lagTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
   let lastError: LastError | undefined;
 
@@ -235,6 +237,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     const published = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
     if (published === true) {
       succeeded.inc();
+      succeededDuration.observe((performance.now() - delivery.receivedAt) / 1000);
       return settle(delivery, true);
     }
     if (published === false) return settle(delivery, false);
@@ -247,6 +250,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     const published = await publishDurably(sink, message, enrichedPublish, 'enriched');
     if (published === true) {
       passedThrough.inc();
+      passedThroughDuration.observe((performance.now() - delivery.receivedAt) / 1000);
       return settle(delivery, true);
     }
     if (published === false) return settle(delivery, false);
@@ -278,7 +282,10 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       trace,
     });
     const published = await publishDurably(deadLetter, letter, deadLetterPublish, 'dead_letter');
-    if (published === true) return settle(delivery, true);
+    if (published === true) {
+      deadLetteredDuration.observe((performance.now() - delivery.receivedAt) / 1000);
+      return settle(delivery, true);
+    }
     if (published !== false) {
       // The dead-letter destination refuses this message for good: never ack what was not stored.
       logger.error({ err: published, eventId: event?.id }, 'dead-letter destination refused the message; connector stops intake');
@@ -334,10 +341,6 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     if (lifecycle.signal.aborted) return;
     await source.start(onDelivery, { maxEvents });
     state = 'running';
-    lagTimer = setInterval(() => {
-      const lag = source.status().lag;
-      if (lag !== undefined) metrics.consumerLag.set({ connector: name }, lag);
-    }, 5000).unref();
     logger.info({ source: config.source.kind, sink: config.sink.kind, backend: backendKind, model }, 'connector running');
   }
 
@@ -359,7 +362,6 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       await drained.promise;
       clearTimeout(timer);
     }
-    clearInterval(lagTimer);
     const failures: unknown[] = [];
     // Source first so it commits what was acked; then producers; the model client last.
     for (const [what, step] of [

@@ -11,6 +11,8 @@ import type { ConnectorTracing, PublishKind } from '../telemetry/pipeline-tracin
 import { createConnector } from './connector.ts';
 import type { ConnectorRuntime, ConnectorStatus } from './connector.ts';
 import { createWorkerMetrics } from './metrics.ts';
+import { registerScrapeMetrics } from './scrape-metrics.ts';
+import type { ScrapeTarget } from './scrape-metrics.ts';
 
 export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
@@ -39,6 +41,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const { registry, logger } = options;
   const metrics = createWorkerMetrics(options.metricsRegistry);
   const names = new Set<string>();
+  const scrapeTargets: ScrapeTarget[] = [];
   const connectors: ConnectorRuntime[] = options.connectors.map((config) => {
     if (names.has(config.name)) throw new Error(`two connectors are named ${config.name}`);
     names.add(config.name);
@@ -53,8 +56,9 @@ export function createWorker(options: WorkerOptions): Worker {
       const created = registry.createSink(sinkConfig, child);
       return tracing ? tracing.sink(created, kind) : created;
     };
-    return createConnector(config, {
-      source: registry.createSource(config.source, child),
+    const source = registry.createSource(config.source, child);
+    const runtime = createConnector(config, {
+      source,
       sink: sink(config.sink, 'enriched'),
       deadLetter: sink(config.deadLetter, 'dead_letter'),
       decoder: registry.createDecoder(config.decode),
@@ -65,7 +69,10 @@ export function createWorker(options: WorkerOptions): Worker {
       metrics,
       tracing,
     });
+    scrapeTargets.push({ connector: config.name, group: config.source.kind === 'kafka' ? config.source.group : undefined, ready: () => runtime.ready(), source });
+    return runtime;
   });
+  registerScrapeMetrics(options.metricsRegistry, scrapeTargets, logger);
   let state: WorkerState = 'created';
   let closing: Promise<void> | undefined;
 
