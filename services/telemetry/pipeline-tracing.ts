@@ -227,6 +227,10 @@ class TracedDelivery implements Delivery {
     return this.inner.lane;
   }
 
+  get receivedAt(): number {
+    return this.inner.receivedAt;
+  }
+
   fail(error: ModelbridgeError): void {
     this.outcome = 'dead_lettered';
     this.span.setAttribute(MODELBRIDGE_ATTRIBUTES.stage, error.stage);

@@ -24,7 +24,7 @@ function setup() {
     timestamp: undefined,
     origin: { transport: 'amqp', exchange: 'sap', routingKey: 'orders.created', queue: 'orders', redelivered: false, deliveryTag: 7 },
   };
-  const delivery: Delivery = { message, lane: 'orders', ack: () => settled.push('ack'), nack: () => settled.push('nack') };
+  const delivery: Delivery = { message, lane: 'orders', receivedAt: 0, ack: () => settled.push('ack'), nack: () => settled.push('nack') };
   const spans = () => exporter.getFinishedSpans();
   return { tracing, delivery, settled, spans };
 }
