@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { kafkaSinkSchema } from './connector-config.ts';
-import { byteSize, duration } from './duration.ts';
+import { byteSize, duration, durationsInMs } from './duration.ts';
 
 /**
  * Signature algorithms a token may use. Only asymmetric ones: a JWKS publishes public keys, and an HMAC
@@ -17,7 +17,8 @@ export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS5
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-const oidcAuthSchema = z
+const oidcAuthSchema = durationsInMs(
+  z
   .object({
     mode: z.literal('oidc'),
     /** Expected `iss`, exactly (Keycloak: `https://host/realms/<realm>`). */
@@ -40,7 +41,9 @@ const oidcAuthSchema = z
       .strict()
       .default({ viewer: 'viewer', operator: 'operator', admin: 'admin' }),
   })
-  .strict();
+  .strict(),
+  'clockTolerance',
+);
 
 /** No authentication: every caller is admin. Only when written down, and logged as a warning at start. */
 const noAuthSchema = z.object({ mode: z.literal('none') }).strict();

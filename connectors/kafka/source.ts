@@ -93,7 +93,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   // also bounds how long kafkajs sleeps when every partition is paused before it fetches a resumed one.
   const consumer: Consumer = kafka.consumer({
     groupId: config.group,
-    sessionTimeout: config.sessionTimeout,
+    sessionTimeout: config.sessionTimeoutMs,
     maxWaitTimeInMs: 100,
     maxBytesPerPartition: 256 * 1024,
     maxBytes: 2 * 1024 * 1024,
@@ -116,8 +116,10 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   let admin: Admin | undefined;
   let adminConnected: Promise<void> | undefined;
 
-  const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN, REBALANCING } = consumer.events;
+  const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN, HEARTBEAT, REBALANCING } = consumer.events;
   consumer.on(CONNECT, () => (connected = true));
+  // Kept up while every partition is paused: the group keeps the member however long a pause lasts.
+  consumer.on(HEARTBEAT, () => logger.debug({ group: config.group, paused }, 'kafka consumer heartbeat'));
   consumer.on(DISCONNECT, () => (connected = false));
   consumer.on(CRASH, (event) => {
     // kafkajs restarts on retriable failures (e.g. no coordinator yet); until it rejoins, there is no
@@ -327,7 +329,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY, eachBatch });
       await started;
       joined = undefined;
-      commitTimer = setInterval(() => void commit(), config.commitInterval);
+      commitTimer = setInterval(() => void commit(), config.commitIntervalMs);
       commitTimer.unref();
     },
     pause() {

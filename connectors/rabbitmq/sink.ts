@@ -175,7 +175,7 @@ export function createRabbitmqSink(config: RabbitmqSinkConfig, deps: RabbitmqSin
         url: config.url,
         security,
         stage: 'publish',
-        reconnectDelayMs: config.reconnectDelay,
+        reconnectDelayMs: config.reconnectDelayMs,
         connectionName: `modelbridge sink ${destination}`,
         logger,
         openChannel: (model: ChannelModel) => model.createConfirmChannel(),

@@ -124,7 +124,7 @@ export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: Rabbitm
         url: config.url,
         security,
         stage: 'receive',
-        reconnectDelayMs: config.reconnectDelay,
+        reconnectDelayMs: config.reconnectDelayMs,
         connectionName: `modelbridge source ${config.queue}`,
         logger,
         openChannel: (model: ChannelModel) => model.createChannel(),

@@ -7,9 +7,12 @@ import type { Logger } from 'pino';
 import { ModelbridgeError, toModelbridgeError } from '../../schemas/errors.ts';
 import type { Decoder, Delivery, InferenceClient, InboundMessage, OutboundMessage, Sink, Source, SourceBacklog } from '../../connectors/types.ts';
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
+import type { CompiledMappings } from '../../schemas/mapping.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import type { ConnectorTracing } from '../telemetry/pipeline-tracing.ts';
 import { backoffDelay, sleep } from './backoff.ts';
+import { ACK, decide } from './fate.ts';
+import type { Fate } from './fate.ts';
 import type { BreakerState } from './guarded-backend.ts';
 import { createInference } from './inference.ts';
 import { createKeyedExecutor } from './key-executor.ts';
@@ -77,11 +80,13 @@ export interface ConnectorRuntime {
   snapshot(signal: AbortSignal): Promise<ConnectorSnapshot>;
 }
 
-const PUBLISH_BACKOFF = { minDelayMs: 100, maxDelayMs: 5000 };
 const PAUSE_REASONS: readonly PauseReason[] = ['backpressure', 'breaker', 'draining', 'failed', 'operator'];
 
-export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): ConnectorRuntime {
-  const { source, sink, deadLetter, decoder, client, metrics, tracing } = deps;
+/** A connector's configuration; `mappings` are those compiled when it was loaded (compiled here when absent). */
+export type ConnectorRuntimeConfig = ConnectorConfig & { readonly mappings?: CompiledMappings | undefined };
+
+export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorDeps): ConnectorRuntime {
+  const { source, sink, deadLetter: deadLetterSink, decoder, client, metrics, tracing } = deps;
   const passThrough = decoder.passThrough?.bind(decoder);
   const name = config.name;
   const logger = deps.logger.child({ connector: name });
@@ -129,6 +134,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     lifecycle: lifecycle.signal,
     metrics,
     logger,
+    mappings: config.mappings,
     onAvailability(down) {
       if (down) pause('breaker');
       else unpause('breaker');
@@ -175,7 +181,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     // With tracing on, the event now carries its process span's context (for the model call and the enriched event).
     const delivery = tracing === undefined ? received : tracing.begin(received, failed ? undefined : decoded);
     if (failed) {
-      void fail(delivery, decoded, undefined);
+      void carryOut(delivery, decide({ at: 'receive', error: decoded }), decoded, undefined);
       return;
     }
     const event = decoded;
@@ -218,51 +224,61 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
 
   function unexpected(delivery: Delivery, event: CanonicalEvent, thrown: unknown): Promise<void> {
     logger.error({ err: thrown, eventId: event.id, traceparent: event.traceparent }, 'unexpected error while processing an event');
-    return fail(delivery, toModelbridgeError(thrown), event);
+    const error = toModelbridgeError(thrown);
+    return carryOut(delivery, decide({ at: 'process', error }), error, event);
   }
 
   /** Calls the model; returns what publishes the outcome. */
   async function enrich(delivery: Delivery, event: CanonicalEvent): Promise<() => Promise<void>> {
     if (passThrough?.(event)) return () => forward(delivery, event);
     const result = await inference.run(event);
-    if (!result.ok) {
-      if (result.error.code === 'ABORTED') return async () => settle(delivery, false);
-      return () => fail(delivery, result.error, event, result);
-    }
+    if (!result.ok) return () => carryOut(delivery, decide({ at: 'process', error: result.error }), result.error, event, result);
     const enriched = buildEnrichedMessage(event, delivery.message, result.output, result.provenance, enrichOptions);
     return () => publishEnriched(delivery, event, enriched, result.provenance.attempts);
   }
 
   async function publishEnriched(delivery: Delivery, event: CanonicalEvent, enriched: OutboundMessage, attempts: number): Promise<void> {
-    const published = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
-    if (published === true) {
+    const { fate, error } = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
+    if (fate === ACK) {
       succeeded.inc();
       succeededDuration.observe((performance.now() - delivery.receivedAt) / 1000);
-      return settle(delivery, true);
     }
-    if (published === false) return settle(delivery, false);
-    return fail(delivery, published, event, { attempts });
+    return carryOut(delivery, fate, error, event, { attempts });
   }
 
   /** Forwards the event unchanged (a structured CloudEvent, same key) without calling the model. */
   async function forward(delivery: Delivery, event: CanonicalEvent): Promise<void> {
     const message = { key: delivery.message.key ?? event.partitionkey ?? null, value: JSON.stringify(event), headers: structuredHeaders(event), contentType: CLOUDEVENTS_JSON };
-    const published = await publishDurably(sink, message, enrichedPublish, 'enriched');
-    if (published === true) {
+    const { fate, error } = await publishDurably(sink, message, enrichedPublish, 'enriched');
+    if (fate === ACK) {
       passedThrough.inc();
       passedThroughDuration.observe((performance.now() - delivery.receivedAt) / 1000);
-      return settle(delivery, true);
     }
-    if (published === false) return settle(delivery, false);
-    return fail(delivery, published, event);
+    return carryOut(delivery, fate, error, event);
   }
 
-  async function fail(
-    delivery: Delivery,
-    error: ModelbridgeError,
-    event: CanonicalEvent | undefined,
-    tries: { attempts: number; firstFailureAt?: number; lastFailureAt?: number } = { attempts: 0 },
-  ): Promise<void> {
+  /**
+   * Carries out what `decide()` gave a delivery: the one place where a delivery is acked, handed back
+   * for redelivery or dead-lettered, and where a refusing dead-letter destination stops intake.
+   */
+  async function carryOut(delivery: Delivery, fate: Fate, error: ModelbridgeError | undefined, event: CanonicalEvent | undefined, tries?: Tries): Promise<void> {
+    switch (fate.action) {
+      case 'ack':
+        return settle(delivery, true);
+      case 'dead-letter':
+        return deadLetter(delivery, error ?? new ModelbridgeError('INTERNAL', 'dead-lettered without a reason'), event, tries);
+      case 'stop':
+        logger.error({ err: error, eventId: event?.id }, 'dead-letter destination refused the message; connector stops intake');
+        state = 'failed';
+        pause('failed');
+        return settle(delivery, false);
+      default:
+        // redeliver (and, defensively, any fate that is not the connector's to carry out).
+        return settle(delivery, false);
+    }
+  }
+
+  async function deadLetter(delivery: Delivery, error: ModelbridgeError, event: CanonicalEvent | undefined, tries: Tries = { attempts: 0 }): Promise<void> {
     const now = Date.now();
     lastError = { code: error.code, message: error.message, stage: error.stage, at: new Date(now).toISOString() };
     metrics.deadLettered.inc({ connector: name, code: error.code });
@@ -281,43 +297,38 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       eventId: event?.id,
       trace,
     });
-    const published = await publishDurably(deadLetter, letter, deadLetterPublish, 'dead_letter');
-    if (published === true) {
-      deadLetteredDuration.observe((performance.now() - delivery.receivedAt) / 1000);
-      return settle(delivery, true);
-    }
-    if (published !== false) {
-      // The dead-letter destination refuses this message for good: never ack what was not stored.
-      logger.error({ err: published, eventId: event?.id }, 'dead-letter destination refused the message; connector stops intake');
-      state = 'failed';
-      pause('failed');
-    }
-    settle(delivery, false);
+    const published = await publishDurably(deadLetterSink, letter, deadLetterPublish, 'dead-letter');
+    if (published.fate === ACK) deadLetteredDuration.observe((performance.now() - delivery.receivedAt) / 1000);
+    return carryOut(delivery, published.fate, published.error, event);
   }
 
-  /** Publishes until confirmed. Returns true, false when aborted by shutdown, or the non-retryable error. */
+  /**
+   * Publishes until the broker confirms (`ack`), with the configured backoff; what else can happen is
+   * `decide()`'s: a refusal for good, or shutdown.
+   */
   async function publishDurably(
     target: Sink,
     message: OutboundMessage,
     timer: { startTimer(): () => unknown },
-    destination: 'enriched' | 'dead_letter',
-  ): Promise<true | false | ModelbridgeError> {
+    destination: 'enriched' | 'dead-letter',
+  ): Promise<{ readonly fate: Fate; readonly error?: ModelbridgeError }> {
+    const metricDestination = destination === 'dead-letter' ? 'dead_letter' : destination;
     for (let attempt = 1; ; attempt++) {
       const stop = timer.startTimer();
       try {
         await target.publish(message);
         stop();
-        return true;
+        return { fate: ACK };
       } catch (thrown) {
         const error = toModelbridgeError(thrown, 'publish');
-        if (!error.retryable) return error;
-        if (lifecycle.signal.aborted) return false;
-        metrics.publishRetries.inc({ connector: name, destination });
-        logger.warn({ err: error, destination, attempt }, 'publish failed; retrying');
+        const fate = decide({ at: 'publish', error, destination, shuttingDown: lifecycle.signal.aborted });
+        if (fate.action !== 'retry') return { fate, error };
+        metrics.publishRetries.inc({ connector: name, destination: metricDestination });
+        logger.warn({ err: error, destination: metricDestination, attempt }, 'publish failed; retrying');
         try {
-          await sleep(backoffDelay(PUBLISH_BACKOFF, attempt, error.retryAfterMs), lifecycle.signal);
+          await sleep(backoffDelay(config.publish, attempt, error.retryAfterMs), lifecycle.signal);
         } catch {
-          return false;
+          return { fate: decide({ at: 'publish', error, destination, shuttingDown: true }), error };
         }
       }
     }
@@ -325,17 +336,17 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
 
   async function waitForModel(): Promise<void> {
     for (let attempt = 1; !lifecycle.signal.aborted; attempt++) {
-      if (await inference.ready(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(config.inference.timeout)]))) return;
+      if (await inference.ready(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(config.inference.timeoutMs)]))) return;
       if (attempt === 1) logger.warn({ backend: backendKind, model }, 'model not ready; waiting before consuming');
       // Shutdown while waiting is not a start failure: start() returns and close() proceeds.
-      await sleep(backoffDelay({ minDelayMs: 200, maxDelayMs: 5000 }, attempt), lifecycle.signal).catch(() => undefined);
+      await sleep(backoffDelay(config.inference.waitForModel, attempt), lifecycle.signal).catch(() => undefined);
     }
   }
 
   async function start(): Promise<void> {
     if (state !== 'created') throw new Error(`connector ${name} cannot start from state ${state}`);
     state = 'starting';
-    await Promise.all([sink.start(), deadLetter.start()]);
+    await Promise.all([sink.start(), deadLetterSink.start()]);
     state = 'waiting-for-model';
     await waitForModel();
     if (lifecycle.signal.aborted) return;
@@ -367,7 +378,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     for (const [what, step] of [
       ['source', () => source.close()],
       ['sink', () => sink.close()],
-      ['dead-letter sink', () => deadLetter.close()],
+      ['dead-letter sink', () => deadLetterSink.close()],
       ['inference clients', () => inference.close()],
     ] as const) {
       try {
@@ -391,7 +402,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       breaker: inference.state,
       source: source.status(),
       sinkConnected: sink.status().connected,
-      deadLetterConnected: deadLetter.status().connected,
+      deadLetterConnected: deadLetterSink.status().connected,
     };
   }
 
@@ -438,9 +449,16 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       return true;
     },
     ready() {
-      return state === 'running' && inference.available && source.status().connected && sink.status().connected && deadLetter.status().connected;
+      return state === 'running' && inference.available && source.status().connected && sink.status().connected && deadLetterSink.status().connected;
     },
   };
+}
+
+/** Inference attempts behind a dead letter, and when the first and last failed. */
+interface Tries {
+  readonly attempts: number;
+  readonly firstFailureAt?: number | undefined;
+  readonly lastFailureAt?: number | undefined;
 }
 
 /** Bytes a buffered message holds: its key and value (headers are small and bounded by the transport). */

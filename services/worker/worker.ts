@@ -9,7 +9,7 @@ import type { InferenceClient, Sink } from '../../connectors/types.ts';
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import type { ConnectorTracing, PublishKind } from '../telemetry/pipeline-tracing.ts';
 import { createConnector } from './connector.ts';
-import type { ConnectorRuntime, ConnectorStatus } from './connector.ts';
+import type { ConnectorRuntime, ConnectorRuntimeConfig, ConnectorStatus } from './connector.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { registerScrapeMetrics } from './scrape-metrics.ts';
 import type { ScrapeTarget } from './scrape-metrics.ts';
@@ -17,7 +17,8 @@ import type { ScrapeTarget } from './scrape-metrics.ts';
 export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
 export interface WorkerOptions {
-  readonly connectors: readonly ConnectorConfig[];
+  /** As loaded by `loadConnectorConfig` (mappings compiled), or plain (compiled at creation). */
+  readonly connectors: readonly ConnectorRuntimeConfig[];
   readonly registry: ConnectorRegistry;
   readonly logger: Logger;
   readonly metricsRegistry: Registry;

@@ -10,7 +10,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { connectorConfigSchema } from '../../schemas/connector-config.ts';
 import { loadConnectorConfig } from '../../schemas/load-config.ts';
 import { heapFlags } from '../../services/cli/heap.ts';
 import { helmInstalled, helmPath } from '../../scripts/helm.ts';
@@ -221,7 +220,8 @@ describe('helm chart deploy/helm/modelbridge', () => {
         const key = file.replace('/etc/modelbridge/connectors/', '');
         expect(data[key], `${deployment.metadata.name}: ${key}`).toBeDefined();
         const config = loadConnectorConfig(data[key]!, { file, env, readFile });
-        expect(connectorConfigSchema.safeParse(config).success).toBe(true);
+        // Loading validated it against the schema (it throws otherwise) and compiled its mappings.
+        expect(config.mappings.primary).toBeDefined();
       }
     }
   });

@@ -1,11 +1,15 @@
 /**
- * Request and response mappings, compiled once at start-up. A value is either a plain field path
+ * Request and response mappings, compiled once when the configuration is loaded (so `run` and
+ * `validate` refuse a bad expression alike, with every one listed). A value is either a plain field path
  * (`data.customer.name`, `outputs.LABEL[0]`) — evaluated synchronously by a compiled walker, the fast
  * path — or any JSONata expression (`$uppercase(data.text)`, `data.items[price > 10].sku`), evaluated by
  * jsonata. A missing value or an expression error is a non-retryable MAPPING_FAILED for that event.
  */
 import jsonata from 'jsonata';
-import { ModelbridgeError } from '../../schemas/errors.ts';
+import { ConfigError } from './config-error.ts';
+import type { ConfigIssue } from './config-error.ts';
+import type { InferenceConfig } from './connector-config.ts';
+import { ModelbridgeError } from './errors.ts';
 
 type Segment = string | number;
 
@@ -138,4 +142,55 @@ export function compileMapping(spec: Readonly<Record<string, string>>): Compiled
       return out;
     },
   };
+}
+
+/** The request and response mappings of one backend. */
+export interface RouteMappings {
+  readonly request: CompiledMapping;
+  readonly response: CompiledMapping;
+}
+
+/** Every backend's mappings; fallback and shadow inherit the primary's where they give none. */
+export interface CompiledMappings {
+  readonly primary: RouteMappings;
+  readonly fallback?: RouteMappings | undefined;
+  readonly shadow?: RouteMappings | undefined;
+}
+
+/**
+ * Compiles the mappings of `inference` (primary, fallback, shadow, with the inheritance resolved).
+ *
+ * @throws ConfigError with one issue per expression that does not compile, at its dotted path.
+ */
+export function compileMappings(inference: InferenceConfig): CompiledMappings {
+  const issues: ConfigIssue[] = [];
+  const compile = (path: string, spec: Readonly<Record<string, string>>): CompiledMapping | undefined => {
+    let ok = true;
+    for (const [field, expression] of Object.entries(spec)) {
+      try {
+        compileMapping({ [field]: expression });
+      } catch (error) {
+        ok = false;
+        const message = error instanceof MappingCompileError ? ((error.cause as { message?: string } | undefined)?.message ?? error.message) : String(error);
+        issues.push({ path: `${path}.${field}`, message: `invalid expression: ${message}` });
+      }
+    }
+    return ok ? compileMapping(spec) : undefined;
+  };
+  const route = (
+    path: string,
+    request: Readonly<Record<string, string>> | undefined,
+    response: Readonly<Record<string, string>> | undefined,
+    inherited?: RouteMappings,
+  ): RouteMappings | undefined => {
+    const compiledRequest = request === undefined ? inherited?.request : compile(`${path}.request.inputs`, request);
+    const compiledResponse = response === undefined ? inherited?.response : compile(`${path}.response`, response);
+    return compiledRequest && compiledResponse ? { request: compiledRequest, response: compiledResponse } : undefined;
+  };
+  const primary = route('inference', inference.request.inputs, inference.response);
+  const { fallback: fallbackConfig, shadow: shadowConfig } = inference;
+  const fallback = fallbackConfig && route('inference.fallback', fallbackConfig.request?.inputs, fallbackConfig.response, primary);
+  const shadow = shadowConfig && route('inference.shadow', shadowConfig.request?.inputs, shadowConfig.response, primary);
+  if (issues.length > 0 || primary === undefined) throw new ConfigError(issues);
+  return { primary, fallback, shadow };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileMapping, compilePath } from '../../../services/worker/mapping.ts';
+import { compileMapping, compilePath } from '../../schemas/mapping.ts';
 
 describe('compilePath', () => {
   const root = { data: { items: [{ name: 'x' }, { name: 'y' }], n: 0, f: false }, outputs: { LABEL: ['positive'] } };
