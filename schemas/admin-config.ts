@@ -59,6 +59,21 @@ export const adminConfigSchema = z
         kafka: kafkaSinkSchema.omit({ kind: true }).optional(),
       })
       .strict(),
+    /**
+     * The ops console at `/console`: the public OIDC client it signs in with (authorization code and
+     * PKCE, no secret). Absent with `auth.mode: oidc`: the page is served but says sign-in is not set up.
+     */
+    console: z
+      .object({
+        /** Public client registered at the issuer, with redirect URI `<control API URL>/console/callback`. */
+        clientId: z.string().min(1),
+        /** Scopes asked for (default `openid`); the access token must carry the API's audience. */
+        scope: z.string().min(1).default('openid'),
+        /** Issuer the browser signs in with, when it reaches it under another URL; default `auth.issuer`. */
+        issuer: z.url().optional(),
+      })
+      .strict()
+      .optional(),
     /** Largest request body accepted (default 64KiB); larger ones get 413. */
     bodyLimit: byteSize.default(65_536),
   })

@@ -31,6 +31,8 @@ export interface WorkerCandidateOptions {
   readonly ordering?: 'key' | 'partition' | 'none';
   /** Extra Node.js flags for the worker process (e.g. a heap limit, as a container would set). */
   readonly nodeArgs?: readonly string[];
+  /** Extra environment of the worker process (e.g. OTEL_* variables to turn tracing on). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** The Modelbridge worker, echo model over OIP v2 HTTP unless `inference.backend` overrides it. */
@@ -54,7 +56,7 @@ export function workerCandidate(ctx: BenchContext, options: WorkerCandidateOptio
         ...(options.nodeArgs ?? []),
         ...(ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${options.label}.cpuprofile`] : []),
       ];
-      return startWorker({ config, nodeArgs, root: ctx.workerRoot });
+      return startWorker({ config, nodeArgs, root: ctx.workerRoot, env: options.env });
     },
   };
 }

@@ -18,6 +18,8 @@ export interface WorkerOptions {
   readonly root?: string | undefined;
   /** How long to wait for readiness. */
   readonly readyTimeoutMs?: number;
+  /** Extra environment of the worker process (e.g. OTEL_* variables). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A started worker; `stop()` also removes its config file. */
@@ -33,6 +35,7 @@ export async function startWorker(options: WorkerOptions): Promise<StartedWorker
   const port = await freePort();
   const child = spawnNode({
     name: 'modelbridge worker',
+    env: options.env,
     args: [...(options.nodeArgs ?? []), join(options.root ?? '.', 'services', 'cli', 'main.ts'), 'run', '--config', file, '--port', String(port), '--log-level', 'warn', '--grace', '5s'],
   });
   const base = `http://127.0.0.1:${port}`;

@@ -9,13 +9,14 @@ import type { Decoder, Delivery, InferenceClient, InboundMessage, OutboundMessag
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import type { CompiledMappings } from '../../schemas/mapping.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
+import type { ConnectorTracing } from '../telemetry/pipeline-tracing.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { ACK, decide } from './fate.ts';
 import type { Fate } from './fate.ts';
 import type { BreakerState } from './guarded-backend.ts';
 import { createInference } from './inference.ts';
 import { createKeyedExecutor } from './key-executor.ts';
-import { CLOUDEVENTS_JSON, STRUCTURED_HEADERS, buildDeadLetter, buildEnrichedMessage } from './messages.ts';
+import { CLOUDEVENTS_JSON, buildDeadLetter, buildEnrichedMessage, structuredHeaders } from './messages.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 export type ConnectorState = 'created' | 'starting' | 'waiting-for-model' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -33,6 +34,8 @@ export interface ConnectorDeps {
   readonly shadowClient?: InferenceClient | undefined;
   readonly logger: Logger;
   readonly metrics: WorkerMetrics;
+  /** Present when tracing is on; the clients and sinks above are then traced already. */
+  readonly tracing?: ConnectorTracing | undefined;
 }
 
 export interface ConnectorStatus {
@@ -83,7 +86,7 @@ const PAUSE_REASONS: readonly PauseReason[] = ['backpressure', 'breaker', 'drain
 export type ConnectorRuntimeConfig = ConnectorConfig & { readonly mappings?: CompiledMappings | undefined };
 
 export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorDeps): ConnectorRuntime {
-  const { source, sink, deadLetter: deadLetterSink, decoder, client, metrics } = deps;
+  const { source, sink, deadLetter: deadLetterSink, decoder, client, metrics, tracing } = deps;
   const passThrough = decoder.passThrough?.bind(decoder);
   const name = config.name;
   const logger = deps.logger.child({ connector: name });
@@ -113,13 +116,15 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
   const inFlightBytesGauge = metrics.inFlightBytes.labels(name);
   const enrichedPublish = metrics.publishDuration.labels(name, 'enriched');
   const deadLetterPublish = metrics.publishDuration.labels(name, 'dead_letter');
+  const succeededDuration = metrics.eventDuration.labels(name, 'succeeded');
+  const passedThroughDuration = metrics.eventDuration.labels(name, 'passed_through');
+  const deadLetteredDuration = metrics.eventDuration.labels(name, 'dead_lettered');
 
   let state: ConnectorState = 'created';
   let inFlight = 0;
   let inFlightBytes = 0;
   const pauseReasons = new Set<PauseReason>();
   let drained: PromiseWithResolvers<void> | undefined;
-  let lagTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
   let lastError: LastError | undefined;
 
@@ -163,27 +168,23 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
     if (inFlight === 0) drained?.resolve();
   }
 
-  function onDelivery(delivery: Delivery): void {
-    const message = delivery.message;
+  function onDelivery(received: Delivery): void {
+    const message = received.message;
     inFlight++;
     inFlightBytes += sizeOf(message);
     inFlightGauge.inc();
     inFlightBytesGauge.set(inFlightBytes);
     consumed.inc();
     if (inFlight >= maxEvents || inFlightBytes >= maxBytes) pause('backpressure');
-    if (message.value !== null && message.value.length > maxMessageBytes) {
-      const error = new ModelbridgeError('MESSAGE_TOO_LARGE', `message of ${message.value.length} bytes exceeds maxMessageBytes ${maxMessageBytes}`);
-      void carryOut(delivery, decide({ at: 'receive', error }), error, undefined);
+    const decoded = decode(message);
+    const failed = decoded instanceof ModelbridgeError;
+    // With tracing on, the event now carries its process span's context (for the model call and the enriched event).
+    const delivery = tracing === undefined ? received : tracing.begin(received, failed ? undefined : decoded);
+    if (failed) {
+      void carryOut(delivery, decide({ at: 'receive', error: decoded }), decoded, undefined);
       return;
     }
-    let event: CanonicalEvent;
-    try {
-      event = decoder.decode(message);
-    } catch (thrown) {
-      const error = toModelbridgeError(thrown, 'decode');
-      void carryOut(delivery, decide({ at: 'receive', error }), error, undefined);
-      return;
-    }
+    const event = decoded;
     if ((event.partitionkey ?? (message.key === null ? event.id : undefined)) === event.id) keyedById.inc();
     if (config.ordering === 'none') {
       void processEvent(delivery, event, undefined);
@@ -191,6 +192,18 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
     }
     const key = config.ordering === 'partition' ? delivery.lane : `${delivery.lane}\u0000${orderingKey(message, event)}`;
     executor.submit(key, () => processEvent(delivery, event, key));
+  }
+
+  /** The canonical event, or why there is none (too large, undecodable). */
+  function decode(message: InboundMessage): CanonicalEvent | ModelbridgeError {
+    if (message.value !== null && message.value.length > maxMessageBytes) {
+      return new ModelbridgeError('MESSAGE_TOO_LARGE', `message of ${message.value.length} bytes exceeds maxMessageBytes ${maxMessageBytes}`);
+    }
+    try {
+      return decoder.decode(message);
+    } catch (thrown) {
+      return toModelbridgeError(thrown, 'decode');
+    }
   }
 
   /**
@@ -210,7 +223,7 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
   }
 
   function unexpected(delivery: Delivery, event: CanonicalEvent, thrown: unknown): Promise<void> {
-    logger.error({ err: thrown, eventId: event.id }, 'unexpected error while processing an event');
+    logger.error({ err: thrown, eventId: event.id, traceparent: event.traceparent }, 'unexpected error while processing an event');
     const error = toModelbridgeError(thrown);
     return carryOut(delivery, decide({ at: 'process', error }), error, event);
   }
@@ -226,15 +239,21 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
 
   async function publishEnriched(delivery: Delivery, event: CanonicalEvent, enriched: OutboundMessage, attempts: number): Promise<void> {
     const { fate, error } = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
-    if (fate === ACK) succeeded.inc();
+    if (fate === ACK) {
+      succeeded.inc();
+      succeededDuration.observe((performance.now() - delivery.receivedAt) / 1000);
+    }
     return carryOut(delivery, fate, error, event, { attempts });
   }
 
   /** Forwards the event unchanged (a structured CloudEvent, same key) without calling the model. */
   async function forward(delivery: Delivery, event: CanonicalEvent): Promise<void> {
-    const message = { key: delivery.message.key ?? event.partitionkey ?? null, value: JSON.stringify(event), headers: STRUCTURED_HEADERS, contentType: CLOUDEVENTS_JSON };
+    const message = { key: delivery.message.key ?? event.partitionkey ?? null, value: JSON.stringify(event), headers: structuredHeaders(event), contentType: CLOUDEVENTS_JSON };
     const { fate, error } = await publishDurably(sink, message, enrichedPublish, 'enriched');
-    if (fate === ACK) passedThrough.inc();
+    if (fate === ACK) {
+      passedThrough.inc();
+      passedThroughDuration.observe((performance.now() - delivery.receivedAt) / 1000);
+    }
     return carryOut(delivery, fate, error, event);
   }
 
@@ -263,8 +282,9 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
     const now = Date.now();
     lastError = { code: error.code, message: error.message, stage: error.stage, at: new Date(now).toISOString() };
     metrics.deadLettered.inc({ connector: name, code: error.code });
+    const trace = tracing?.failed(delivery, error);
     logger.warn(
-      { eventId: event?.id, traceparent: event?.traceparent, code: error.code, stage: error.stage, attempts: tries.attempts, origin: delivery.message.origin },
+      { eventId: event?.id, traceparent: trace?.traceparent ?? event?.traceparent, code: error.code, stage: error.stage, attempts: tries.attempts, origin: delivery.message.origin },
       `dead-lettering: ${error.message}`,
     );
     const letter = buildDeadLetter(delivery.message, error, {
@@ -275,8 +295,10 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
       firstFailureAt: tries.firstFailureAt ?? now,
       lastFailureAt: tries.lastFailureAt ?? now,
       eventId: event?.id,
+      trace,
     });
     const published = await publishDurably(deadLetterSink, letter, deadLetterPublish, 'dead-letter');
+    if (published.fate === ACK) deadLetteredDuration.observe((performance.now() - delivery.receivedAt) / 1000);
     return carryOut(delivery, published.fate, published.error, event);
   }
 
@@ -330,10 +352,6 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
     if (lifecycle.signal.aborted) return;
     await source.start(onDelivery, { maxEvents });
     state = 'running';
-    lagTimer = setInterval(() => {
-      const lag = source.status().lag;
-      if (lag !== undefined) metrics.consumerLag.set({ connector: name }, lag);
-    }, 5000).unref();
     logger.info({ source: config.source.kind, sink: config.sink.kind, backend: backendKind, model }, 'connector running');
   }
 
@@ -355,7 +373,6 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
       await drained.promise;
       clearTimeout(timer);
     }
-    clearInterval(lagTimer);
     const failures: unknown[] = [];
     // Source first so it commits what was acked; then producers; the model client last.
     for (const [what, step] of [

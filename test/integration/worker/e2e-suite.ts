@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createRegistry } from '../../../connectors/registry.ts';
 import { connectorConfigSchema } from '../../../schemas/connector-config.ts';
@@ -72,19 +72,29 @@ export function connectorConfig(env: E2EEnvironment, modelUrl: string, overrides
   };
 }
 
+/** A reference model server for the enclosing suite: started before its tests, closed after them. */
+export function suiteModelServer(): { readonly current: ModelServer } {
+  const holder = { current: undefined as unknown as ModelServer };
+  beforeAll(async () => {
+    holder.current = createModelServer();
+    await holder.current.start();
+  });
+  afterAll(async () => {
+    await holder.current.close();
+  });
+  return holder;
+}
+
 export function runWorkerEndToEnd(harness: E2EHarness, protocol: Protocol = 'kserve-http'): void {
   describe(`worker end to end over ${harness.name}, model over ${protocol}`, () => {
+    const server = suiteModelServer();
     let model: ModelServer;
     let env: E2EEnvironment | undefined;
     let worker: Worker | undefined;
     let metrics: Registry;
 
-    beforeAll(async () => {
-      model = createModelServer();
-      await model.start();
-    });
-    afterAll(async () => {
-      await model.close();
+    beforeEach(() => {
+      model = server.current;
     });
     afterEach(async () => {
       await worker?.close(2000);

@@ -32,7 +32,10 @@ describe('buildEnrichedMessage', () => {
   it('is a structured CloudEvent with the input id, data, output and provenance, under the original key', () => {
     const out = buildEnrichedMessage(event, kafkaMessage, { risk: 'high' }, provenance, { source: '/modelbridge/c', type: undefined });
     expect(out.key).toEqual(Buffer.from('K-1'));
-    expect(out.headers).toBe(STRUCTURED_HEADERS);
+    // The input carried a W3C context, so the headers carry it on (structuredHeaders); without one they are the shared frozen object.
+    expect(out.headers).toEqual({ 'content-type': CLOUDEVENTS_JSON, traceparent: event.traceparent });
+    const { traceparent: _traceparent, ...untraced } = event;
+    expect(buildEnrichedMessage(untraced as CanonicalEvent, kafkaMessage, {}, provenance, { source: '/modelbridge/c', type: undefined }).headers).toBe(STRUCTURED_HEADERS);
     expect(out.contentType).toBe(CLOUDEVENTS_JSON);
     const body = JSON.parse(String(out.value)) as Record<string, unknown>;
     expect(body).toMatchObject({
