@@ -63,6 +63,8 @@ export const kserveGrpcBackendSchema = z
     tls: grpcTlsSchema.optional(),
     /** Send numeric tensors as `raw_input_contents` bytes: auto = when it pays (large numeric tensors). */
     raw: z.enum(['auto', 'always', 'never']).default('auto'),
+    /** HTTP/2 connections to the server, used in turn. */
+    channels: z.number().int().min(1).max(16).default(1),
   })
   .strict();
 
