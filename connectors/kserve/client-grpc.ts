@@ -61,6 +61,7 @@ export function createKserveGrpcClient(config: KserveGrpcBackendConfig, deps: Ks
     channels: config.channels,
     keepaliveMs: deps.keepaliveMs,
     keepaliveTimeoutMs: deps.keepaliveTimeoutMs,
+    metadata,
   });
   const refFrame = encodeModelRef(model, version);
   let closed = false;
@@ -68,10 +69,11 @@ export function createKserveGrpcClient(config: KserveGrpcBackendConfig, deps: Ks
   /** One unary call: the decoded answer, or a classified ModelbridgeError. */
   const call = async <T>(path: string, frame: Buffer, decode: (message: Buffer) => T, signal: AbortSignal, deadline?: number, traceparent?: string): Promise<T> => {
     if (signal.aborted) throw classifyGrpcError(label, undefined, signal);
-    const headers = traceparent === undefined ? metadata : withTraceparent(metadata, traceparent);
+    // A traceparent that cannot travel as a header is left out: tracing is best effort.
+    const trace = traceparent !== undefined && checkMetadata('traceparent', traceparent) === undefined ? traceparent : undefined;
     let message: Buffer;
     try {
-      message = await transport.unary({ path, frame, metadata: headers, signal, deadline });
+      message = await transport.unary({ path, frame, traceparent: trace, signal, deadline });
     } catch (error) {
       if (error instanceof GrpcResponseTooLarge) {
         throw new ModelbridgeError('INFERENCE_BAD_RESPONSE', `${label}: ${error.message}`, { cause: error, upstreamStatus: 'OK' });
@@ -145,10 +147,4 @@ export function createKserveGrpcClient(config: KserveGrpcBackendConfig, deps: Ks
       return Promise.resolve();
     },
   };
-}
-
-/** The metadata with a `traceparent`; one that cannot travel as a header is left out (tracing is best effort). */
-function withTraceparent(metadata: Readonly<Record<string, string>>, traceparent: string): Record<string, string> {
-  if (checkMetadata('traceparent', traceparent) !== undefined) return metadata;
-  return { ...metadata, traceparent };
 }

@@ -18,7 +18,7 @@
  */
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { connect, constants } from 'node:http2';
-import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, IncomingHttpStatusHeader, OutgoingHttpHeaders, SecureClientSessionOptions } from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, IncomingHttpStatusHeader, SecureClientSessionOptions } from 'node:http2';
 import { status as Status } from '@grpc/grpc-js';
 import type { GrpcTlsConfig } from '../../schemas/connector-config.ts';
 import { FRAME_HEADER_BYTES } from './grpc-codec.ts';
@@ -59,6 +59,8 @@ export interface GrpcTransportOptions {
   /** Ping interval while calls are in flight. Default 60 s (servers with gRPC's default policy accept it). */
   readonly keepaliveMs?: number;
   readonly keepaliveTimeoutMs?: number;
+  /** Metadata of every call: lower-case names, ASCII values (checked by {@link checkMetadata}). */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export interface GrpcCall {
@@ -66,8 +68,8 @@ export interface GrpcCall {
   readonly path: string;
   /** The request as one frame: 5-byte header, then the message (see grpc-codec.ts). */
   readonly frame: Buffer;
-  /** Metadata: lower-case names, ASCII values (checked by {@link checkMetadata}). */
-  readonly metadata: Readonly<Record<string, string>>;
+  /** A `traceparent` for this call (checked by {@link checkMetadata}). */
+  readonly traceparent?: string | undefined;
   readonly signal: AbortSignal;
   /** Epoch ms; sent as `grpc-timeout` and enforced here too. */
   readonly deadline?: number | undefined;
@@ -82,6 +84,7 @@ export interface GrpcTransport {
 const {
   HTTP2_HEADER_METHOD,
   HTTP2_HEADER_PATH,
+  HTTP2_HEADER_SCHEME,
   HTTP2_HEADER_AUTHORITY,
   HTTP2_HEADER_CONTENT_TYPE,
   HTTP2_HEADER_TE,
@@ -89,6 +92,8 @@ const {
   NGHTTP2_CANCEL,
   NGHTTP2_REFUSED_STREAM,
 } = constants;
+
+const REQUEST_OPTIONS = { endStream: false } as const;
 
 /** Times a call is sent again after the server refused its stream unprocessed. */
 const MAX_REFUSALS = 5;
@@ -170,6 +175,26 @@ export function createGrpcTransport(options: GrpcTransportOptions): GrpcTranspor
   let closed = false;
   const sessionOptions = connectOptions(tls);
   const origin = `${tls ? 'https' : 'http'}://${target}`;
+  const metadata = Object.entries(options.metadata ?? {}).flat();
+  const byPath = new Map<string, readonly string[]>();
+  /** Every header of a call to `path` but the per-call ones, built once per method. */
+  const baseHeaders = (path: string): readonly string[] => {
+    let list = byPath.get(path);
+    if (list === undefined) {
+      list = [
+        HTTP2_HEADER_METHOD, 'POST',
+        HTTP2_HEADER_SCHEME, tls ? 'https' : 'http',
+        HTTP2_HEADER_PATH, path,
+        HTTP2_HEADER_AUTHORITY, authority,
+        HTTP2_HEADER_CONTENT_TYPE, 'application/grpc',
+        HTTP2_HEADER_TE, 'trailers',
+        HTTP2_HEADER_USER_AGENT, 'modelbridge-grpc',
+        ...metadata,
+      ];
+      byPath.set(path, list);
+    }
+    return list;
+  };
 
   const open = (): Session => {
     const http2 = connect(origin, sessionOptions);
@@ -216,21 +241,15 @@ export function createGrpcTransport(options: GrpcTransportOptions): GrpcTranspor
       return new Promise<Buffer>((resolve, reject) => {
         if (closed) return reject(new GrpcCallError(Status.UNAVAILABLE, 'channel closed'));
         const { signal, deadline } = call;
-        const headers: OutgoingHttpHeaders = {
-          [HTTP2_HEADER_METHOD]: 'POST',
-          [HTTP2_HEADER_PATH]: call.path,
-          [HTTP2_HEADER_AUTHORITY]: authority,
-          [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
-          [HTTP2_HEADER_TE]: 'trailers',
-          [HTTP2_HEADER_USER_AGENT]: 'modelbridge-grpc',
-          ...call.metadata,
-        };
+        // Raw header pairs: the shared list of the method, plus this call's timeout and trace context.
+        let headers = baseHeaders(call.path);
         let remaining: number | undefined;
         if (deadline !== undefined) {
           remaining = Math.ceil(deadline - Date.now());
           if (remaining <= 0) return reject(new GrpcCallError(Status.DEADLINE_EXCEEDED, 'deadline passed before the call'));
-          headers['grpc-timeout'] = grpcTimeout(remaining);
+          headers = headers.concat('grpc-timeout', grpcTimeout(remaining));
         }
+        if (call.traceparent !== undefined) headers = headers.concat('traceparent', call.traceparent);
 
         let settled = false;
         let stream: ClientHttp2Stream | undefined;
@@ -262,7 +281,7 @@ export function createGrpcTransport(options: GrpcTransportOptions): GrpcTranspor
           const current = pick();
           let opened: ClientHttp2Stream;
           try {
-            opened = current.http2.request(headers, { endStream: false });
+            opened = current.http2.request(headers as string[], REQUEST_OPTIONS);
           } catch (error) {
             current.retired = true;
             return finish(new GrpcCallError(Status.UNAVAILABLE, (error as Error).message, {}, error));
