@@ -386,14 +386,39 @@ class Reader {
   readonly buffer: Buffer;
   offset: number;
   end: number;
+  /** Field number and wire type of the key {@link next} read. */
+  field = 0;
+  wire = 0;
   constructor(buffer: Buffer, offset: number, end: number) {
     this.buffer = buffer;
     this.offset = offset;
     this.end = end;
   }
 
-  get done(): boolean {
-    return this.offset >= this.end;
+  /** Reads the next field's key into `field` and `wire`; false at the end of the message. */
+  next(): boolean {
+    if (this.offset >= this.end) return false;
+    const key = this.varint();
+    this.field = Math.floor(key / 8);
+    this.wire = key & 7;
+    return true;
+  }
+
+  /** Throws unless the current field has wire type `expected`. */
+  expect(expected: number): void {
+    if (this.wire !== expected) throw new WireFormatError(`field ${this.field} has wire type ${this.wire}, expected ${expected}`);
+  }
+
+  /** The current field as a string (it must be length-delimited). */
+  lenString(): string {
+    this.expect(LEN);
+    return this.string();
+  }
+
+  /** The current field as a sub-message (it must be length-delimited). */
+  lenMessage(): Reader {
+    this.expect(LEN);
+    return this.message();
   }
 
   /** A varint as a number; exact up to 2^53, see {@link long} beyond. */
@@ -501,81 +526,40 @@ class Reader {
   }
 }
 
-function expectWire(field: number, wire: number, expected: number): void {
-  if (wire !== expected) throw new WireFormatError(`field ${field} has wire type ${wire}, expected ${expected}`);
-}
-
 /** Decodes a ModelInferResponse. Response and tensor `parameters` are skipped: the client reads none. */
 export function decodeInferResponse(buffer: Buffer): WireModelInferResponse {
   const r = new Reader(buffer, 0, buffer.length);
   const response: WireModelInferResponse = { model_name: '', model_version: '', id: '', outputs: [], raw_output_contents: [] };
-  while (!r.done) {
-    const key = r.varint();
-    const field = Math.floor(key / 8);
-    const wire = key & 7;
-    switch (field) {
-      case 1:
-        expectWire(field, wire, LEN);
-        response.model_name = r.string();
-        break;
-      case 2:
-        expectWire(field, wire, LEN);
-        response.model_version = r.string();
-        break;
-      case 3:
-        expectWire(field, wire, LEN);
-        response.id = r.string();
-        break;
-      case 5:
-        expectWire(field, wire, LEN);
-        response.outputs.push(decodeTensor(r.message()));
-        break;
-      case 6:
-        expectWire(field, wire, LEN);
-        response.raw_output_contents!.push(r.bytes());
-        break;
-      default:
-        r.skip(wire);
-    }
+  while (r.next()) {
+    if (r.field === 1) response.model_name = r.lenString();
+    else if (r.field === 2) response.model_version = r.lenString();
+    else if (r.field === 3) response.id = r.lenString();
+    else if (r.field === 5) response.outputs.push(decodeTensor(r.lenMessage()));
+    else if (r.field === 6) {
+      r.expect(LEN);
+      response.raw_output_contents!.push(r.bytes());
+    } else r.skip(r.wire);
   }
   return response;
 }
 
+/** An output tensor, or the TensorMetadata of ModelMetadataResponse (same first three fields). */
 function decodeTensor(r: Reader): WireGrpcTensor {
   const tensor: WireGrpcTensor = { name: '', datatype: '', shape: [], contents: null };
-  while (!r.done) {
-    const key = r.varint();
-    const field = Math.floor(key / 8);
-    const wire = key & 7;
-    switch (field) {
-      case 1:
-        expectWire(field, wire, LEN);
-        tensor.name = r.string();
-        break;
-      case 2:
-        expectWire(field, wire, LEN);
-        tensor.datatype = r.string();
-        break;
-      case 3:
-        r.repeated(wire, VARINT, tensor.shape, () => r.long(true));
-        break;
-      case 5:
-        expectWire(field, wire, LEN);
-        tensor.contents = decodeContents(r.message(), tensor.contents ?? {});
-        break;
-      default:
-        r.skip(wire);
-    }
+  while (r.next()) {
+    if (r.field === 1) tensor.name = r.lenString();
+    else if (r.field === 2) tensor.datatype = r.lenString();
+    else if (r.field === 3) r.repeated(r.wire, VARINT, tensor.shape, () => r.long(true));
+    else if (r.field === 5) tensor.contents = decodeContents(r.lenMessage(), tensor.contents ?? {});
+    else r.skip(r.wire);
   }
   return tensor;
 }
 
 function decodeContents(r: Reader, contents: WireContents): WireContents {
-  while (!r.done) {
-    const key = r.varint();
-    const field = Math.floor(key / 8);
-    const wire = key & 7;
-    switch (field) {
+  while (r.next()) {
+    const wire = r.wire;
+    switch (r.field) {
       case 1:
         r.repeated(wire, VARINT, (contents.bool_contents ??= []), () => r.varint() !== 0);
         break;
@@ -604,7 +588,7 @@ function decodeContents(r: Reader, contents: WireContents): WireContents {
         });
         break;
       case 8:
-        expectWire(field, wire, LEN);
+        r.expect(LEN);
         (contents.bytes_contents ??= []).push(r.bytes());
         break;
       default:
@@ -618,10 +602,9 @@ function decodeContents(r: Reader, contents: WireContents): WireContents {
 export function decodeReady(buffer: Buffer): { ready: boolean } {
   const r = new Reader(buffer, 0, buffer.length);
   let ready = false;
-  while (!r.done) {
-    const key = r.varint();
-    if (key === tag(1, VARINT)) ready = r.varint() !== 0;
-    else r.skip(key & 7);
+  while (r.next()) {
+    if (r.field === 1 && r.wire === VARINT) ready = r.varint() !== 0;
+    else r.skip(r.wire);
   }
   return { ready };
 }
@@ -630,30 +613,13 @@ export function decodeReady(buffer: Buffer): { ready: boolean } {
 export function decodeMetadata(buffer: Buffer): WireModelMetadata {
   const r = new Reader(buffer, 0, buffer.length);
   const metadata: WireModelMetadata = { name: '', versions: [], platform: '', inputs: [], outputs: [] };
-  while (!r.done) {
-    const key = r.varint();
-    const field = Math.floor(key / 8);
-    const wire = key & 7;
-    if (field >= 1 && field <= 5) expectWire(field, wire, LEN);
-    switch (field) {
-      case 1:
-        metadata.name = r.string();
-        break;
-      case 2:
-        metadata.versions.push(r.string());
-        break;
-      case 3:
-        metadata.platform = r.string();
-        break;
-      case 4:
-        metadata.inputs.push(decodeTensor(r.message()));
-        break;
-      case 5:
-        metadata.outputs.push(decodeTensor(r.message()));
-        break;
-      default:
-        r.skip(wire);
-    }
+  while (r.next()) {
+    if (r.field === 1) metadata.name = r.lenString();
+    else if (r.field === 2) metadata.versions.push(r.lenString());
+    else if (r.field === 3) metadata.platform = r.lenString();
+    else if (r.field === 4) metadata.inputs.push(decodeTensor(r.lenMessage()));
+    else if (r.field === 5) metadata.outputs.push(decodeTensor(r.lenMessage()));
+    else r.skip(r.wire);
   }
   return metadata;
 }
