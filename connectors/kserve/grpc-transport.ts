@@ -91,6 +91,8 @@ const {
   HTTP2_HEADER_USER_AGENT,
   NGHTTP2_CANCEL,
   NGHTTP2_REFUSED_STREAM,
+  NGHTTP2_ENHANCE_YOUR_CALM,
+  NGHTTP2_INADEQUATE_SECURITY,
 } = constants;
 
 const REQUEST_OPTIONS = { endStream: false } as const;
@@ -131,6 +133,22 @@ function codeForHttpStatus(status: number): number {
       return Status.UNAVAILABLE;
     default:
       return Status.UNKNOWN;
+  }
+}
+
+/** A stream the server reset without a status, by its RST_STREAM code (as grpc-js reads it). */
+function codeForReset(rstCode: number | undefined): number {
+  switch (rstCode) {
+    case NGHTTP2_REFUSED_STREAM:
+      return Status.UNAVAILABLE;
+    case NGHTTP2_CANCEL:
+      return Status.CANCELLED;
+    case NGHTTP2_ENHANCE_YOUR_CALM:
+      return Status.RESOURCE_EXHAUSTED;
+    case NGHTTP2_INADEQUATE_SECURITY:
+      return Status.PERMISSION_DENIED;
+    default:
+      return Status.INTERNAL;
   }
 }
 
@@ -340,7 +358,9 @@ export function createGrpcTransport(options: GrpcTransportOptions): GrpcTranspor
                 return finish(new GrpcCallError(codeForHttpStatus(httpStatus), `HTTP status ${httpStatus} without a gRPC status`, head ?? {}));
               }
               const detail = streamError?.message ?? `stream closed (HTTP/2 code ${opened.rstCode ?? 'none'}) without a gRPC status`;
-              return finish(new GrpcCallError(Status.UNAVAILABLE, detail, {}, streamError));
+              // The connection gone (refused, reset, TLS) is UNAVAILABLE; a stream the server reset is read by its code.
+              const code = current.http2.destroyed ? Status.UNAVAILABLE : codeForReset(opened.rstCode);
+              return finish(new GrpcCallError(code, detail, {}, streamError));
             }
             const code = Number(status);
             const metadata = trailers ?? head ?? {};

@@ -107,14 +107,29 @@ describe('kserve-grpc transport: answers that break gRPC', () => {
     expect(error.message).toContain('quota überschritten');
   });
 
-  it('a stream reset by the server → INFERENCE_UNAVAILABLE, and the next call works', async () => {
+  it.each([
+    [2, 'INTERNAL_ERROR', 'INFERENCE_FAILED', 'INTERNAL'],
+    [8, 'CANCEL', 'INFERENCE_UNAVAILABLE', 'CANCELLED'],
+    [11, 'ENHANCE_YOUR_CALM', 'INFERENCE_RATE_LIMITED', 'RESOURCE_EXHAUSTED'],
+  ])('a stream the server resets with %i (%s) → %s (%s, as grpc-js reads it), and the next call works', async (rst, _, code, upstream) => {
     let calls = 0;
     const { url } = await h2Server((stream) => {
-      if (calls++ === 0) stream.close(2);
+      if (calls++ === 0) stream.close(rst);
       else grpcOk(frame(OK_MESSAGE))(stream);
     });
     const c = client(url);
-    expect(await failure(c.infer(request, live()))).toMatchObject({ code: 'INFERENCE_UNAVAILABLE', retryable: true });
+    expect(await failure(c.infer(request, live()))).toMatchObject({ code, upstreamStatus: upstream, retryable: true });
+    expect((await c.infer(request, live())).outputs).toEqual({ Y: [true] });
+  });
+
+  it('a connection the server drops mid-call → INFERENCE_UNAVAILABLE', async () => {
+    let calls = 0;
+    const { url } = await h2Server((stream, session) => {
+      if (calls++ === 0) session.destroy();
+      else grpcOk(frame(OK_MESSAGE))(stream);
+    });
+    const c = client(url);
+    expect(await failure(c.infer(request, live()))).toMatchObject({ code: 'INFERENCE_UNAVAILABLE', upstreamStatus: 'UNAVAILABLE' });
     expect((await c.infer(request, live())).outputs).toEqual({ Y: [true] });
   });
 
