@@ -7,7 +7,7 @@
 import { createSecureContext } from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
 import type { BrokerTlsConfig } from '../schemas/connector-config.ts';
-import { ModelbridgeError, findInCauseChain } from './errors.ts';
+import { ModelbridgeError, findInCauseChain } from '../schemas/errors.ts';
 
 /**
  * The TLS options for `tls.connect`. The PEM material is loaded once here, so that a key that is not

@@ -7,7 +7,7 @@ import type { BackendConfig, ConnectorConfig, SinkConfig, SourceConfig } from '.
 import { createCloudEventsDecoder } from './cloudevents/index.ts';
 import { createJsonDecoder } from './json/index.ts';
 import { createKafkaDeadLetterStore, createKafkaSink, createKafkaSource } from './kafka/index.ts';
-import { createRestClient } from './http/index.ts';
+import { createRestClient } from './rest/index.ts';
 import { createKserveGrpcClient, createKserveHttpClient } from './kserve/index.ts';
 import { createMemoryDeadLetterStore, createMemorySink, createMemorySource } from './memory/index.ts';
 import { createOpenaiClient } from './openai/index.ts';

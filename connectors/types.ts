@@ -72,6 +72,8 @@ export interface Delivery {
    * Per-key order is kept within a lane.
    */
   readonly lane: string;
+  /** `performance.now()` when the source handed it to the pipeline: the start of the latency the worker adds. */
+  readonly receivedAt: number;
   ack(): void;
   nack(): void;
 }
@@ -91,6 +93,18 @@ export interface SourceStatus {
 export interface SourceBacklog {
   readonly partitions?: readonly { readonly topic: string; readonly partition: number; readonly lag: number }[];
   readonly queue?: { readonly name: string; readonly ready: number };
+}
+
+/**
+ * One partition's offsets as the broker has them, in kafka_exporter's terms: `committed` is the group's
+ * committed offset (-1 when it has none), `end` the high watermark, `start` the low watermark.
+ */
+export interface PartitionOffsets {
+  readonly topic: string;
+  readonly partition: number;
+  readonly committed: number;
+  readonly start: number;
+  readonly end: number;
 }
 
 /** The pipeline's buffering window, as a hint to sources. */
@@ -115,6 +129,11 @@ export interface Source {
   status(): SourceStatus;
   /** Read-only look at the backlog for operators; transports that cannot tell leave it out. */
   backlog?(): Promise<SourceBacklog>;
+  /**
+   * Kafka: the offsets of the partitions this group member owns (for metrics: several members of one
+   * group then report disjoint partitions, and sums across them are right). Other transports leave it out.
+   */
+  offsets?(): Promise<readonly PartitionOffsets[]>;
   /**
    * Stop intake, commit what was acked, disconnect. Idempotent. Deliveries not acked by then are
    * redelivered later (at-least-once).

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { kafkaSinkSchema } from './connector-config.ts';
-import { byteSize, duration } from './duration.ts';
+import { byteSize, duration, durationsInMs } from './duration.ts';
 
 /**
  * Signature algorithms a token may use. Only asymmetric ones: a JWKS publishes public keys, and an HMAC
@@ -17,7 +17,8 @@ export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS5
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-const oidcAuthSchema = z
+const oidcAuthSchema = durationsInMs(
+  z
   .object({
     mode: z.literal('oidc'),
     /** Expected `iss`, exactly (Keycloak: `https://host/realms/<realm>`). */
@@ -40,7 +41,9 @@ const oidcAuthSchema = z
       .strict()
       .default({ viewer: 'viewer', operator: 'operator', admin: 'admin' }),
   })
-  .strict();
+  .strict(),
+  'clockTolerance',
+);
 
 /** No authentication: every caller is admin. Only when written down, and logged as a warning at start. */
 const noAuthSchema = z.object({ mode: z.literal('none') }).strict();
@@ -56,6 +59,21 @@ export const adminConfigSchema = z
         kafka: kafkaSinkSchema.omit({ kind: true }).optional(),
       })
       .strict(),
+    /**
+     * The ops console at `/console`: the public OIDC client it signs in with (authorization code and
+     * PKCE, no secret). Absent with `auth.mode: oidc`: the page is served but says sign-in is not set up.
+     */
+    console: z
+      .object({
+        /** Public client registered at the issuer, with redirect URI `<control API URL>/console/callback`. */
+        clientId: z.string().min(1),
+        /** Scopes asked for (default `openid`); the access token must carry the API's audience. */
+        scope: z.string().min(1).default('openid'),
+        /** Issuer the browser signs in with, when it reaches it under another URL; default `auth.issuer`. */
+        issuer: z.url().optional(),
+      })
+      .strict()
+      .optional(),
     /** Largest request body accepted (default 64KiB); larger ones get 413. */
     bodyLimit: byteSize.default(65_536),
   })

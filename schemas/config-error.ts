@@ -3,7 +3,7 @@
  * It is a {@link ModelbridgeError} with code `CONFIG_INVALID`, so callers that classify by property
  * (`isModelbridgeError`, `findModelbridgeError`) recognise it without knowing this class.
  */
-import { ModelbridgeError } from '../connectors/errors.ts';
+import { ModelbridgeError } from './errors.ts';
 
 /** One problem in a configuration. `path` is dotted (`inference.retry.attempts`); `''` is the whole file. */
 export interface ConfigIssue {

@@ -36,3 +36,19 @@ export const byteSize = z.union([z.string(), z.number().int().positive()]).trans
   }
   return Number(match[1]) * SIZE_UNITS[match[2]!.toLowerCase()]!;
 });
+
+/** An object type with the duration fields `K` renamed to `…Ms`. */
+export type DurationsInMs<T, K extends keyof T & string> = Omit<T, K> & { readonly [P in K as `${P}Ms`]: T[P] };
+
+/**
+ * Renames the duration fields `keys` of an object schema's output to `…Ms`: a file says `timeout: 2s`,
+ * the compiled configuration `timeoutMs: 2000`. Issue paths keep the names the file uses.
+ */
+export function durationsInMs<S extends z.ZodType<Record<string, unknown>>, K extends keyof z.output<S> & string>(schema: S, ...keys: K[]) {
+  const renamed = new Set<string>(keys);
+  return schema.transform((value) => {
+    const out: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(value)) out[renamed.has(key) ? `${key}Ms` : key] = field;
+    return out as DurationsInMs<z.output<S>, K>;
+  });
+}

@@ -44,7 +44,9 @@ function allowInterpolation(node: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) out[key] = allowInterpolation(value);
   if (out.type === 'string' && (out.pattern !== undefined || out.format !== undefined)) {
-    return { anyOf: [out, INTERPOLATED] };
+    // The field's description stays on the field, where editors show it on hover.
+    const { description, ...plain } = out;
+    return description === undefined ? { anyOf: [plain, INTERPOLATED] } : { description, anyOf: [plain, INTERPOLATED] };
   }
   return out;
 }

@@ -7,6 +7,11 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config-error.ts';
 import { connectorConfigSchema, type ConnectorConfig } from './connector-config.ts';
+import { compileMappings } from './mapping.ts';
+import type { CompiledMappings } from './mapping.ts';
+
+/** A connector configuration as loaded: validated, frozen, and its mappings compiled. */
+export type CompiledConnectorConfig = ConnectorConfig & { readonly mappings: CompiledMappings };
 
 export interface LoadConfigOptions {
   /** File the text came from: prefixes error lines and anchors relative `${file:…}` paths. */
@@ -18,7 +23,9 @@ export interface LoadConfigOptions {
 }
 
 /**
- * Parses, interpolates and validates one connector configuration.
+ * Parses, interpolates and validates one connector configuration, and compiles its mappings (the
+ * fallback's and shadow's inheriting the primary's), so that `run` and `validate` refuse the same files
+ * with the same lines.
  *
  * Interpolation applies to every string value (never to keys), in one pass (substituted text is not
  * scanned again): `${NAME}` (environment), `${NAME:-default}` (default when unset or empty),
@@ -28,8 +35,15 @@ export interface LoadConfigOptions {
  *
  * @throws ConfigError listing every problem; substituted values never appear in its messages.
  */
-export function loadConnectorConfig(text: string, options: LoadConfigOptions): ConnectorConfig {
-  return loadConfigWith(connectorConfigSchema, text, options, 'connector configuration');
+export function loadConnectorConfig(text: string, options: LoadConfigOptions): CompiledConnectorConfig {
+  const config = loadConfigWith(connectorConfigSchema, text, options, 'connector configuration');
+  let mappings: CompiledMappings;
+  try {
+    mappings = compileMappings(config.inference);
+  } catch (error) {
+    throw error instanceof ConfigError ? new ConfigError(error.issues, { file: options.file }) : error;
+  }
+  return Object.freeze({ ...config, mappings });
 }
 
 /**

@@ -5,4 +5,4 @@
 # Then e.g. `KAFKA_BROKERS=127.0.0.1:PORT npm run test:integration` reuses it across test runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec npm exec --silent -- node test/support/kafka-broker.ts "${1:-start}"
+exec npm exec --silent -- node scripts/kafka-broker/broker.ts "${1:-start}"

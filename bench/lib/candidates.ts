@@ -40,6 +40,8 @@ export interface WorkerCandidateOptions {
   readonly root?: string;
   /** Candidate name in the results (default `modelbridge`). */
   readonly name?: string;
+  /** Extra environment of the worker process (e.g. OTEL_* variables to turn tracing on). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** The Modelbridge worker, echo model over OIP v2 HTTP unless `inference.backend` overrides it. */
@@ -63,7 +65,7 @@ export function workerCandidate(ctx: BenchContext, options: WorkerCandidateOptio
         ...(options.nodeArgs ?? []),
         ...(ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${options.label}.cpuprofile`] : []),
       ];
-      return startWorker({ config, nodeArgs, root: options.root ?? ctx.workerRoot });
+      return startWorker({ config, nodeArgs, root: options.root ?? ctx.workerRoot, env: options.env });
     },
   };
 }

@@ -3,7 +3,7 @@
  * integration tests do), and `AMQP_URL` or the local RabbitMQ. Plus a description of the machine.
  */
 import { cpus, totalmem } from 'node:os';
-import { kafkaVersion, startKafkaBroker } from '../../test/support/kafka-broker.ts';
+import { kafkaVersion, startKafkaBroker } from '../../scripts/kafka-broker/broker.ts';
 
 /** Kafka bootstrap brokers and how to release them. */
 export interface KafkaEnvironment {

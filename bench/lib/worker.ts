@@ -3,7 +3,7 @@
  * process, and waits until `/readyz` says it consumes.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { freePort } from '../../test/support/kafka-broker.ts';
+import { freePort } from '../../scripts/kafka-broker/broker.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,8 @@ export interface WorkerOptions {
   readonly root?: string | undefined;
   /** How long to wait for readiness. */
   readonly readyTimeoutMs?: number;
+  /** Extra environment of the worker process (e.g. OTEL_* variables). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Cumulative V8-heap allocation and CPU time of the worker process (see alloc-probe.ts). */
@@ -42,6 +44,7 @@ export async function startWorker(options: WorkerOptions): Promise<StartedWorker
   const port = await freePort();
   const child = spawnNode({
     name: 'modelbridge worker',
+    env: options.env,
     args: ['--import', PROBE, ...(options.nodeArgs ?? []), join(options.root ?? '.', 'services', 'cli', 'main.ts'), 'run', '--config', file, '--port', String(port), '--log-level', 'warn', '--grace', '5s'],
   });
   const base = `http://127.0.0.1:${port}`;

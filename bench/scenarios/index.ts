@@ -12,6 +12,7 @@ import type { Scenario } from './scenario.ts';
 import { scalingScenario } from './scaling.ts';
 import { slowModelScenario } from './slow-model.ts';
 import { soakScenario } from './soak.ts';
+import { tracingScenario } from './tracing.ts';
 
 /** Scenarios that run only when named with `--only` (too long for a full run). */
 export function onDemandScenarios(): Scenario[] {
@@ -23,6 +24,7 @@ export function allScenarios(): Scenario[] {
   return [
     overheadScenario('kafka', 1),
     overheadScenario('kafka', 8),
+    tracingScenario,
     slowModelScenario,
     keyCardinalityScenario,
     latencyScenario,

@@ -8,7 +8,7 @@
  * - `lossless-json-sap-event`: an S/4HANA event with no 16-digit run, which takes the fast path.
  */
 import { readFileSync } from 'node:fs';
-import { parseJson } from '../../connectors/json/payload.ts';
+import { parseJson } from '../../connectors/decoding/payload.ts';
 import { createRegistry } from '../../connectors/registry.ts';
 import type { InboundMessage } from '../../connectors/types.ts';
 import type { CandidateResult } from '../lib/stats.ts';

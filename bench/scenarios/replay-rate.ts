@@ -5,7 +5,7 @@
  * achieved ÷ requested should sit near 1 for every rate below the ceiling.
  */
 import { pino } from 'pino';
-import { ModelbridgeError } from '../../connectors/errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import { createRegistry } from '../../connectors/registry.ts';
 import type { InboundMessage, MessageOrigin } from '../../connectors/types.ts';
 import { connectorConfigSchema, sinkSchema } from '../../schemas/connector-config.ts';

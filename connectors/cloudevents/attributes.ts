@@ -2,7 +2,7 @@
  * Hand-written checks of CloudEvents attributes, equivalent to `canonicalEventSchema` but without
  * zod's per-message cost; failures name the attribute. A unit test keeps the two in agreement.
  */
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 
 /** CloudEvents attribute names: lower-case a–z and 0–9. */

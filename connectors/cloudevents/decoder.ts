@@ -15,7 +15,7 @@
  * key. `decode.lenientTime` accepts plain but non-RFC 3339 `time` values (see {@link applyLenientTime}).
  */
 import type { CanonicalEvent } from '../../schemas/event.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import {
   contentTypeOf,
   createUtf8Decoder,
@@ -29,11 +29,11 @@ import {
   mediaType,
   parseJson,
   validTraceparent,
-} from '../json/payload.ts';
+} from '../decoding/payload.ts';
 import type { Decoder, InboundMessage } from '../types.ts';
 import { ATTRIBUTE_NAME, assertCanonicalEvent } from './attributes.ts';
-import type { DecodeConfig } from '../json/decoder.ts';
-import { compileKeyPath, configuredKey } from '../json/key-expression.ts';
+import type { DecodeConfig } from '../../schemas/connector-config.ts';
+import { compileKeyPath, configuredKey } from '../decoding/key-expression.ts';
 import { applyLenientTime } from './lenient-time.ts';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

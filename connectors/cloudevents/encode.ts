@@ -6,7 +6,7 @@
  * `application/octet-stream` (bytes cannot travel as JSON).
  */
 import type { CanonicalEvent } from '../../schemas/event.ts';
-import { isJsonMediaType, mediaType } from '../json/payload.ts';
+import { isJsonMediaType, mediaType } from '../decoding/payload.ts';
 
 /** An encoded event. Kafka sinks write `headers`; AMQP sinks also set the content-type property from `contentType`. */
 export interface EncodedEvent {

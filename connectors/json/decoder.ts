@@ -2,12 +2,12 @@
  * The `json` decoder: any JSON object → canonical event. The payload becomes `data` unchanged;
  * the envelope comes from the configuration and the transport.
  */
-import type { ConnectorConfig } from '../../schemas/connector-config.ts';
+import type { DecodeConfig } from '../../schemas/connector-config.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { Decoder, InboundMessage } from '../types.ts';
-import { compileFieldPath, readFieldPath, type FieldPath } from './field-path.ts';
-import { compileKeyPath, configuredKey } from './key-expression.ts';
+import { compileFieldPath, readFieldPath, type FieldPath } from '../decoding/field-path.ts';
+import { compileKeyPath, configuredKey } from '../decoding/key-expression.ts';
 import {
   contentTypeOf,
   createUtf8Decoder,
@@ -22,10 +22,8 @@ import {
   parseJson,
   transportId,
   transportTime,
-} from './payload.ts';
+} from '../decoding/payload.ts';
 import { ConfigError } from '../../schemas/config-error.ts';
-
-export type DecodeConfig = ConnectorConfig['decode'];
 
 const MAX_ID_LENGTH = 1024;
 

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { KafkaSourceConfig } from '../../schemas/connector-config.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { DeadLetterReadMode, DeadLetterReader, DeadLetterStore, StoredDeadLetter } from '../types.ts';
 import { createKafkaClient, silentLogger } from './client.ts';
 import type { KafkaDeps } from './client.ts';

@@ -3,7 +3,7 @@
  * (`type` of protocol errors, `name`, `retriable`), walking `cause`; never by message text.
  */
 import { toTlsError } from '../broker-security.ts';
-import { ModelbridgeError, findInCauseChain, isModelbridgeError } from '../errors.ts';
+import { ModelbridgeError, findInCauseChain, isModelbridgeError } from '../../schemas/errors.ts';
 
 /** Broker error types that mean "this message (or batch) is too large". */
 const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);

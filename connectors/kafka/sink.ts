@@ -5,7 +5,7 @@
 import type { Message, Producer, TopicMessages } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { KafkaSinkConfig } from '../../schemas/connector-config.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { Headers, OutboundMessage, Sink } from '../types.ts';
 import { createBatcher } from './batcher.ts';
 import { createKafkaClient, silentLogger } from './client.ts';

@@ -24,7 +24,7 @@
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { KafkaSourceConfig } from '../../schemas/connector-config.ts';
-import type { Delivery, DeliveryHandler, InboundMessage, IntakeWindow, Source, SourceStatus } from '../types.ts';
+import type { Delivery, DeliveryHandler, InboundMessage, IntakeWindow, PartitionOffsets, Source, SourceStatus } from '../types.ts';
 import { createKafkaClient, silentLogger } from './client.ts';
 import type { KafkaDeps } from './client.ts';
 import { toConnectRefusal } from './errors.ts';
@@ -56,6 +56,7 @@ interface PartitionState {
 class KafkaDelivery implements Delivery {
   readonly message: InboundMessage;
   readonly lane: string;
+  readonly receivedAt = performance.now();
   readonly #state: PartitionState;
   readonly #offset: number;
   readonly #settledHook: (state: PartitionState) => void;
@@ -92,7 +93,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   // also bounds how long kafkajs sleeps when every partition is paused before it fetches a resumed one.
   const consumer: Consumer = kafka.consumer({
     groupId: config.group,
-    sessionTimeout: config.sessionTimeout,
+    sessionTimeout: config.sessionTimeoutMs,
     maxWaitTimeInMs: 100,
     maxBytesPerPartition: 256 * 1024,
     maxBytes: 2 * 1024 * 1024,
@@ -109,12 +110,16 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   let committing: Promise<void> | undefined;
   /** The pipeline's window, shared among the partitions with work. */
   let window = Number.POSITIVE_INFINITY;
-  /** For {@link Source.backlog} only, connected on first use. */
+  /** The partitions of `config.topic` this member owns, as of the last group join. */
+  let owned: readonly number[] = [];
+  /** For {@link Source.backlog} and {@link Source.offsets} only, connected on first use. */
   let admin: Admin | undefined;
   let adminConnected: Promise<void> | undefined;
 
-  const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN, REBALANCING } = consumer.events;
+  const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN, HEARTBEAT, REBALANCING } = consumer.events;
   consumer.on(CONNECT, () => (connected = true));
+  // Kept up while every partition is paused: the group keeps the member however long a pause lasts.
+  consumer.on(HEARTBEAT, () => logger.debug({ group: config.group, paused }, 'kafka consumer heartbeat'));
   consumer.on(DISCONNECT, () => (connected = false));
   consumer.on(CRASH, (event) => {
     // kafkajs restarts on retriable failures (e.g. no coordinator yet); until it rejoins, there is no
@@ -141,9 +146,9 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
   });
 
   function onAssignment(assigned: number[]): void {
-    const owned = new Set(assigned);
+    owned = assigned;
     for (const [partition, state] of partitions) {
-      if (owned.has(partition)) continue;
+      if (assigned.includes(partition)) continue;
       state.tracker.revoke();
       state.queue = [];
       state.head = 0;
@@ -285,9 +290,25 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     if (admin) await admin.disconnect().catch((error: unknown) => logger.warn({ err: error }, 'kafka admin client did not close cleanly'));
     for (const state of partitions.values()) state.tracker.revoke();
     partitions.clear();
+    owned = [];
     connected = false;
     for (const error of failures) logger.error({ err: error }, 'kafka source did not close cleanly');
     if (failures.length > 0) throw new Error('kafka source did not close cleanly', { cause: failures[0] });
+  }
+
+  /** Every partition's watermarks and the group's committed offsets, by partition. */
+  async function brokerOffsets(): Promise<PartitionOffsets[]> {
+    admin ??= kafka.admin();
+    adminConnected ??= admin.connect().catch((error: unknown) => {
+      adminConnected = undefined;
+      throw error;
+    });
+    await adminConnected;
+    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(config.topic), admin.fetchOffsets({ groupId: config.group, topics: [config.topic] })]);
+    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    return ends
+      .map((end) => ({ topic: config.topic, partition: end.partition, committed: at.get(end.partition) ?? -1, start: Number(end.low), end: Number(end.high) }))
+      .sort((a, b) => a.partition - b.partition);
   }
 
   return {
@@ -308,7 +329,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY, eachBatch });
       await started;
       joined = undefined;
-      commitTimer = setInterval(() => void commit(), config.commitInterval);
+      commitTimer = setInterval(() => void commit(), config.commitIntervalMs);
       commitTimer.unref();
     },
     pause() {
@@ -325,23 +346,20 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       return { connected: connected && !closing, paused, lag };
     },
     async backlog() {
-      // The group's lag as the broker sees it (high watermark − committed offset, every partition),
-      // as kafka_exporter reports it: right while paused, when nothing is fetched.
+      // The group's lag as the broker sees it (high watermark − committed offset, every partition):
+      // right while paused, when nothing is fetched. Without a committed offset, the lag counts from
+      // where this group will start.
       if (closing) return {};
-      admin ??= kafka.admin();
-      adminConnected ??= admin.connect().catch((error: unknown) => {
-        adminConnected = undefined;
-        throw error;
+      const rows = (await brokerOffsets()).map(({ topic, partition, committed, start, end }) => {
+        const position = committed >= 0 ? committed : config.fromBeginning ? start : end;
+        return { topic, partition, lag: Math.max(0, end - position) };
       });
-      await adminConnected;
-      const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(config.topic), admin.fetchOffsets({ groupId: config.group, topics: [config.topic] })]);
-      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      const rows = ends.map((end) => {
-        const position = at.get(end.partition) ?? -1;
-        const start = position >= 0 ? position : config.fromBeginning ? Number(end.low) : Number(end.high);
-        return { topic: config.topic, partition: end.partition, lag: Math.max(0, Number(end.high) - start) };
-      });
-      return { partitions: rows.sort((a, b) => a.partition - b.partition) };
+      return { partitions: rows };
+    },
+    async offsets() {
+      if (closing || owned.length === 0) return [];
+      const mine = owned;
+      return (await brokerOffsets()).filter((row) => mine.includes(row.partition));
     },
     close() {
       closing ??= shutdown();

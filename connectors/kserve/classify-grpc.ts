@@ -3,9 +3,9 @@
  * (one table), by the signal's reason for cancellations, never by message text.
  */
 import { Metadata, status as Status } from '@grpc/grpc-js';
-import { ModelbridgeError } from '../errors.ts';
-import type { ErrorCode } from '../errors.ts';
-import { parseRetryAfter, truncate } from '../http-common.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
+import type { ErrorCode } from '../../schemas/errors.ts';
+import { parseRetryAfter, truncate } from '../http-client/errors.ts';
 
 /**
  * Every non-OK status. Decisions beyond the obvious:

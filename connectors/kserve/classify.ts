@@ -1,12 +1,12 @@
 /**
  * The one place where non-2xx answers of a KServe v2 HTTP call become `ModelbridgeError`s. Statuses mean
- * what they mean to every HTTP client (`HTTP_STATUS_CODES` in `http-common.ts`); network failures and
+ * what they mean to every HTTP client (`HTTP_STATUS_CODES` in `../http-client/errors.ts`); network failures and
  * aborts are classified by the shared `classifyThrown`.
  */
-import { ModelbridgeError } from '../errors.ts';
-import { codeForStatus, parseRetryAfter, truncate } from '../http-common.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
+import { codeForStatus, parseRetryAfter, truncate } from '../http-client/errors.ts';
 
-export { badResponse, classifyThrown, parseRetryAfter } from '../http-common.ts';
+export { badResponse, classifyThrown, parseRetryAfter } from '../http-client/errors.ts';
 
 const MAX_SERVER_TEXT = 200;
 

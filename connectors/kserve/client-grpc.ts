@@ -3,8 +3,8 @@
  * on Node's HTTP/2 client (grpc-transport.ts) with a purpose-built codec (grpc-codec.ts). Sessions are
  * kept open; per-call deadline and AbortSignal cancellation.
  */
-import { ModelbridgeError } from '../errors.ts';
 import type { KserveGrpcBackendConfig } from '../../schemas/connector-config.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';
 import { classifyGrpcError, grpcBadResponse } from './classify-grpc.ts';
 import { decodeInferResponse, decodeMetadata, decodeReady, encodeModelRef } from './grpc-codec.ts';

@@ -1,14 +1,13 @@
 /**
  * `kserve-http`: an Open Inference Protocol v2 REST client (KServe, Triton, the reference model
- * server) on the client's own keep-alive connection pool (http-transport.ts).
+ * server) on the client's own keep-alive connection pool (`../http-client`).
  */
 import type { KserveHttpBackendConfig } from '../../schemas/connector-config.ts';
-import { ModelbridgeError } from '../errors.ts';
-import { createHttpTransport } from '../http-transport.ts';
-import type { HttpAnswer, HttpTransport } from '../http-transport.ts';
+import { createHttpEndpoint } from '../http-client/endpoint.ts';
+import type { HttpEndpoint } from '../http-client/endpoint.ts';
+import type { HttpTransport } from '../http-client/transport.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';
-import { badResponse, classifyStatus, classifyThrown } from './classify.ts';
-import type { CallLabel } from './classify.ts';
+import { badResponse, classifyStatus } from './classify.ts';
 import { createPreflight, readInputMetadata } from './preflight.ts';
 import type { InputMetadata, Preflight } from './preflight.ts';
 import { inferBody, parseInferResponse } from './protocol.ts';
@@ -39,7 +38,6 @@ export interface KserveHttpClientDeps {
 export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: KserveHttpClientDeps = {}): InferenceClient {
   const now = deps.now ?? Date.now;
   const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const http = deps.transport ?? createHttpTransport({ maxResponseBytes: maxBytes });
   const datatypes = checkDatatypes(config.datatypes);
   const version = config.version;
   const modelUrl =
@@ -48,16 +46,13 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
   const inferUrl = `${modelUrl}/infer`;
   const readyUrl = `${modelUrl}/ready`;
   const label = `kserve-http ${config.model}${version === undefined ? '' : `:${version}`}`;
-  const custom = Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  const readyHeaders = { ...custom, accept: 'application/json' };
-  const inferHeaders = { ...readyHeaders, 'content-type': 'application/json' };
-  let closed = false;
+  const http = createHttpEndpoint({ label, headers: config.headers, maxResponseBytes: maxBytes, transport: deps.transport });
   const preflight: Preflight | undefined = config.preflight
     ? createPreflight({
         label,
         configured: new Set(Object.keys(datatypes)),
         now,
-        fetchInputs: (signal) => fetchInputs({ http, label, url: modelUrl, headers: readyHeaders, now, maxBytes }, signal),
+        fetchInputs: (signal) => fetchInputs({ http, url: modelUrl, now, maxBytes }, signal),
       })
     : undefined;
 
@@ -67,19 +62,14 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
     version,
 
     async infer(request: InferenceRequest, options: InferOptions): Promise<InferenceResponse> {
-      if (closed) throw new ModelbridgeError('ABORTED', `${label}: client closed`);
+      http.assertOpen();
       const { signal, traceparent, deadline } = options;
       let tensors = toWireTensors(request.inputs, datatypes);
       if (preflight) tensors = (await preflight.check(tensors, signal)) as typeof tensors;
       const parameters = tritonParameters(request.parameters, config.triton, deadline, now());
       const body = JSON.stringify(inferBody(request.id, tensors, parameters));
-      const headers = traceparent === undefined ? inferHeaders : { ...inferHeaders, traceparent };
-      let response: HttpAnswer;
-      try {
-        response = await http.request(inferUrl, { method: 'POST', headers, body, signal });
-      } catch (error) {
-        throw classifyThrown(label, error, signal);
-      }
+      const headers = traceparent === undefined ? http.postHeaders : { ...http.postHeaders, traceparent };
+      const response = await http.request(inferUrl, { method: 'POST', headers, body, signal });
       const text = response.text;
       if (response.status < 200 || response.status > 299) {
         const error = classifyStatus(label, response.status, text, response.header('retry-after') ?? null, now());
@@ -91,9 +81,9 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
     },
 
     async ready(signal: AbortSignal): Promise<boolean> {
-      if (closed) return false;
+      if (http.closed) return false;
       try {
-        const response = await http.request(readyUrl, { headers: readyHeaders, signal });
+        const response = await http.request(readyUrl, { headers: http.getHeaders, signal });
         const text = response.text;
         // Anything but 200 is not ready: 503, 404, and 401/403 too, so that refused credentials keep
         // the breaker open until they work.
@@ -107,33 +97,23 @@ export function createKserveHttpClient(config: KserveHttpBackendConfig, deps: Ks
       }
     },
 
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      if (!deps.transport) await http.close();
-    },
+    close: () => http.close(),
   };
 }
 
 /** What the metadata request needs of its client. */
 interface MetadataCall {
-  readonly http: HttpTransport;
-  readonly label: CallLabel;
+  readonly http: HttpEndpoint;
   /** The model URL: `GET` answers its metadata. */
   readonly url: string;
-  readonly headers: Record<string, string>;
   readonly now: () => number;
   readonly maxBytes: number;
 }
 
 /** The model's declared inputs, from `GET /v2/models/{model}[/versions/{v}]`. */
-async function fetchInputs({ http, label, url, headers, now, maxBytes }: MetadataCall, signal: AbortSignal): Promise<InputMetadata[]> {
-  let response: HttpAnswer;
-  try {
-    response = await http.request(url, { headers, signal });
-  } catch (error) {
-    throw classifyThrown(label, error, signal);
-  }
+async function fetchInputs({ http, url, now, maxBytes }: MetadataCall, signal: AbortSignal): Promise<InputMetadata[]> {
+  const { label } = http;
+  const response = await http.request(url, { headers: http.getHeaders, signal });
   const text = response.text;
   if (response.status !== 200) throw classifyStatus(label, response.status, text, response.header('retry-after') ?? null, now());
   if (text === undefined) throw badResponse(label, response.status, `model metadata exceeds ${maxBytes} bytes`);

@@ -9,3 +9,7 @@ export type { KserveGrpcClientDeps } from './client-grpc.ts';
 export { classifyGrpcError, grpcCodeName } from './classify-grpc.ts';
 export { createPreflight, readInputMetadata } from './preflight.ts';
 export type { InputMetadata, Preflight, PreflightOptions } from './preflight.ts';
+/** The OIP v2 gRPC wire format, for a server of the protocol (the reference model server). */
+export { INFERENCE_SERVICE, toSafeNumber } from './grpc-proto.ts';
+export type { WireGrpcTensor, WireModelInferRequest, WireModelInferResponse, WireModelRef } from './grpc-proto.ts';
+export { elementCount, fromContents, fromRaw, needsRaw, toContents, toRaw, WireFormatError } from './grpc-tensors.ts';

@@ -5,7 +5,7 @@
  * poison message costs no backend capacity. Inferred datatypes and a missing batch dimension are
  * adapted to the model instead of rejected.
  */
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { WireTensor } from './tensors.ts';
 
 /** One declared input; `-1` in a shape is a variable dimension. */

@@ -2,7 +2,7 @@
  * Mapping between the pipeline's named values and Open Inference Protocol v2 JSON tensors: datatype
  * and shape inference on the way out, flattening of output data on the way in.
  */
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 
 /** The OIP v2 datatypes that have a JSON representation. */
 export const DATATYPES = [

@@ -2,7 +2,7 @@
  * Reads a memory stream's waiting messages as a dead-letter destination (demo and unit tests): a
  * removed message leaves the stream's queue, a kept one stays in place.
  */
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { DeadLetterStore, StoredDeadLetter } from '../types.ts';
 import type { MemoryBroker, StoredMessage } from './broker.ts';
 

@@ -42,6 +42,7 @@ export function createMemorySource(config: MemorySourceConfig, broker: MemoryBro
     return {
       message,
       lane: config.stream,
+      receivedAt: performance.now(),
       ack() {
         if (settled) return;
         settled = true;

@@ -1,6 +1,6 @@
 /**
  * The one place where non-2xx answers of OpenAI-compatible servers become `ModelbridgeError`s. Network
- * failures and aborts are classified by the shared `classifyThrown` of `http-common.ts` (same fetch,
+ * failures and aborts are classified by the shared `classifyThrown` of `../http-client/errors.ts` (same transport,
  * same rules).
  *
  * Error envelopes read (for the message and the envelope code, never classified by text):
@@ -8,12 +8,12 @@
  * - older vLLM: `{"object": "error", "message", "type", "param", "code"}`
  * - TGI: `{"error": "…", "error_type": "…"}`, and the flat `{"error": "…"}` of many proxies
  */
-import { ERROR_CODES, ModelbridgeError } from '../errors.ts';
-import type { ErrorCode } from '../errors.ts';
-import { codeForStatus, HTTP_STATUS_CODES, parseRetryAfter } from '../http-common.ts';
+import { ERROR_CODES, ModelbridgeError } from '../../schemas/errors.ts';
+import type { ErrorCode } from '../../schemas/errors.ts';
+import { codeForStatus, HTTP_STATUS_CODES, parseRetryAfter } from '../http-client/errors.ts';
 
 /**
- * Where OpenAI-compatible servers differ from `HTTP_STATUS_CODES` (in `http-common.ts`, which all HTTP
+ * Where OpenAI-compatible servers differ from `HTTP_STATUS_CODES` (in `../http-client/errors.ts`, which all HTTP
  * clients share: 401/403 → INFERENCE_UNAUTHORIZED, held like an outage, since a bad or rotated API key
  * is not a property of the event). `status:envelope-code` keys are looked up first. Decisions:
  * - 400 `context_length_exceeded` → INFERENCE_REJECTED, never retried: the same prompt cannot fit later.

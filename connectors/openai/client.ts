@@ -1,14 +1,14 @@
 /**
  * `openai`: a client of one model on an OpenAI-compatible server (vLLM, TGI's Messages API, Ollama,
- * OpenAI itself) on the client's own keep-alive connection pool (http-transport.ts).
+ * OpenAI itself) on the client's own keep-alive connection pool (`../http-client`).
  * Statuses are classified by `./classify.ts`; network failures and aborts by the shared `classifyThrown`
  * (abort reason `TimeoutError` → INFERENCE_TIMEOUT, any other abort → ABORTED).
  */
 import type { OpenaiBackendConfig } from '../../schemas/backend-config.ts';
-import { isModelbridgeError, ModelbridgeError } from '../errors.ts';
-import { badResponse, classifyThrown } from '../http-common.ts';
-import { createHttpTransport } from '../http-transport.ts';
-import type { HttpAnswer, HttpTransport } from '../http-transport.ts';
+import { isModelbridgeError } from '../../schemas/errors.ts';
+import { createHttpEndpoint } from '../http-client/endpoint.ts';
+import { badResponse, classifyThrown } from '../http-client/errors.ts';
+import type { HttpTransport } from '../http-client/transport.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse, InferOptions } from '../types.ts';
 import { classifyStatus } from './classify.ts';
 import { buildCall, parseAnswer } from './protocol.ts';
@@ -38,25 +38,13 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClientDeps = {}): InferenceClient {
   const now = deps.now ?? Date.now;
   const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  const http = deps.transport ?? createHttpTransport({ maxResponseBytes: maxBytes });
   const baseUrl = config.url.replace(/\/+$/, '');
   const label = `openai ${config.model}`;
   const structured = config.endpoint === 'chat' && config.responseFormat ? createStructuredOutput(config.responseFormat) : undefined;
   const budget: TokenBudget | undefined =
     config.tokensPerMinute === undefined ? undefined : createTokenBudget({ tokensPerMinute: config.tokensPerMinute, label, now, sleep: deps.sleep });
-  const custom = Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  const readyHeaders: Record<string, string> = { ...custom, accept: 'application/json' };
-  if (config.apiKey !== undefined) readyHeaders.authorization = `Bearer ${config.apiKey}`;
-  const postHeaders = { ...readyHeaders, 'content-type': 'application/json' };
-  let closed = false;
-
-  async function send(path: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<HttpAnswer> {
-    try {
-      return await http.request(`${baseUrl}${path}`, { method: 'POST', headers, body, signal });
-    } catch (error) {
-      throw classifyThrown(label, error, signal);
-    }
-  }
+  const headers = config.apiKey === undefined ? config.headers : { ...config.headers, authorization: `Bearer ${config.apiKey}` };
+  const http = createHttpEndpoint({ label, headers, maxResponseBytes: maxBytes, transport: deps.transport });
 
   return {
     kind: 'openai',
@@ -64,7 +52,7 @@ export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClie
     version: undefined,
 
     async infer(request: InferenceRequest, options: InferOptions): Promise<InferenceResponse> {
-      if (closed) throw new ModelbridgeError('ABORTED', `${label}: client closed`);
+      http.assertOpen();
       const { signal, traceparent, deadline } = options;
       const call = buildCall(config, structured, request);
       let reserved = 0;
@@ -76,8 +64,8 @@ export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClie
         }
       }
       // vLLM and most gateways log X-Request-Id, so a server log line can be found from the event id.
-      const headers = { ...postHeaders, 'x-request-id': request.id, ...(traceparent === undefined ? undefined : { traceparent }) };
-      const response = await send(call.path, call.body, headers, signal);
+      const headers = { ...http.postHeaders, 'x-request-id': request.id, ...(traceparent === undefined ? undefined : { traceparent }) };
+      const response = await http.request(`${baseUrl}${call.path}`, { method: 'POST', headers, body: call.body, signal });
       const text = response.text;
       if (response.status < 200 || response.status > 299) {
         const retry = { retryAfter: response.header('retry-after') ?? null, retryAfterMs: response.header('retry-after-ms') ?? null };
@@ -91,9 +79,9 @@ export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClie
 
     /** Ready when `GET {url}/models` lists the model (vLLM, OpenAI, Ollama). */
     async ready(signal: AbortSignal): Promise<boolean> {
-      if (closed) return false;
+      if (http.closed) return false;
       try {
-        const response = await http.request(`${baseUrl}/models`, { headers: readyHeaders, signal });
+        const response = await http.request(`${baseUrl}/models`, { headers: http.getHeaders, signal });
         const text = response.text;
         // Anything but 200 is not ready, 401/403 included: refused credentials keep the breaker open.
         if (response.status !== 200 || text === undefined) return false;
@@ -104,10 +92,6 @@ export function createOpenaiClient(config: OpenaiBackendConfig, deps: OpenaiClie
       }
     },
 
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      if (!deps.transport) await http.close();
-    },
+    close: () => http.close(),
   };
 }

@@ -8,8 +8,8 @@
  * Text inputs may be strings, numbers or booleans; objects and arrays are sent as their JSON text.
  */
 import type { OpenaiBackendConfig } from '../../schemas/backend-config.ts';
-import { ModelbridgeError } from '../errors.ts';
-import { badResponse } from '../http-common.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
+import { badResponse } from '../http-client/errors.ts';
 import type { InferenceRequest, InferenceResponse } from '../types.ts';
 import type { StructuredOutput } from './structured-output.ts';
 

@@ -13,7 +13,7 @@
  * dead-lettered with that code.
  */
 import { z } from 'zod';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 
 /** The configured format (`backend.responseFormat`). */
 export interface ResponseFormatConfig {

@@ -11,7 +11,7 @@
  * have spent the prompt), except when the wait itself was aborted.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 
 /** Options of {@link createTokenBudget}. */
 export interface TokenBudgetOptions {

@@ -22,7 +22,7 @@ import type { Channel, ChannelModel, RecoveringChannelModel } from 'amqplib';
 import type { Logger } from 'pino';
 import type { BrokerTlsConfig } from '../../schemas/connector-config.ts';
 import { tlsConnectionOptions, toTlsError } from '../broker-security.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 
 /** Upper bound of the reconnect backoff. */
 export const MAX_RECONNECT_DELAY_MS = 30_000;

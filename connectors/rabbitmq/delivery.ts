@@ -21,6 +21,7 @@ export interface DeliveryContext {
 export class AmqpDelivery implements Delivery {
   readonly message: InboundMessage;
   readonly lane: string;
+  readonly receivedAt = performance.now();
   #context: DeliveryContext;
   #raw: ConsumeMessage;
   #settled = false;

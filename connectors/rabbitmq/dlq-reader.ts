@@ -13,7 +13,7 @@
 import { connect } from 'amqplib';
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
 import type { BrokerTlsConfig } from '../../schemas/connector-config.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { DeadLetterReader, DeadLetterStore, StoredDeadLetter } from '../types.ts';
 import { amqpConnectOptions, amqpSecurity, toAmqpRefusal } from './connection.ts';
 import { toInboundMessage } from './delivery.ts';

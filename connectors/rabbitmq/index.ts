@@ -2,10 +2,6 @@
  * The RabbitMQ (AMQP 0-9-1) transport. amqplib types stay inside this folder; the pipeline sees
  * `Source`, `Sink` and `Delivery` only.
  */
-import { rabbitmqSinkSchema, rabbitmqSourceSchema } from '../../schemas/connector-config.ts';
-import { createRabbitmqSink } from './sink.ts';
-import { createRabbitmqSource } from './source.ts';
-
 export { createRabbitmqSource } from './source.ts';
 export type { RabbitmqSourceDeps } from './source.ts';
 export { createRabbitmqSink } from './sink.ts';
@@ -14,11 +10,3 @@ export { KEY_HEADER as AMQP_KEY_HEADER } from './headers.ts';
 export { createRabbitmqDeadLetterStore } from './dlq-reader.ts';
 export type { RabbitmqDeadLetterConfig } from './dlq-reader.ts';
 
-/** The transport definition: config schemas and factories, for the connector registry. */
-export const rabbitmqTransport = {
-  kind: 'rabbitmq',
-  sourceSchema: rabbitmqSourceSchema,
-  sinkSchema: rabbitmqSinkSchema,
-  createSource: createRabbitmqSource,
-  createSink: createRabbitmqSink,
-} as const;

@@ -22,7 +22,7 @@ import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { RabbitmqSinkConfig } from '../../schemas/connector-config.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { OutboundMessage, Sink } from '../types.ts';
 import { amqpSecurity, createAmqpConnection } from './connection.ts';
 import type { AmqpConnection, AmqpSession } from './connection.ts';
@@ -175,7 +175,7 @@ export function createRabbitmqSink(config: RabbitmqSinkConfig, deps: RabbitmqSin
         url: config.url,
         security,
         stage: 'publish',
-        reconnectDelayMs: config.reconnectDelay,
+        reconnectDelayMs: config.reconnectDelayMs,
         connectionName: `modelbridge sink ${destination}`,
         logger,
         openChannel: (model: ChannelModel) => model.createConfirmChannel(),

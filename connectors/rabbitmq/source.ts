@@ -9,7 +9,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { RabbitmqSourceConfig } from '../../schemas/connector-config.ts';
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { DeliveryHandler, Source } from '../types.ts';
 import { amqpSecurity, createAmqpConnection } from './connection.ts';
 import type { AmqpConnection, AmqpSession } from './connection.ts';
@@ -124,7 +124,7 @@ export function createRabbitmqSource(config: RabbitmqSourceConfig, deps: Rabbitm
         url: config.url,
         security,
         stage: 'receive',
-        reconnectDelayMs: config.reconnectDelay,
+        reconnectDelayMs: config.reconnectDelayMs,
         connectionName: `modelbridge source ${config.queue}`,
         logger,
         openChannel: (model: ChannelModel) => model.createChannel(),

@@ -20,10 +20,10 @@
  */
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { assertCanonicalEvent } from '../cloudevents/attributes.ts';
-import { ModelbridgeError } from '../errors.ts';
-import type { DecodeConfig } from '../json/decoder.ts';
-import { compileKeyPath, configuredKey } from '../json/key-expression.ts';
-import { messageTraceparent } from '../json/payload.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
+import type { DecodeConfig } from '../../schemas/connector-config.ts';
+import { compileKeyPath, configuredKey } from '../decoding/key-expression.ts';
+import { messageTraceparent } from '../decoding/payload.ts';
 import type { Decoder, InboundMessage } from '../types.ts';
 import { changeEventName, readChangeHeader, type ChangeHeader } from './change-header.ts';
 import { CONNECT_KEYS, createJsonReader, readEnvelope } from './envelope.ts';

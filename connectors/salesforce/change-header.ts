@@ -2,8 +2,8 @@
  * `ChangeEventHeader` validation and normalisation: the same header whichever shape delivered it, with
  * Pub/Sub bitmaps decoded to field names (see {@link decodeBitmaps}).
  */
-import { ModelbridgeError } from '../errors.ts';
-import { isJsonObject } from '../json/payload.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
+import { isJsonObject } from '../decoding/payload.ts';
 import { decodeBitmaps, isBitmapList } from './bitmap.ts';
 import { isoTime } from './values.ts';
 

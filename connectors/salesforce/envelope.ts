@@ -10,8 +10,8 @@
  *
  * JSON is parsed losslessly: a `commitNumber` or replay id beyond 2^53 stays exact, as a decimal string.
  */
-import { ModelbridgeError } from '../errors.ts';
-import { contentTypeOf, createUtf8Decoder, decodeUtf8, isJsonMediaType, isJsonObject, kindOf, mediaType, parseJson } from '../json/payload.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
+import { contentTypeOf, createUtf8Decoder, decodeUtf8, isJsonMediaType, isJsonObject, kindOf, mediaType, parseJson } from '../decoding/payload.ts';
 import type { InboundMessage } from '../types.ts';
 
 export type Shape = 'cometd' | 'connect' | 'pubsub';

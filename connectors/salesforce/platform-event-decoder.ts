@@ -23,10 +23,10 @@
 import { isUtf8 } from 'node:buffer';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { assertCanonicalEvent } from '../cloudevents/attributes.ts';
-import { ModelbridgeError } from '../errors.ts';
-import type { DecodeConfig } from '../json/decoder.ts';
-import { compileKeyPath, configuredKey } from '../json/key-expression.ts';
-import { createUtf8Decoder, findHeader, keyText, messageTraceparent, originName, transportId } from '../json/payload.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
+import type { DecodeConfig } from '../../schemas/connector-config.ts';
+import { compileKeyPath, configuredKey } from '../decoding/key-expression.ts';
+import { createUtf8Decoder, findHeader, keyText, messageTraceparent, originName, transportId } from '../decoding/payload.ts';
 import type { Decoder, HeaderValue, InboundMessage } from '../types.ts';
 import { createJsonReader, readEnvelope, text, type Envelope } from './envelope.ts';
 import { sourcePrefix, type SalesforceDecoderOptions } from './options.ts';

@@ -4,7 +4,7 @@
  * union wrappers (`{"string": "94105"}`) are unwrapped, 15-character record ids gain their 18-character form.
  */
 import { isRfc3339 } from '../cloudevents/attributes.ts';
-import { isJsonObject } from '../json/payload.ts';
+import { isJsonObject } from '../decoding/payload.ts';
 
 /** Standard audit date fields present on every object and platform event. Custom date fields are left as delivered. */
 export const AUDIT_DATES: ReadonlySet<string> = new Set(['CreatedDate', 'LastModifiedDate', 'SystemModstamp']);

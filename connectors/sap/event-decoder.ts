@@ -14,9 +14,9 @@
  */
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { createCloudEventsDecoder } from '../cloudevents/decoder.ts';
-import { ModelbridgeError } from '../errors.ts';
-import type { DecodeConfig } from '../json/decoder.ts';
-import { contentTypeOf, createUtf8Decoder, isJsonMediaType, keyText, mediaType } from '../json/payload.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
+import type { DecodeConfig } from '../../schemas/connector-config.ts';
+import { contentTypeOf, createUtf8Decoder, isJsonMediaType, keyText, mediaType } from '../decoding/payload.ts';
 import type { Decoder, Headers, InboundMessage } from '../types.ts';
 import { businessKey, businessKeyRule } from './business-key.ts';
 

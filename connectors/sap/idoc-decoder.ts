@@ -22,10 +22,10 @@
 import { XMLParser } from 'fast-xml-parser';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 import { assertCanonicalEvent } from '../cloudevents/attributes.ts';
-import { isModelbridgeError, ModelbridgeError } from '../errors.ts';
-import type { DecodeConfig } from '../json/decoder.ts';
-import { compileKeyPath, configuredKey } from '../json/key-expression.ts';
-import { contentTypeOf, createUtf8Decoder, decodeUtf8, isTextContentType, mediaType, messageTraceparent, transportTime } from '../json/payload.ts';
+import { isModelbridgeError, ModelbridgeError } from '../../schemas/errors.ts';
+import type { DecodeConfig } from '../../schemas/connector-config.ts';
+import { compileKeyPath, configuredKey } from '../decoding/key-expression.ts';
+import { contentTypeOf, createUtf8Decoder, decodeUtf8, isTextContentType, mediaType, messageTraceparent, transportTime } from '../decoding/payload.ts';
 import type { Decoder, InboundMessage } from '../types.ts';
 import { compileFieldTypes } from './idoc-fields.ts';
 import { children, elementName, flatFields, segmentContent, type XmlNode } from './idoc-tree.ts';

@@ -4,7 +4,7 @@
  * are `YYYYMMDD` with `00000000` meaning "no date", times are `HHMMSS`. Untyped fields stay strings, which
  * keeps leading zeros of document and material numbers intact.
  */
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 
 export type FieldType = 'number' | 'date' | 'time';
 

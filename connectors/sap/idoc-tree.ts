@@ -6,7 +6,7 @@
  * otherwise it is a field. Whitespace between elements is ignored; other text inside a segment is an
  * INVALID_EVENT. Depth is bounded by the XML guard, so the recursion is too.
  */
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import { fieldType, typeField, type FieldTypes } from './idoc-fields.ts';
 import { resolveReferences } from './xml-text.ts';
 

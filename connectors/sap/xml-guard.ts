@@ -12,7 +12,7 @@
  * Comments, CDATA sections and processing instructions are skipped; the XML declaration may only name
  * UTF-8 (the bytes were decoded as UTF-8).
  */
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 
 export interface XmlLimits {
   /** Deepest element nesting accepted (the root is depth 1). */

@@ -2,7 +2,7 @@
  * Resolution of the five predefined entities and character references in XML text: fast-xml-parser
  * runs with entity processing off, and {@link guardXml} has already refused every other reference.
  */
-import { ModelbridgeError } from '../errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 
 const REFERENCE = /&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));/g;
 const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };

@@ -15,6 +15,10 @@ import type { AuditLog } from './audit.ts';
 import { hasRole } from './auth.ts';
 import type { Authenticator, Principal } from './auth.ts';
 import { connectorRoutes } from './connector-routes.ts';
+import { registerConsole } from './console/serve.ts';
+import type { ConsoleSignIn } from './console/serve.ts';
+import { createHistory, historyRoutes } from './history.ts';
+import { meRoutes } from './me-route.ts';
 import { createOpenApiDocument } from './openapi.ts';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problem, typeOfStatus } from './problem.ts';
 import { replayRoutes } from './replay-routes.ts';
@@ -33,6 +37,10 @@ export interface AdminAppOptions {
   /** Kafka Connect's `worker_id` in connector status. */
   readonly workerId?: string | undefined;
   readonly version?: string | undefined;
+  /** How the console at `/console` signs in (default: it cannot, and says so). */
+  readonly console?: ConsoleSignIn | undefined;
+  /** How often the history behind the console's plots is sampled (default 5 s). */
+  readonly historySampleMs?: number | undefined;
 }
 
 declare module 'fastify' {
@@ -42,6 +50,7 @@ declare module 'fastify' {
 }
 
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/v1/openapi.json']);
+const isPublic = (route: string): boolean => PUBLIC_ROUTES.has(route) || route === '/console' || route.startsWith('/console/');
 
 const DISABLED: Authenticator = {
   mode: 'oidc',
@@ -70,8 +79,11 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
   // Bodies are JSON only: anything else is 415, not a string handed to the validators.
   app.removeContentTypeParser('text/plain');
 
+  const history = createHistory({ worker, metricsRegistry });
   const routes: RouteSpec[] = [
+    ...meRoutes(),
     ...connectorRoutes({ worker, audit, workerId: options.workerId ?? 'modelbridge', probeTimeoutMs: 1000 }),
+    ...historyRoutes(history),
     ...replayRoutes({ replay: options.replay, audit }),
   ];
   const openApi = createOpenApiDocument(routes, { version: options.version ?? '0.0.0' });
@@ -82,7 +94,7 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
     // Deny by default: every matched route but the public ones needs a caller, decided on the route
     // fastify matched (not on the raw URL, whose spelling a client controls).
     const route = request.routeOptions.url;
-    if (route !== undefined ? PUBLIC_ROUTES.has(route) : !request.url.startsWith('/v1')) return;
+    if (route !== undefined ? isPublic(route) : !request.url.startsWith('/v1')) return;
     request.principal = await authenticator.authenticate(request.headers.authorization);
   });
 
@@ -107,6 +119,15 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
   }
   app.get('/v1/openapi.json', async () => openApi);
   for (const route of routes) register(app, route, audit);
+  registerConsole(app, options.console ?? { mode: 'off', reason: 'sign-in is not set up on this worker' });
+
+  let sampler: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    const sample = (): void => void history.sample().catch((error: unknown) => logger.warn({ err: error }, 'history sample failed'));
+    sample();
+    sampler = setInterval(sample, options.historySampleMs ?? 5000).unref();
+  });
+  app.addHook('onClose', async () => clearInterval(sampler));
   return app;
 }
 

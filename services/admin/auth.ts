@@ -61,7 +61,7 @@ function createOidcAuthenticator(config: OidcAuthConfig, logger: Logger): Authen
     issuer: config.issuer,
     audience: config.audience,
     algorithms: [...config.algorithms],
-    clockTolerance: Math.ceil(config.clockTolerance / 1000),
+    clockTolerance: Math.ceil(config.clockToleranceMs / 1000),
     requiredClaims: ['exp'],
   };
   const clientId = config.clientId ?? (typeof config.audience === 'string' ? config.audience : undefined);

@@ -15,7 +15,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { findModelbridgeError } from '../../connectors/errors.ts';
+import { findModelbridgeError } from '../../schemas/errors.ts';
 import { createRegistry } from '../../connectors/registry.ts';
 import { ConfigError } from '../../schemas/config-error.ts';
 import { parseDuration } from '../../schemas/duration.ts';
@@ -25,23 +25,39 @@ import type { ConnectorConfig } from '../../schemas/connector-config.ts';
 import { loadConfigWith, loadConnectorConfig } from '../../schemas/load-config.ts';
 import { createAuditLog } from '../admin/audit.ts';
 import { createAuthenticator } from '../admin/auth.ts';
+import { consoleSignIn } from '../admin/console/serve.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { createReplayService } from '../replay/service.ts';
 import { runDemo } from '../demo/run-demo.ts';
 import { createModelServer } from '../model-server/index.ts';
+import type { SchedulingOptions } from '../model-server/index.ts';
+import { createLogger as createProcessLogger, parseLogFormat } from '../telemetry/logging.ts';
+import type { LogFormat } from '../telemetry/logging.ts';
+import { startTracing } from '../telemetry/tracing.ts';
+import type { Tracing } from '../telemetry/tracing.ts';
+import { tracingConfigFromEnv } from '../telemetry/tracing-config.ts';
 import { createWorker } from '../worker/worker.ts';
 import type { Worker } from '../worker/worker.ts';
 import { registerOperationsCommands } from './operations.ts';
 import { validateFiles } from './validate.ts';
 
-const REDACT = {
-  paths: ['password', '*.password', '*.*.password', '*.sasl', 'headers.authorization', '*.headers.authorization', '*.headers.Authorization'],
-  censor: '[redacted]',
-};
+const SERVICE_NAME = 'modelbridge';
 
-/** A JSON logger to stdout, or to stderr (fd 2) for commands whose stdout is their result. */
-function createLogger(level: string, fd: 1 | 2 = 1): Logger {
-  const logger = pino({ level, redact: REDACT, base: { service: 'modelbridge' } }, pino.destination({ fd, sync: true }));
+function logFormatOption(value: string): LogFormat {
+  try {
+    return parseLogFormat(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+/**
+ * A logger to stdout, or to stderr (fd 2) for commands whose stdout is their result: pino JSON, or
+ * Elastic Common Schema lines with `LOG_FORMAT=ecs` / `--log-format ecs`.
+ */
+function createLogger(level: string, fd: 1 | 2 = 1, format: LogFormat = parseLogFormat(process.env.LOG_FORMAT?.trim() || 'json')): Logger {
+  const serviceName = (format === 'ecs' && process.env.OTEL_SERVICE_NAME?.trim()) || SERVICE_NAME;
+  const logger = createProcessLogger({ format, level, serviceName }, pino.destination({ fd, sync: true }));
   // Process warnings go to the JSON log. kafkajs 2.2.4 arms a negative timer on an idle request queue
   // (Node clamps it to 1 ms): harmless, and not worth a line on every start.
   process.removeAllListeners('warning');
@@ -55,6 +71,20 @@ function durationOption(value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 500ms, 30s or 1m');
   return ms;
+}
+
+function byteCountOption(value: string): number {
+  const bytes = Number(value);
+  if (!Number.isInteger(bytes) || bytes < 1) throw new InvalidArgumentError('expected a number of bytes');
+  return bytes;
+}
+
+function schedulingOption(value: string): Record<string, SchedulingOptions> {
+  try {
+    return JSON.parse(value) as Record<string, SchedulingOptions>;
+  } catch {
+    throw new InvalidArgumentError('expected JSON');
+  }
 }
 
 function portOption(value: string): number {
@@ -100,21 +130,37 @@ program
   .option('--grace <duration>', 'drain time on shutdown', durationOption, 30_000)
   .option('--admin-config <file>', 'control API configuration (auth, audit); without it the /v1 API refuses every call')
   .option('--log-level <level>', 'pino log level', process.env.LOG_LEVEL ?? 'info')
-  .action(async (options: { config: string[]; port: number; host: string; grace: number; adminConfig?: string; logLevel: string }) => {
-    const logger = createLogger(options.logLevel);
+  .option('--log-format <format>', 'json (pino) or ecs (Elastic Common Schema); default: LOG_FORMAT, else json', logFormatOption)
+  .action(async (options: { config: string[]; port: number; host: string; grace: number; adminConfig?: string; logLevel: string; logFormat?: LogFormat }) => {
+    let logger: Logger;
+    try {
+      logger = createLogger(options.logLevel, 1, options.logFormat);
+    } catch (error) {
+      process.stderr.write(`cannot start: LOG_FORMAT: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+      return;
+    }
     const metricsRegistry = new Registry();
     const registry = createRegistry();
     const loadOptions = (file: string) => ({ file, env: process.env, readFile: (path: string) => readFileSync(path, 'utf8') });
     let worker: Worker;
     let adminConfig: AdminConfig | undefined;
     let connectors: ConnectorConfig[];
+    let tracing: Tracing | undefined;
     try {
       connectors = options.config.map((file) => loadConnectorConfig(readFileSync(file, 'utf8'), loadOptions(file)));
       if (options.adminConfig !== undefined) {
         adminConfig = loadConfigWith(adminConfigSchema, readFileSync(options.adminConfig, 'utf8'), loadOptions(options.adminConfig), 'control API configuration');
       }
-      worker = createWorker({ connectors, registry, logger, metricsRegistry });
+      const tracingConfig = tracingConfigFromEnv(process.env, SERVICE_NAME);
+      tracing = tracingConfig && startTracing(tracingConfig);
+      worker = createWorker({ connectors, registry, logger, metricsRegistry, tracing });
+      if (tracingConfig) {
+        const { exporters, protocol, url, sampler, ratio, serviceName } = tracingConfig;
+        logger.info({ exporters, protocol, url, sampler, ratio, serviceName }, 'tracing on');
+      }
     } catch (error) {
+      await tracing?.shutdown();
       // A configuration problem is the operator's to fix: say what and where, without a stack trace.
       process.stderr.write(`${error instanceof ConfigError ? error.format() : `cannot start: ${(error as Error).message ?? String(error)}`}\n`);
       process.exitCode = 1;
@@ -134,6 +180,7 @@ program
       audit,
       replay,
       bodyLimit: adminConfig?.bodyLimit,
+      console: consoleSignIn(adminConfig),
       workerId: `${hostname()}:${options.port}`,
     });
     onShutdownSignal(logger, options.grace + 15_000, async () => {
@@ -142,6 +189,8 @@ program
       try {
         await worker.close(options.grace);
       } finally {
+        // Spans of the drained events are exported before the process ends.
+        await tracing?.shutdown().catch((error: unknown) => logger.error({ err: error }, 'exporting the last spans failed'));
         // The HTTP server goes last so that readiness and metrics stay visible while draining.
         await admin.close();
         await audit?.close();
@@ -159,6 +208,7 @@ program
       const known = findModelbridgeError(error);
       process.stderr.write(`cannot start: ${known ? `${known.code}: ${known.message}` : error instanceof Error ? error.message : String(error)}\n`);
       await worker.close(1000).catch((closeError: unknown) => logger.error({ err: closeError }, 'closing after a failed start'));
+      await tracing?.shutdown().catch(() => undefined);
       await replay?.close();
       await admin.close();
       await audit?.close();
@@ -208,9 +258,11 @@ program
   .option('-p, --port <port>', 'HTTP port', portOption, 8000)
   .option('--grpc-port <port>', 'gRPC port, or "off"', (v) => (v === 'off' ? false : portOption(v)), 8001 as number | false)
   .option('--host <host>', 'interface', '127.0.0.1')
-  .action(async (options: { port: number; grpcPort: number | false; host: string }) => {
+  .option('--max-body-bytes <bytes>', 'largest request body accepted', byteCountOption)
+  .option('--scheduling <json>', 'per-model queue and dynamic batching, e.g. \'{"sentiment":{"maxQueueSize":64,"maxBatchSize":8,"batchDelayMs":2}}\'', schedulingOption)
+  .action(async (options: { port: number; grpcPort: number | false; host: string; maxBodyBytes?: number; scheduling?: Record<string, SchedulingOptions> }) => {
     const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
-    const server = createModelServer({ port: options.port, grpcPort: options.grpcPort, host: options.host });
+    const server = createModelServer({ port: options.port, grpcPort: options.grpcPort, host: options.host, maxBodyBytes: options.maxBodyBytes, scheduling: options.scheduling });
     onShutdownSignal(logger, 10_000, () => server.close());
     await server.start();
     logger.info({ url: server.url, grpc: options.grpcPort === false ? undefined : server.grpcUrl }, 'model server listening');

@@ -1,7 +1,6 @@
 /** ModelInfer messages on the server side: a decoded request checked into tensors, and the response. */
-import { toSafeNumber } from '../../connectors/kserve/grpc-proto.ts';
-import type { WireGrpcTensor, WireModelInferRequest, WireModelInferResponse } from '../../connectors/kserve/grpc-proto.ts';
-import { elementCount, fromContents, fromRaw, needsRaw, toContents, toRaw, WireFormatError } from '../../connectors/kserve/grpc-tensors.ts';
+import { elementCount, fromContents, fromRaw, needsRaw, toContents, toRaw, toSafeNumber, WireFormatError } from '../../connectors/kserve/index.ts';
+import type { WireGrpcTensor, WireModelInferRequest, WireModelInferResponse } from '../../connectors/kserve/index.ts';
 import { HttpError } from './http-error.ts';
 import { checkAgainstMetadata, checkElements, parseRequestedOutputs } from './infer-request.ts';
 import type { ParsedInferRequest } from './infer-request.ts';

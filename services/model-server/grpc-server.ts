@@ -4,8 +4,8 @@
  */
 import { Metadata, Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
 import type { sendUnaryData, ServerUnaryCall, ServiceError, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { INFERENCE_SERVICE } from '../../connectors/kserve/grpc-proto.ts';
-import type { WireModelInferRequest, WireModelRef } from '../../connectors/kserve/grpc-proto.ts';
+import { INFERENCE_SERVICE } from '../../connectors/kserve/index.ts';
+import type { WireModelInferRequest, WireModelRef } from '../../connectors/kserve/index.ts';
 import type { ServerContext } from './context.ts';
 import { notReadyForMs } from './faults.ts';
 import { buildGrpcResponse, parseGrpcInferRequest } from './grpc-messages.ts';

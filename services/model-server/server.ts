@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ModelbridgeError } from '../../connectors/errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import { handleAdmin } from './admin-routes.ts';
 import type { ServerContext } from './context.ts';
 import { createFaultRegistry } from './faults.ts';

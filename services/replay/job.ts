@@ -4,7 +4,7 @@
  * flight, which also bounds the duplicates a crash can cause.
  */
 import type { Logger } from 'pino';
-import { ModelbridgeError } from '../../connectors/errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { ConnectorRegistry } from '../../connectors/registry.ts';
 import type { DeadLetterReader, Sink, StoredDeadLetter } from '../../connectors/types.ts';
 import type { SinkConfig } from '../../schemas/connector-config.ts';

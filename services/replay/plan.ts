@@ -96,7 +96,7 @@ export function readPlan(connectors: readonly ConnectorConfig[], from: DeadLette
 
 /** A sink on the broker of a RabbitMQ source: its URL, TLS and login. */
 function amqpConnection(source: RabbitmqSourceConfig): Omit<RabbitmqSinkConfig, 'exchange' | 'routingKey'> {
-  return { kind: 'rabbitmq', url: source.url, tls: source.tls, auth: source.auth, maxMessageBytes: 16_777_216, reconnectDelay: source.reconnectDelay };
+  return { kind: 'rabbitmq', url: source.url, tls: source.tls, auth: source.auth, maxMessageBytes: 16_777_216, reconnectDelayMs: source.reconnectDelayMs };
 }
 
 /** Sources of every configured connector on the same broker kind, for origin checks. */

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ZodError } from 'zod';
-import { ModelbridgeError } from '../../connectors/errors.ts';
+import { ModelbridgeError } from '../../schemas/errors.ts';
 import { createRegistry } from '../../connectors/registry.ts';
 import type { ConnectorRegistry } from '../../connectors/registry.ts';
 import { compileFilter } from './filter.ts';

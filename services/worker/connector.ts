@@ -4,15 +4,19 @@
  * durably accepted by the broker; on shutdown what is unfinished is nacked and comes back later.
  */
 import type { Logger } from 'pino';
-import { ModelbridgeError, toModelbridgeError } from '../../connectors/errors.ts';
+import { ModelbridgeError, toModelbridgeError } from '../../schemas/errors.ts';
 import type { Decoder, Delivery, InferenceClient, InboundMessage, OutboundMessage, Sink, Source, SourceBacklog } from '../../connectors/types.ts';
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
+import type { CompiledMappings } from '../../schemas/mapping.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
+import type { ConnectorTracing } from '../telemetry/pipeline-tracing.ts';
 import { backoffDelay, sleep } from './backoff.ts';
+import { ACK, decide } from './fate.ts';
+import type { Fate } from './fate.ts';
 import type { BreakerState } from './guarded-backend.ts';
 import { createInference } from './inference.ts';
 import { createKeyedExecutor } from './key-executor.ts';
-import { CLOUDEVENTS_JSON, STRUCTURED_HEADERS, buildDeadLetter, buildEnrichedMessage } from './messages.ts';
+import { CLOUDEVENTS_JSON, buildDeadLetter, buildEnrichedMessage, structuredHeaders } from './messages.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 export type ConnectorState = 'created' | 'starting' | 'waiting-for-model' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -30,6 +34,8 @@ export interface ConnectorDeps {
   readonly shadowClient?: InferenceClient | undefined;
   readonly logger: Logger;
   readonly metrics: WorkerMetrics;
+  /** Present when tracing is on; the clients and sinks above are then traced already. */
+  readonly tracing?: ConnectorTracing | undefined;
 }
 
 export interface ConnectorStatus {
@@ -74,11 +80,13 @@ export interface ConnectorRuntime {
   snapshot(signal: AbortSignal): Promise<ConnectorSnapshot>;
 }
 
-const PUBLISH_BACKOFF = { minDelayMs: 100, maxDelayMs: 5000 };
 const PAUSE_REASONS: readonly PauseReason[] = ['backpressure', 'breaker', 'draining', 'failed', 'operator'];
 
-export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): ConnectorRuntime {
-  const { source, sink, deadLetter, decoder, client, metrics } = deps;
+/** A connector's configuration; `mappings` are those compiled when it was loaded (compiled here when absent). */
+export type ConnectorRuntimeConfig = ConnectorConfig & { readonly mappings?: CompiledMappings | undefined };
+
+export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorDeps): ConnectorRuntime {
+  const { source, sink, deadLetter: deadLetterSink, decoder, client, metrics, tracing } = deps;
   const passThrough = decoder.passThrough?.bind(decoder);
   const name = config.name;
   const logger = deps.logger.child({ connector: name });
@@ -108,13 +116,15 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   const inFlightBytesGauge = metrics.inFlightBytes.labels(name);
   const enrichedPublish = metrics.publishDuration.labels(name, 'enriched');
   const deadLetterPublish = metrics.publishDuration.labels(name, 'dead_letter');
+  const succeededDuration = metrics.eventDuration.labels(name, 'succeeded');
+  const passedThroughDuration = metrics.eventDuration.labels(name, 'passed_through');
+  const deadLetteredDuration = metrics.eventDuration.labels(name, 'dead_lettered');
 
   let state: ConnectorState = 'created';
   let inFlight = 0;
   let inFlightBytes = 0;
   const pauseReasons = new Set<PauseReason>();
   let drained: PromiseWithResolvers<void> | undefined;
-  let lagTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
   let lastError: LastError | undefined;
 
@@ -124,6 +134,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     lifecycle: lifecycle.signal,
     metrics,
     logger,
+    mappings: config.mappings,
     onAvailability(down) {
       if (down) pause('breaker');
       else unpause('breaker');
@@ -157,26 +168,23 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     if (inFlight === 0) drained?.resolve();
   }
 
-  function onDelivery(delivery: Delivery): void {
-    const message = delivery.message;
+  function onDelivery(received: Delivery): void {
+    const message = received.message;
     inFlight++;
     inFlightBytes += sizeOf(message);
     inFlightGauge.inc();
     inFlightBytesGauge.set(inFlightBytes);
     consumed.inc();
     if (inFlight >= maxEvents || inFlightBytes >= maxBytes) pause('backpressure');
-    if (message.value !== null && message.value.length > maxMessageBytes) {
-      const error = new ModelbridgeError('MESSAGE_TOO_LARGE', `message of ${message.value.length} bytes exceeds maxMessageBytes ${maxMessageBytes}`);
-      void fail(delivery, error, undefined);
+    const decoded = decode(message);
+    const failed = decoded instanceof ModelbridgeError;
+    // With tracing on, the event now carries its process span's context (for the model call and the enriched event).
+    const delivery = tracing === undefined ? received : tracing.begin(received, failed ? undefined : decoded);
+    if (failed) {
+      void carryOut(delivery, decide({ at: 'receive', error: decoded }), decoded, undefined);
       return;
     }
-    let event: CanonicalEvent;
-    try {
-      event = decoder.decode(message);
-    } catch (thrown) {
-      void fail(delivery, toModelbridgeError(thrown, 'decode'), undefined);
-      return;
-    }
+    const event = decoded;
     if ((event.partitionkey ?? (message.key === null ? event.id : undefined)) === event.id) keyedById.inc();
     if (config.ordering === 'none') {
       void processEvent(delivery, event, undefined);
@@ -184,6 +192,18 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
     }
     const key = config.ordering === 'partition' ? delivery.lane : `${delivery.lane}\u0000${orderingKey(message, event)}`;
     executor.submit(key, () => processEvent(delivery, event, key));
+  }
+
+  /** The canonical event, or why there is none (too large, undecodable). */
+  function decode(message: InboundMessage): CanonicalEvent | ModelbridgeError {
+    if (message.value !== null && message.value.length > maxMessageBytes) {
+      return new ModelbridgeError('MESSAGE_TOO_LARGE', `message of ${message.value.length} bytes exceeds maxMessageBytes ${maxMessageBytes}`);
+    }
+    try {
+      return decoder.decode(message);
+    } catch (thrown) {
+      return toModelbridgeError(thrown, 'decode');
+    }
   }
 
   /**
@@ -203,55 +223,68 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
   }
 
   function unexpected(delivery: Delivery, event: CanonicalEvent, thrown: unknown): Promise<void> {
-    logger.error({ err: thrown, eventId: event.id }, 'unexpected error while processing an event');
-    return fail(delivery, toModelbridgeError(thrown), event);
+    logger.error({ err: thrown, eventId: event.id, traceparent: event.traceparent }, 'unexpected error while processing an event');
+    const error = toModelbridgeError(thrown);
+    return carryOut(delivery, decide({ at: 'process', error }), error, event);
   }
 
   /** Calls the model; returns what publishes the outcome. */
   async function enrich(delivery: Delivery, event: CanonicalEvent): Promise<() => Promise<void>> {
     if (passThrough?.(event)) return () => forward(delivery, event);
     const result = await inference.run(event);
-    if (!result.ok) {
-      if (result.error.code === 'ABORTED') return async () => settle(delivery, false);
-      return () => fail(delivery, result.error, event, result);
-    }
+    if (!result.ok) return () => carryOut(delivery, decide({ at: 'process', error: result.error }), result.error, event, result);
     const enriched = buildEnrichedMessage(event, delivery.message, result.output, result.provenance, enrichOptions);
     return () => publishEnriched(delivery, event, enriched, result.provenance.attempts);
   }
 
   async function publishEnriched(delivery: Delivery, event: CanonicalEvent, enriched: OutboundMessage, attempts: number): Promise<void> {
-    const published = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
-    if (published === true) {
+    const { fate, error } = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
+    if (fate === ACK) {
       succeeded.inc();
-      return settle(delivery, true);
+      succeededDuration.observe((performance.now() - delivery.receivedAt) / 1000);
     }
-    if (published === false) return settle(delivery, false);
-    return fail(delivery, published, event, { attempts });
+    return carryOut(delivery, fate, error, event, { attempts });
   }
 
   /** Forwards the event unchanged (a structured CloudEvent, same key) without calling the model. */
   async function forward(delivery: Delivery, event: CanonicalEvent): Promise<void> {
-    const message = { key: delivery.message.key ?? event.partitionkey ?? null, value: JSON.stringify(event), headers: STRUCTURED_HEADERS, contentType: CLOUDEVENTS_JSON };
-    const published = await publishDurably(sink, message, enrichedPublish, 'enriched');
-    if (published === true) {
+    const message = { key: delivery.message.key ?? event.partitionkey ?? null, value: JSON.stringify(event), headers: structuredHeaders(event), contentType: CLOUDEVENTS_JSON };
+    const { fate, error } = await publishDurably(sink, message, enrichedPublish, 'enriched');
+    if (fate === ACK) {
       passedThrough.inc();
-      return settle(delivery, true);
+      passedThroughDuration.observe((performance.now() - delivery.receivedAt) / 1000);
     }
-    if (published === false) return settle(delivery, false);
-    return fail(delivery, published, event);
+    return carryOut(delivery, fate, error, event);
   }
 
-  async function fail(
-    delivery: Delivery,
-    error: ModelbridgeError,
-    event: CanonicalEvent | undefined,
-    tries: { attempts: number; firstFailureAt?: number; lastFailureAt?: number } = { attempts: 0 },
-  ): Promise<void> {
+  /**
+   * Carries out what `decide()` gave a delivery: the one place where a delivery is acked, handed back
+   * for redelivery or dead-lettered, and where a refusing dead-letter destination stops intake.
+   */
+  async function carryOut(delivery: Delivery, fate: Fate, error: ModelbridgeError | undefined, event: CanonicalEvent | undefined, tries?: Tries): Promise<void> {
+    switch (fate.action) {
+      case 'ack':
+        return settle(delivery, true);
+      case 'dead-letter':
+        return deadLetter(delivery, error ?? new ModelbridgeError('INTERNAL', 'dead-lettered without a reason'), event, tries);
+      case 'stop':
+        logger.error({ err: error, eventId: event?.id }, 'dead-letter destination refused the message; connector stops intake');
+        state = 'failed';
+        pause('failed');
+        return settle(delivery, false);
+      default:
+        // redeliver (and, defensively, any fate that is not the connector's to carry out).
+        return settle(delivery, false);
+    }
+  }
+
+  async function deadLetter(delivery: Delivery, error: ModelbridgeError, event: CanonicalEvent | undefined, tries: Tries = { attempts: 0 }): Promise<void> {
     const now = Date.now();
     lastError = { code: error.code, message: error.message, stage: error.stage, at: new Date(now).toISOString() };
     metrics.deadLettered.inc({ connector: name, code: error.code });
+    const trace = tracing?.failed(delivery, error);
     logger.warn(
-      { eventId: event?.id, traceparent: event?.traceparent, code: error.code, stage: error.stage, attempts: tries.attempts, origin: delivery.message.origin },
+      { eventId: event?.id, traceparent: trace?.traceparent ?? event?.traceparent, code: error.code, stage: error.stage, attempts: tries.attempts, origin: delivery.message.origin },
       `dead-lettering: ${error.message}`,
     );
     const letter = buildDeadLetter(delivery.message, error, {
@@ -262,41 +295,40 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       firstFailureAt: tries.firstFailureAt ?? now,
       lastFailureAt: tries.lastFailureAt ?? now,
       eventId: event?.id,
+      trace,
     });
-    const published = await publishDurably(deadLetter, letter, deadLetterPublish, 'dead_letter');
-    if (published === true) return settle(delivery, true);
-    if (published !== false) {
-      // The dead-letter destination refuses this message for good: never ack what was not stored.
-      logger.error({ err: published, eventId: event?.id }, 'dead-letter destination refused the message; connector stops intake');
-      state = 'failed';
-      pause('failed');
-    }
-    settle(delivery, false);
+    const published = await publishDurably(deadLetterSink, letter, deadLetterPublish, 'dead-letter');
+    if (published.fate === ACK) deadLetteredDuration.observe((performance.now() - delivery.receivedAt) / 1000);
+    return carryOut(delivery, published.fate, published.error, event);
   }
 
-  /** Publishes until confirmed. Returns true, false when aborted by shutdown, or the non-retryable error. */
+  /**
+   * Publishes until the broker confirms (`ack`), with the configured backoff; what else can happen is
+   * `decide()`'s: a refusal for good, or shutdown.
+   */
   async function publishDurably(
     target: Sink,
     message: OutboundMessage,
     timer: { startTimer(): () => unknown },
-    destination: 'enriched' | 'dead_letter',
-  ): Promise<true | false | ModelbridgeError> {
+    destination: 'enriched' | 'dead-letter',
+  ): Promise<{ readonly fate: Fate; readonly error?: ModelbridgeError }> {
+    const metricDestination = destination === 'dead-letter' ? 'dead_letter' : destination;
     for (let attempt = 1; ; attempt++) {
       const stop = timer.startTimer();
       try {
         await target.publish(message);
         stop();
-        return true;
+        return { fate: ACK };
       } catch (thrown) {
         const error = toModelbridgeError(thrown, 'publish');
-        if (!error.retryable) return error;
-        if (lifecycle.signal.aborted) return false;
-        metrics.publishRetries.inc({ connector: name, destination });
-        logger.warn({ err: error, destination, attempt }, 'publish failed; retrying');
+        const fate = decide({ at: 'publish', error, destination, shuttingDown: lifecycle.signal.aborted });
+        if (fate.action !== 'retry') return { fate, error };
+        metrics.publishRetries.inc({ connector: name, destination: metricDestination });
+        logger.warn({ err: error, destination: metricDestination, attempt }, 'publish failed; retrying');
         try {
-          await sleep(backoffDelay(PUBLISH_BACKOFF, attempt, error.retryAfterMs), lifecycle.signal);
+          await sleep(backoffDelay(config.publish, attempt, error.retryAfterMs), lifecycle.signal);
         } catch {
-          return false;
+          return { fate: decide({ at: 'publish', error, destination, shuttingDown: true }), error };
         }
       }
     }
@@ -304,26 +336,22 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
 
   async function waitForModel(): Promise<void> {
     for (let attempt = 1; !lifecycle.signal.aborted; attempt++) {
-      if (await inference.ready(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(config.inference.timeout)]))) return;
+      if (await inference.ready(AbortSignal.any([lifecycle.signal, AbortSignal.timeout(config.inference.timeoutMs)]))) return;
       if (attempt === 1) logger.warn({ backend: backendKind, model }, 'model not ready; waiting before consuming');
       // Shutdown while waiting is not a start failure: start() returns and close() proceeds.
-      await sleep(backoffDelay({ minDelayMs: 200, maxDelayMs: 5000 }, attempt), lifecycle.signal).catch(() => undefined);
+      await sleep(backoffDelay(config.inference.waitForModel, attempt), lifecycle.signal).catch(() => undefined);
     }
   }
 
   async function start(): Promise<void> {
     if (state !== 'created') throw new Error(`connector ${name} cannot start from state ${state}`);
     state = 'starting';
-    await Promise.all([sink.start(), deadLetter.start()]);
+    await Promise.all([sink.start(), deadLetterSink.start()]);
     state = 'waiting-for-model';
     await waitForModel();
     if (lifecycle.signal.aborted) return;
     await source.start(onDelivery, { maxEvents });
     state = 'running';
-    lagTimer = setInterval(() => {
-      const lag = source.status().lag;
-      if (lag !== undefined) metrics.consumerLag.set({ connector: name }, lag);
-    }, 5000).unref();
     logger.info({ source: config.source.kind, sink: config.sink.kind, backend: backendKind, model }, 'connector running');
   }
 
@@ -345,13 +373,12 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       await drained.promise;
       clearTimeout(timer);
     }
-    clearInterval(lagTimer);
     const failures: unknown[] = [];
     // Source first so it commits what was acked; then producers; the model client last.
     for (const [what, step] of [
       ['source', () => source.close()],
       ['sink', () => sink.close()],
-      ['dead-letter sink', () => deadLetter.close()],
+      ['dead-letter sink', () => deadLetterSink.close()],
       ['inference clients', () => inference.close()],
     ] as const) {
       try {
@@ -375,7 +402,7 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       breaker: inference.state,
       source: source.status(),
       sinkConnected: sink.status().connected,
-      deadLetterConnected: deadLetter.status().connected,
+      deadLetterConnected: deadLetterSink.status().connected,
     };
   }
 
@@ -422,9 +449,16 @@ export function createConnector(config: ConnectorConfig, deps: ConnectorDeps): C
       return true;
     },
     ready() {
-      return state === 'running' && inference.available && source.status().connected && sink.status().connected && deadLetter.status().connected;
+      return state === 'running' && inference.available && source.status().connected && sink.status().connected && deadLetterSink.status().connected;
     },
   };
+}
+
+/** Inference attempts behind a dead letter, and when the first and last failed. */
+interface Tries {
+  readonly attempts: number;
+  readonly firstFailureAt?: number | undefined;
+  readonly lastFailureAt?: number | undefined;
 }
 
 /** Bytes a buffered message holds: its key and value (headers are small and bounded by the transport). */

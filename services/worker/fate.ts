@@ -1,20 +1,37 @@
 /**
- * The one place that decides what happens to a message after a failure. Pure: the caller supplies the
- * error, how many inference attempts were made, the retry budget and the breaker's state.
+ * The one place that decides what happens to a message after a failure, wherever the failure arises:
+ * when the message is received (size, decode), at each inference attempt, when a micro-batch fails,
+ * when processing gives up, and at each publish. Pure: the caller supplies the facts and carries the
+ * fate out (connector.ts acks, nacks and dead-letters; guarded-backend.ts retries and holds;
+ * inference.ts splits batches).
  */
-import type { ModelbridgeError } from '../../connectors/errors.ts';
+import type { ModelbridgeError } from '../../schemas/errors.ts';
 
 export type Fate =
-  /** Try again after a backoff; counts against the retry budget. */
+  /** Done: what the message produced (enriched event or dead letter) is stored. Acknowledge it. */
+  | { readonly action: 'ack' }
+  /** Try again after a backoff. For inference it counts against the retry budget. */
   | { readonly action: 'retry' }
   /** The backend is down (breaker open): wait for it to recover, without spending the budget. */
   | { readonly action: 'hold' }
-  /** Give up on this message: publish it to the dead-letter destination. */
-  | { readonly action: 'dead-letter' };
+  /** A micro-batch failed on its content: split it to isolate the bad event(s). */
+  | { readonly action: 'split' }
+  /** Give up on this message: publish it to the dead-letter destination, then acknowledge it. */
+  | { readonly action: 'dead-letter' }
+  /** Shutdown: hand the message back unacknowledged; the broker delivers it again later. */
+  | { readonly action: 'redeliver' }
+  /** The dead-letter destination refuses the message for good: never ack it, stop intake. */
+  | { readonly action: 'stop' };
 
-export interface FateInput {
+export type FateAction = Fate['action'];
+/** What an inference attempt's failure can lead to. */
+export type AttemptFate = Extract<Fate, { readonly action: 'retry' | 'hold' | 'dead-letter' }>;
+
+/** One inference attempt failed. */
+export interface AttemptFailure {
+  readonly at: 'infer';
   readonly error: ModelbridgeError;
-  /** Attempts made so far that counted against the budget. */
+  /** Attempts made so far that counted against the budget, this one included. */
   readonly attempts: number;
   readonly maxAttempts: number;
   /** The backend's breaker is open (or was opened by this very failure). */
@@ -28,11 +45,55 @@ export interface FateInput {
   readonly trials?: number;
 }
 
-const RETRY: Fate = { action: 'retry' };
-const HOLD: Fate = { action: 'hold' };
-const DEAD_LETTER: Fate = { action: 'dead-letter' };
+export type Failure =
+  /** The message could not be taken in: too large, or not decodable as the configured format. */
+  | { readonly at: 'receive'; readonly error: ModelbridgeError }
+  | AttemptFailure
+  /** A merged request of `size` events failed for good. */
+  | { readonly at: 'batch'; readonly error: ModelbridgeError; readonly size: number }
+  /** Processing the event failed for good: a mapping failed, or the inference gave up. */
+  | { readonly at: 'process'; readonly error: ModelbridgeError }
+  /** A publish of the enriched event (or forwarded one) or of the dead letter failed. */
+  | {
+      readonly at: 'publish';
+      readonly error: ModelbridgeError;
+      readonly destination: 'enriched' | 'dead-letter';
+      readonly shuttingDown: boolean;
+    };
 
-export function decide({ error, attempts, maxAttempts, breakerOpen, backendFailing = false, trials = 0 }: FateInput): Fate {
+export const ACK: Fate = { action: 'ack' };
+const RETRY: AttemptFate = { action: 'retry' };
+const HOLD: AttemptFate = { action: 'hold' };
+const SPLIT: Fate = { action: 'split' };
+const DEAD_LETTER: AttemptFate = { action: 'dead-letter' };
+const REDELIVER: Fate = { action: 'redeliver' };
+const STOP: Fate = { action: 'stop' };
+
+export function decide(failure: AttemptFailure): AttemptFate;
+export function decide(failure: Failure): Fate;
+export function decide(failure: Failure): Fate {
+  switch (failure.at) {
+    case 'receive':
+      // The bytes will not change on redelivery.
+      return DEAD_LETTER;
+    case 'infer':
+      return decideAttempt(failure);
+    case 'batch':
+      return decideBatch(failure.error, failure.size);
+    case 'process':
+      return failure.error.code === 'ABORTED' ? REDELIVER : DEAD_LETTER;
+    case 'publish': {
+      const { error, destination, shuttingDown } = failure;
+      // A refusal for good: an enriched event that cannot be stored is dead-lettered; a dead letter
+      // that cannot be stored must not be acked, and nothing after it can be stored either.
+      if (!error.retryable) return destination === 'dead-letter' ? STOP : DEAD_LETTER;
+      // Publishes retry until confirmed: at-least-once. Only shutdown ends them, and redelivery follows.
+      return shuttingDown ? REDELIVER : RETRY;
+    }
+  }
+}
+
+function decideAttempt({ error, attempts, maxAttempts, breakerOpen, backendFailing = false, trials = 0 }: AttemptFailure): AttemptFate {
   if (error.code === 'ABORTED') return HOLD;
   if (!error.retryable) return DEAD_LETTER;
   // No call was made, or the backend refused our credentials: nothing about this message; wait.
@@ -45,4 +106,14 @@ export function decide({ error, attempts, maxAttempts, breakerOpen, backendFaili
   // Budget spent. If the backend fails most calls of every event, it is down (the breaker's rate over
   // its whole window may still lag behind): hold. Only a failure on an otherwise healthy backend is this message's.
   return backendFailing ? HOLD : DEAD_LETTER;
+}
+
+/**
+ * A batch that failed on its content (non-retryable: a 400 for one bad row fails them all) is split;
+ * an unknown model or a shutdown would fail every half alike, and a retryable failure was already
+ * retried as a whole: each event then takes the batch's outcome.
+ */
+function decideBatch(error: ModelbridgeError, size: number): Fate {
+  if (size > 1 && !error.retryable && error.code !== 'MODEL_NOT_FOUND' && error.code !== 'ABORTED') return SPLIT;
+  return decide({ at: 'process', error });
 }

@@ -4,18 +4,19 @@
  * fallback backend while the primary is down, response mapping, and the shadow backend on the side.
  */
 import type { Logger } from 'pino';
-import { ModelbridgeError, toModelbridgeError } from '../../connectors/errors.ts';
+import { ModelbridgeError, toModelbridgeError } from '../../schemas/errors.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse } from '../../connectors/types.ts';
 import type { BackendConfig, InferenceConfig } from '../../schemas/connector-config.ts';
 import type { CanonicalEvent, Provenance } from '../../schemas/event.ts';
 import { createBatcher, splitOutputs, stackInputs } from './batcher.ts';
 import type { Batcher } from './batcher.ts';
+import { decide } from './fate.ts';
 import { createGuardedBackend } from './guarded-backend.ts';
 import type { BreakerState, GuardedBackend, InferOutcome } from './guarded-backend.ts';
 import { createConcurrencyLimiter, createFixedLimiter } from './limiter.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
-import { compileMapping } from './mapping.ts';
-import type { CompiledMapping } from './mapping.ts';
+import { compileMappings } from '../../schemas/mapping.ts';
+import type { CompiledMapping, CompiledMappings, RouteMappings } from '../../schemas/mapping.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 export type InferenceResult =
@@ -36,6 +37,8 @@ export interface InferenceDeps {
   readonly logger: Logger;
   /** Intake should pause (true) or may resume (false): no backend can answer. */
   readonly onAvailability: (down: boolean) => void;
+  /** The mappings compiled when the configuration was loaded; compiled here when absent. */
+  readonly mappings?: CompiledMappings | undefined;
 }
 
 export interface Inference {
@@ -66,7 +69,9 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
   const { connector, clients, lifecycle, metrics, logger } = deps;
   const parameters = config.request.parameters;
 
-  function route(backend: BackendConfig, client: InferenceClient, request: Record<string, string>, response: Record<string, string>, role: string): Route {
+  const mappings = deps.mappings ?? compileMappings(config);
+
+  function route(backend: BackendConfig, client: InferenceClient, routeMappings: RouteMappings, role: string): Route {
     const labels = { connector, backend: backend.kind, model: backend.model };
     const attemptOk = metrics.inferenceDuration.labels({ ...labels, outcome: 'ok' });
     const attemptError = metrics.inferenceDuration.labels({ ...labels, outcome: 'error' });
@@ -96,19 +101,15 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
         logger.warn({ err: error, role }, 'half-open readiness probe failed');
       },
     }, limiter);
-    return { config: backend, client, guard, limiter, request: compileMapping(request), response: compileMapping(response) };
+    return { config: backend, client, guard, limiter, request: routeMappings.request, response: routeMappings.response };
   }
 
-  const primary = route(config.backend, clients.primary, config.request.inputs, config.response, 'primary');
-  const fallback = config.fallback && clients.fallback
-    ? route(config.fallback.backend, clients.fallback, config.fallback.request?.inputs ?? config.request.inputs, config.fallback.response ?? config.response, 'fallback')
-    : undefined;
-  const shadow = config.shadow && clients.shadow
-    ? route(config.shadow.backend, clients.shadow, config.shadow.request?.inputs ?? config.request.inputs, config.shadow.response ?? config.response, 'shadow')
-    : undefined;
+  const primary = route(config.backend, clients.primary, mappings.primary, 'primary');
+  const fallback = config.fallback && clients.fallback && mappings.fallback ? route(config.fallback.backend, clients.fallback, mappings.fallback, 'fallback') : undefined;
+  const shadow = config.shadow && clients.shadow && mappings.shadow ? route(config.shadow.backend, clients.shadow, mappings.shadow, 'shadow') : undefined;
   const batchLabels = { connector, backend: config.backend.kind, model: config.backend.model };
   const batcher: Batcher<BatchItem, InferOutcome> | undefined =
-    config.batch.maxSize > 1 ? createBatcher(config.batch.maxSize, config.batch.maxWait, (items) => runBatch(items)) : undefined;
+    config.batch.maxSize > 1 ? createBatcher(config.batch.maxSize, config.batch.maxWaitMs, (items) => runBatch(items)) : undefined;
   let shadowInFlight = 0;
 
   function available(): boolean {
@@ -131,7 +132,7 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
     readonly traceparent: string | undefined;
   }
 
-  /** One merged request; a non-retryable failure is split in halves until the bad event(s) stand alone. */
+  /** One merged request; a failure `decide()` says to split is split in halves until the bad event(s) stand alone. */
   async function runBatch(items: BatchItem[]): Promise<InferOutcome[]> {
     metrics.batchSize.observe(batchLabels, items.length);
     const hold = fallback === undefined;
@@ -150,19 +151,20 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
       }
       return rows.map((outputs) => ({ ...outcome, response: { ...outcome.response, outputs } }));
     }
-    const splittable = !outcome.error.retryable && outcome.error.code !== 'MODEL_NOT_FOUND' && outcome.error.code !== 'ABORTED';
-    if (!splittable) return items.map(() => outcome);
+    if (decide({ at: 'batch', error: outcome.error, size: items.length }).action !== 'split') return items.map(() => outcome);
     const half = Math.ceil(items.length / 2);
     const [left, right] = await Promise.all([runBatch(items.slice(0, half)), runBatch(items.slice(half))]);
     return [...left, ...right];
   }
 
-  async function call(target: Route, event: CanonicalEvent, hold: boolean): Promise<InferOutcome | ModelbridgeError> {
+  /** Maps the request and calls the backend. A mapping failure comes back as an outcome with no attempt. */
+  async function call(target: Route, event: CanonicalEvent, hold: boolean): Promise<InferOutcome> {
     let request: InferenceRequest;
     try {
       request = await mapRequest(target, event);
     } catch (thrown) {
-      return toModelbridgeError(thrown, 'map');
+      const now = Date.now();
+      return { ok: false, error: toModelbridgeError(thrown, 'map'), attempts: 0, firstFailureAt: now, lastFailureAt: now };
     }
     if (target === primary && batcher) return batcher.submit({ request, traceparent: event.traceparent });
     return target.guard.infer(request, event.traceparent, { hold });
@@ -193,7 +195,6 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
   async function run(event: CanonicalEvent): Promise<InferenceResult> {
     if (!fallback) {
       const outcome = await call(primary, event, true);
-      if (outcome instanceof ModelbridgeError) return { ok: false, error: outcome, attempts: 0 };
       return withShadow(event, await answer(primary, outcome, false, event));
     }
     // With a fallback: whichever backend is up answers; when both are down, wait for either to recover.
@@ -210,7 +211,7 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
         continue;
       }
       const outcome = await call(target, event, false);
-      if (outcome instanceof ModelbridgeError) return { ok: false, error: outcome, attempts: 0 };
+      if (!outcome.ok && outcome.error.stage === 'map') return outcome;
       if (!outcome.ok && outcome.error.code === 'BREAKER_OPEN') {
         refused.add(target);
         continue;
@@ -247,9 +248,8 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
     shadowInFlight++;
     void (async () => {
       try {
-        const outcome = await call(target, event, false);
-        const result = outcome instanceof ModelbridgeError ? undefined : await answer(target, outcome, false, event);
-        if (!result?.ok) {
+        const result = await answer(target, await call(target, event, false), false, event);
+        if (!result.ok) {
           metrics.shadowRequests.inc({ ...labels, outcome: 'error' });
           return;
         }

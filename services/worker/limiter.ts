@@ -3,6 +3,8 @@
  * calls grows by one per window of successes while latency stays within twice the best recent latency,
  * and halves on overload signals (timeouts, 429, 503, RESOURCE_EXHAUSTED).
  */
+import { createWaitQueue } from './wait-queue.ts';
+
 export interface ConcurrencyLimiter {
   readonly limit: number;
   readonly inFlight: number;
@@ -21,13 +23,6 @@ export interface LimiterOptions {
   readonly onInFlight?: (inFlight: number) => void;
 }
 
-interface Waiter {
-  readonly resolve: () => void;
-  readonly reject: (reason: unknown) => void;
-  readonly signal: AbortSignal;
-  cancelled: boolean;
-}
-
 /** A fixed limit of `max` concurrent calls (adaptive concurrency off). */
 export function createFixedLimiter(max: number, onInFlight?: (inFlight: number) => void): ConcurrencyLimiter {
   return createConcurrencyLimiter({ min: max, max, initial: max, onInFlight });
@@ -43,24 +38,8 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
   // Whether the limit was reached during the current growth window: an unused limit never grows.
   let saturated = false;
   const onInFlight = options.onInFlight;
-  // Waiters in arrival order, as a deque over an array: with thousands of keys waiting for a call slot,
-  // shift() and splice() per grant would be quadratic. An aborted waiter is marked and skipped.
-  let queue: Waiter[] = [];
-  let head = 0;
-  let waiting = 0;
-  // One abort listener per signal, not per waiter: an AbortSignal's listener list is scanned on every
-  // add and remove, and a thousand waiters on the worker's lifecycle signal made each acquire O(n).
-  const watched = new WeakSet<AbortSignal>();
-
-  function onAbort(signal: AbortSignal): void {
-    for (let i = head; i < queue.length; i++) {
-      const waiter = queue[i]!;
-      if (waiter.signal !== signal || waiter.cancelled) continue;
-      waiter.cancelled = true;
-      waiting--;
-      waiter.reject(signal.reason);
-    }
-  }
+  // Callers waiting for a call slot, in arrival order.
+  const waiters = createWaitQueue();
 
   function setLimit(next: number): void {
     const bounded = Math.min(max, Math.max(min, Math.round(next)));
@@ -71,21 +50,9 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
   }
 
   function grant(): void {
-    while (inFlight < limit && waiting > 0) {
-      const next = queue[head]!;
-      queue[head++] = undefined as unknown as Waiter;
-      if (next.cancelled) continue;
-      waiting--;
+    while (inFlight < limit && waiters.release(1) === 1) {
       inFlight++;
       if (inFlight >= limit) saturated = true;
-      next.resolve();
-    }
-    if (waiting === 0) {
-      queue = [];
-      head = 0;
-    } else if (head > 1024 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
     }
     onInFlight?.(inFlight);
   }
@@ -98,22 +65,14 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
       return inFlight;
     },
     acquire(signal) {
-      if (inFlight < limit && waiting === 0) {
+      if (inFlight < limit && waiters.size === 0) {
         inFlight++;
         if (inFlight >= limit) saturated = true;
         onInFlight?.(inFlight);
         return Promise.resolve();
       }
       saturated = true;
-      if (signal.aborted) return Promise.reject(signal.reason);
-      if (!watched.has(signal)) {
-        watched.add(signal);
-        signal.addEventListener('abort', () => onAbort(signal), { once: true });
-      }
-      return new Promise((resolve, reject) => {
-        queue.push({ resolve, reject, signal, cancelled: false });
-        waiting++;
-      });
+      return waiters.wait(signal);
     },
     release(latencyMs, outcome) {
       inFlight--;

@@ -2,7 +2,7 @@
  * Builders of what the worker publishes: the enriched event (a structured-mode CloudEvent whose id is
  * the input's id) and the dead letter (the original message unchanged plus `mb-dlq-*` headers).
  */
-import type { ModelbridgeError } from '../../connectors/errors.ts';
+import type { ModelbridgeError } from '../../schemas/errors.ts';
 import type { Headers, InboundMessage, OutboundMessage } from '../../connectors/types.ts';
 import { DLQ_HEADERS } from '../../schemas/dead-letter.ts';
 import type { CanonicalEvent, Provenance } from '../../schemas/event.ts';
@@ -11,6 +11,17 @@ export const CLOUDEVENTS_JSON = 'application/cloudevents+json; charset=utf-8';
 
 /** Headers of every structured-mode event the worker writes: one frozen object, not one per event. */
 export const STRUCTURED_HEADERS: Headers = Object.freeze({ 'content-type': CLOUDEVENTS_JSON });
+
+/**
+ * Headers of a structured-mode event: the content type, and the W3C context of the event as transport
+ * headers too (`traceparent`, `tracestate`), so that consumers tracing from headers continue the trace.
+ */
+export function structuredHeaders(event: CanonicalEvent): Headers {
+  if (event.traceparent === undefined) return STRUCTURED_HEADERS;
+  const headers: Headers = { 'content-type': CLOUDEVENTS_JSON, traceparent: event.traceparent };
+  if (typeof event.tracestate === 'string') headers.tracestate = event.tracestate;
+  return headers;
+}
 
 export interface EnrichOptions {
   readonly source: string;
@@ -36,11 +47,12 @@ export function buildEnrichedMessage(
   if (input.subject !== undefined) event.subject = input.subject;
   if (input.partitionkey !== undefined) event.partitionkey = input.partitionkey;
   if (input.traceparent !== undefined) event.traceparent = input.traceparent;
+  if (typeof input.tracestate === 'string') event.tracestate = input.tracestate;
   event.data = { input: input.data, output, provenance };
   return {
     key: original.key ?? input.partitionkey ?? null,
     value: JSON.stringify(event),
-    headers: STRUCTURED_HEADERS,
+    headers: structuredHeaders(input),
     contentType: CLOUDEVENTS_JSON,
   };
 }
@@ -53,6 +65,8 @@ export interface DeadLetterContext {
   readonly firstFailureAt: number;
   readonly lastFailureAt: number;
   readonly eventId: string | undefined;
+  /** W3C context of the worker's span, when tracing: replaces the original `traceparent`/`tracestate` headers. */
+  readonly trace?: { readonly traceparent: string; readonly tracestate: string | undefined } | undefined;
 }
 
 const MAX_REASON_LENGTH = 1024;
@@ -62,6 +76,12 @@ export function buildDeadLetter(original: InboundMessage, error: ModelbridgeErro
   const headers: Headers = {};
   // Original headers first, then ours; stale `mb-dlq-*` headers from an earlier failure are replaced.
   for (const name in original.headers) headers[name] = original.headers[name]!;
+  if (context.trace !== undefined) {
+    // The next hop (a replay, a DLQ consumer) continues the worker's trace.
+    headers.traceparent = context.trace.traceparent;
+    if (context.trace.tracestate !== undefined) headers.tracestate = context.trace.tracestate;
+    else delete headers.tracestate;
+  }
   headers[DLQ_HEADERS.code] = error.code;
   headers[DLQ_HEADERS.retryable] = String(error.retryable);
   headers[DLQ_HEADERS.message] = error.message.length > MAX_REASON_LENGTH ? `${error.message.slice(0, MAX_REASON_LENGTH)}…` : error.message;

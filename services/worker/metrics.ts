@@ -1,9 +1,11 @@
 /**
  * The worker's Prometheus metrics, registered on an injected registry (never the global one).
- * Labels are bounded: connector, backend, model, code, reason, destination.
+ * Labels are bounded: connector, backend, model, code, reason, destination, outcome. What is read at
+ * scrape time (readiness, lag, queue depth) is in scrape-metrics.ts.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { FastHistogram } from './histogram.ts';
 
 export interface WorkerMetrics {
   readonly consumed: Counter<'connector'>;
@@ -19,7 +21,8 @@ export interface WorkerMetrics {
   readonly intakePauses: Counter<'connector' | 'reason'>;
   readonly publishDuration: Histogram<'connector' | 'destination'>;
   readonly publishRetries: Counter<'connector' | 'destination'>;
-  readonly consumerLag: Gauge<'connector'>;
+  /** Receipt to ack, once per event: the latency the worker adds. Observed on the hot path without allocating. */
+  readonly eventDuration: FastHistogram;
   readonly batchSize: Histogram<'connector' | 'backend' | 'model'>;
   readonly concurrencyLimit: Gauge<'connector' | 'backend' | 'model'>;
   readonly modelCallsInFlight: Gauge<'connector' | 'backend' | 'model'>;
@@ -99,7 +102,13 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       labelNames: ['connector', 'destination'],
       registers,
     }),
-    consumerLag: new Gauge({ name: 'modelbridge_consumer_lag', help: 'Messages waiting in the source, where it reports it.', labelNames: ['connector'], registers }),
+    eventDuration: new FastHistogram({
+      name: 'modelbridge_event_duration_seconds',
+      help: 'Time from receipt to acknowledgement, by outcome (succeeded, passed_through, dead_lettered): the latency the worker adds (decode, wait behind the key, inference with retries, publish).',
+      labelNames: ['connector', 'outcome'],
+      buckets: [...LATENCY_BUCKETS, 30, 60, 300],
+      registers,
+    }),
     batchSize: new Histogram({
       name: 'modelbridge_batch_size',
       help: 'Events per inference request (micro-batching).',

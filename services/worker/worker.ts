@@ -5,18 +5,25 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ConnectorRegistry } from '../../connectors/registry.ts';
+import type { InferenceClient, Sink } from '../../connectors/types.ts';
 import type { ConnectorConfig } from '../../schemas/connector-config.ts';
+import type { ConnectorTracing, PublishKind } from '../telemetry/pipeline-tracing.ts';
 import { createConnector } from './connector.ts';
-import type { ConnectorRuntime, ConnectorStatus } from './connector.ts';
+import type { ConnectorRuntime, ConnectorRuntimeConfig, ConnectorStatus } from './connector.ts';
 import { createWorkerMetrics } from './metrics.ts';
+import { registerScrapeMetrics } from './scrape-metrics.ts';
+import type { ScrapeTarget } from './scrape-metrics.ts';
 
 export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
 
 export interface WorkerOptions {
-  readonly connectors: readonly ConnectorConfig[];
+  /** As loaded by `loadConnectorConfig` (mappings compiled), or plain (compiled at creation). */
+  readonly connectors: readonly ConnectorRuntimeConfig[];
   readonly registry: ConnectorRegistry;
   readonly logger: Logger;
   readonly metricsRegistry: Registry;
+  /** Present when tracing is on: the pipeline hooks of each connector. */
+  readonly tracing?: { connector(config: ConnectorConfig): ConnectorTracing } | undefined;
 }
 
 export interface Worker {
@@ -35,23 +42,38 @@ export function createWorker(options: WorkerOptions): Worker {
   const { registry, logger } = options;
   const metrics = createWorkerMetrics(options.metricsRegistry);
   const names = new Set<string>();
+  const scrapeTargets: ScrapeTarget[] = [];
   const connectors: ConnectorRuntime[] = options.connectors.map((config) => {
     if (names.has(config.name)) throw new Error(`two connectors are named ${config.name}`);
     names.add(config.name);
     const child = logger.child({ connector: config.name });
     const limits = { maxResponseBytes: config.inference.maxResponseBytes };
-    return createConnector(config, {
-      source: registry.createSource(config.source, child),
-      sink: registry.createSink(config.sink, child),
-      deadLetter: registry.createSink(config.deadLetter, child),
+    const tracing = options.tracing?.connector(config);
+    const client = (backend: ConnectorConfig['inference']['backend'], role: string): InferenceClient => {
+      const created = registry.createInferenceClient(backend, child, limits);
+      return tracing ? tracing.client(created, role) : created;
+    };
+    const sink = (sinkConfig: ConnectorConfig['sink'], kind: PublishKind): Sink => {
+      const created = registry.createSink(sinkConfig, child);
+      return tracing ? tracing.sink(created, kind) : created;
+    };
+    const source = registry.createSource(config.source, child);
+    const runtime = createConnector(config, {
+      source,
+      sink: sink(config.sink, 'enriched'),
+      deadLetter: sink(config.deadLetter, 'dead_letter'),
       decoder: registry.createDecoder(config.decode),
-      client: registry.createInferenceClient(config.inference.backend, child, limits),
-      fallbackClient: config.inference.fallback ? registry.createInferenceClient(config.inference.fallback.backend, child, limits) : undefined,
-      shadowClient: config.inference.shadow ? registry.createInferenceClient(config.inference.shadow.backend, child, limits) : undefined,
+      client: client(config.inference.backend, 'primary'),
+      fallbackClient: config.inference.fallback ? client(config.inference.fallback.backend, 'fallback') : undefined,
+      shadowClient: config.inference.shadow ? client(config.inference.shadow.backend, 'shadow') : undefined,
       logger,
       metrics,
+      tracing,
     });
+    scrapeTargets.push({ connector: config.name, group: config.source.kind === 'kafka' ? config.source.group : undefined, ready: () => runtime.ready(), source });
+    return runtime;
   });
+  registerScrapeMetrics(options.metricsRegistry, scrapeTargets, logger);
   let state: WorkerState = 'created';
   let closing: Promise<void> | undefined;
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../../connectors/registry.ts';
 import { loadConnectorConfig } from '../../schemas/load-config.ts';
-import { compileMapping } from '../../services/worker/mapping.ts';
+import { compileMapping } from '../../schemas/mapping.ts';
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

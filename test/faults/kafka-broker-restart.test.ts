@@ -6,8 +6,8 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createModelServer } from '../../services/model-server/index.ts';
 import type { ModelServer } from '../../services/model-server/index.ts';
-import { startKafkaBroker } from '../support/kafka-broker.ts';
-import type { KafkaBroker } from '../support/kafka-broker.ts';
+import { startKafkaBroker } from '../../scripts/kafka-broker/broker.ts';
+import type { KafkaBroker } from '../../scripts/kafka-broker/broker.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { faultConnector } from './support/connector.ts';
 import { createKafkaFaultIo } from './support/kafka-io.ts';

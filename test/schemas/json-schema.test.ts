@@ -17,9 +17,26 @@ describe('connector config JSON Schema', () => {
     expect((schema.required as string[]).sort()).toEqual(['deadLetter', 'inference', 'name', 'sink', 'source']);
     expect(schema.additionalProperties).toBe(false);
     const inference = props(schema).inference as Node;
-    expect(props(inference).timeout).toEqual({ type: ['string', 'number'] });
+    expect(props(inference).timeout).toMatchObject({ type: ['string', 'number'] });
     expect((inference.required as string[]).sort()).toEqual(['backend', 'request', 'response']);
-    expect(props(props(inference).retry).minDelay).toEqual({ type: ['string', 'number'] });
+    expect(props(props(inference).retry).minDelay).toMatchObject({ type: ['string', 'number'] });
+  });
+
+  it('gives every field an editor can hover its own description, from the zod schema', () => {
+    const undocumented: string[] = [];
+    const walk = (node: unknown, path: string): void => {
+      if (Array.isArray(node)) return node.forEach((item) => walk(item, path));
+      if (node === null || typeof node !== 'object') return;
+      const n = node as Node;
+      for (const [key, value] of Object.entries((n.properties as Node | undefined) ?? {})) {
+        if (key !== 'kind' && (value as Node).description === undefined) undocumented.push(`${path}.${key}`);
+        walk(value, `${path}.${key}`);
+      }
+      for (const key of ['anyOf', 'oneOf', 'items', 'additionalProperties']) walk(n[key], path);
+    };
+    walk(schema, '');
+    expect(undocumented).toEqual([]);
+    expect(props(props(schema).inference as Node).timeout).toMatchObject({ description: 'Timeout of one inference attempt.' });
   });
 
   it('lets interpolated strings through where a pattern would reject them', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isModelbridgeError } from '../../connectors/errors.ts';
+import { isModelbridgeError } from '../../schemas/errors.ts';
 import { ConfigError } from '../../schemas/config-error.ts';
 import { loadConnectorConfig, maskSecrets, type LoadConfigOptions } from '../../schemas/load-config.ts';
 
@@ -46,8 +46,8 @@ describe('loadConnectorConfig', () => {
     const config = loadConnectorConfig(VALID, options());
     expect(config.ordering).toBe('key');
     expect(config.decode).toEqual({ format: 'cloudevents', type: 'com.modelbridge.json' });
-    expect(config.inference.timeout).toBe(2000);
-    expect(config.inference.retry).toEqual({ attempts: 5, minDelay: 100, maxDelay: 10_000 });
+    expect(config.inference.timeoutMs).toBe(2000);
+    expect(config.inference.retry).toEqual({ attempts: 5, minDelayMs: 100, maxDelayMs: 10_000 });
     expect(config.source.kind === 'kafka' && config.source.maxMessageBytes).toBe(1_048_576);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.inference.retry)).toBe(true);
@@ -55,6 +55,16 @@ describe('loadConnectorConfig', () => {
     expect(() => {
       (config.inference.retry as { attempts: number }).attempts = 1;
     }).toThrow(TypeError);
+  });
+
+  it('names every duration in milliseconds …Ms once parsed, while issues keep the names the file uses', () => {
+    const config = loadConnectorConfig(VALID, options());
+    expect(config.source.kind === 'kafka' && [config.source.commitIntervalMs, config.source.sessionTimeoutMs]).toEqual([1000, 30_000]);
+    expect(config.inference.breaker).toMatchObject({ resetTimeoutMs: 5000, rollingWindowMs: 10_000 });
+    expect(config.inference.batch.maxWaitMs).toBe(5);
+    expect(config.inference.waitForModel).toEqual({ minDelayMs: 200, maxDelayMs: 5000 });
+    expect(config.publish).toEqual({ minDelayMs: 100, maxDelayMs: 5000 });
+    expect(Object.keys(config.inference)).not.toContain('timeout');
   });
 
   it.each([
@@ -69,7 +79,7 @@ describe('loadConnectorConfig', () => {
     if (expected === undefined) {
       expect(failure(text).issues).toEqual([{ path: 'inference.timeout', message: expect.stringContaining('invalid duration') }]);
     } else {
-      expect(loadConnectorConfig(text, options()).inference.timeout).toBe(expected);
+      expect(loadConnectorConfig(text, options()).inference.timeoutMs).toBe(expected);
     }
   });
 
@@ -225,6 +235,35 @@ describe('loadConnectorConfig', () => {
       for (let i = 1; i < 12; i++) bomb.push(`${'abcdefghijklm'[i]}: &${'abcdefghijklm'[i]} [${Array(9).fill(`*${'abcdefghijklm'[i - 1]}`).join(',')}]`);
       expect(failure(bomb.join('\n')).issues[0]!.message).toMatch(/YAML/);
     });
+  });
+
+  it('compiles the mappings, the fallback and shadow inheriting the primary\'s where they give none', async () => {
+    const text = edit(
+      '  response: { priority: "outputs.PRIORITY[0]" }\n',
+      [
+        '  response: { priority: "outputs.PRIORITY[0]" }',
+        '  fallback:',
+        '    backend: { kind: rest, url: "http://localhost:8001/predict", model: rules }',
+        '    response: { priority: "$uppercase(outputs.label)" }',
+        '  shadow:',
+        '    backend: { kind: kserve-http, url: "http://localhost:8002", model: next }',
+        '',
+      ].join('\n'),
+    );
+    const { mappings } = loadConnectorConfig(text, options());
+    expect(mappings.fallback?.request).toBe(mappings.primary.request);
+    expect(mappings.shadow?.request).toBe(mappings.primary.request);
+    expect(mappings.shadow?.response).toBe(mappings.primary.response);
+    expect(mappings.primary.request.apply({ data: { text: 'hi' } }, 'request')).toEqual({ TEXT: 'hi' });
+    expect(await mappings.fallback!.response.applyAsync({ outputs: { label: 'high' } }, 'response')).toEqual({ priority: 'HIGH' });
+  });
+
+  it('refuses every mapping expression that does not compile, at its path, with the file', () => {
+    const text = edit('request: { inputs: { TEXT: data.text } }', 'request: { inputs: { TEXT: "$uppercase(data.text", OK: data.text } }')
+      .replace('response: { priority: "outputs.PRIORITY[0]" }', 'response: { priority: "outputs[[[" }\n  shadow: { backend: { kind: rest, url: "http://x/p", model: s }, response: { p: "(" } }');
+    const error = failure(text, { file: 'a.yaml' });
+    expect(paths(error)).toEqual(['inference.request.inputs.TEXT', 'inference.response.priority', 'inference.shadow.response.p']);
+    expect(error.format().split('\n')[0]).toMatch(/^a\.yaml: inference\.request\.inputs\.TEXT: invalid expression: /);
   });
 
   it('is a ModelbridgeError with code CONFIG_INVALID, formatted one line per issue with the file', () => {

@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { connect } from 'amqplib';
 import type { TestProject } from 'vitest/node';
-import { startKafkaBroker } from './kafka-broker.ts';
+import { startKafkaBroker } from '../../scripts/kafka-broker/broker.ts';
 import { waitFor } from './wait-for.ts';
 
 declare module 'vitest' {

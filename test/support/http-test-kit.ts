@@ -10,8 +10,8 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, onTestFinished } from 'vitest';
-import { findModelbridgeError } from '../../connectors/errors.ts';
-import type { ModelbridgeError } from '../../connectors/errors.ts';
+import { findModelbridgeError } from '../../schemas/errors.ts';
+import type { ModelbridgeError } from '../../schemas/errors.ts';
 import { createModelServer } from '../../services/model-server/server.ts';
 import type { ModelServer, ModelServerOptions } from '../../services/model-server/server.ts';
 

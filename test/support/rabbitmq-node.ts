@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { connect } from 'amqplib';
-import { freePort } from './kafka-broker.ts';
+import { freePort } from '../../scripts/kafka-broker/broker.ts';
 import { waitFor } from './wait-for.ts';
 
 const run = promisify(execFile);

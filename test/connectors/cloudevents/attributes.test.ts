@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertCanonicalEvent, isRfc3339 } from '../../../connectors/cloudevents/attributes.ts';
-import { isModelbridgeError } from '../../../connectors/errors.ts';
+import { isModelbridgeError } from '../../../schemas/errors.ts';
 import { canonicalEventSchema } from '../../../schemas/event.ts';
 
 const valid = { specversion: '1.0', id: 'a', source: '/s', type: 't' };

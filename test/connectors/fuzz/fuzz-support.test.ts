@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModelbridgeError } from '../../../connectors/errors.ts';
+import { ModelbridgeError } from '../../../schemas/errors.ts';
 import type { Decoder } from '../../../connectors/types.ts';
 import { message } from '../json/message-fixtures.ts';
 import { checkDecode } from './fuzz-support.ts';

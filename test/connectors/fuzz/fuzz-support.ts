@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { it } from 'vitest';
-import { isModelbridgeError } from '../../../connectors/errors.ts';
+import { isModelbridgeError } from '../../../schemas/errors.ts';
 import type { Decoder, Headers, InboundMessage, MessageOrigin } from '../../../connectors/types.ts';
 import { canonicalEventSchema } from '../../../schemas/event.ts';
 

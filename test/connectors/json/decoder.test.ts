@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isModelbridgeError } from '../../../connectors/errors.ts';
+import { isModelbridgeError } from '../../../schemas/errors.ts';
 import { createJsonDecoder } from '../../../connectors/json/decoder.ts';
 import { canonicalEventSchema } from '../../../schemas/event.ts';
 import { AMQP_ORIGIN, expectFailure, message } from './message-fixtures.ts';

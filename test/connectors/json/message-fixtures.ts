@@ -1,6 +1,6 @@
 /** Inbound messages for decoder tests. */
 import { expect } from 'vitest';
-import { isModelbridgeError, type ErrorCode } from '../../../connectors/errors.ts';
+import { isModelbridgeError, type ErrorCode } from '../../../schemas/errors.ts';
 import type { Headers, InboundMessage, MessageOrigin } from '../../../connectors/types.ts';
 
 export const KAFKA_ORIGIN: MessageOrigin = { transport: 'kafka', topic: 'orders', partition: 3, offset: '42', timestamp: 1_700_000_000_000 };

@@ -1,6 +1,6 @@
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { ModelbridgeError } from '../../../connectors/errors.ts';
+import { ModelbridgeError } from '../../../schemas/errors.ts';
 import { isTooLarge, toPublishError } from '../../../connectors/kafka/errors.ts';
 
 const tooLarge = () => new KafkaJSProtocolError({ type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false, message: 'whatever the text' } as never);

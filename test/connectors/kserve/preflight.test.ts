@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ModelbridgeError } from '../../../connectors/errors.ts';
+import { ModelbridgeError } from '../../../schemas/errors.ts';
 import { createKserveGrpcClient } from '../../../connectors/kserve/client-grpc.ts';
 import { createKserveHttpClient } from '../../../connectors/kserve/client-http.ts';
 import { createPreflight, readInputMetadata } from '../../../connectors/kserve/preflight.ts';

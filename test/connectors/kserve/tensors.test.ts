@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isModelbridgeError } from '../../../connectors/errors.ts';
+import { isModelbridgeError } from '../../../schemas/errors.ts';
 import { flattenData, toWireTensor } from '../../../connectors/kserve/tensors.ts';
 import type { Datatype } from '../../../connectors/kserve/tensors.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findModelbridgeError } from '../../../connectors/errors.ts';
+import { findModelbridgeError } from '../../../schemas/errors.ts';
 import { createOpenaiClient } from '../../../connectors/openai/client.ts';
 import { createStructuredOutput } from '../../../connectors/openai/structured-output.ts';
 import { openaiConfig } from './helpers.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findModelbridgeError } from '../../../connectors/errors.ts';
+import { findModelbridgeError } from '../../../schemas/errors.ts';
 import { createOpenaiClient } from '../../../connectors/openai/client.ts';
 import { createTokenBudget } from '../../../connectors/openai/token-budget.ts';
 import { failure, live } from '../../support/http-test-kit.ts';

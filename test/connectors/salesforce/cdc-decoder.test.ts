@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSalesforceCdcDecoder } from '../../../connectors/salesforce/cdc-decoder.ts';
-import type { DecodeConfig } from '../../../connectors/json/decoder.ts';
+import type { DecodeConfig } from '../../../schemas/connector-config.ts';
 import { canonicalEventSchema } from '../../../schemas/event.ts';
 import { CDC_FIXTURES, salesforceFixture, salesforceJson } from '../../fixtures/salesforce/fixtures.ts';
 import { expectFailure, message } from '../json/message-fixtures.ts';

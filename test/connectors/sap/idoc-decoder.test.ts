@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createIdocDecoder } from '../../../connectors/sap/idoc-decoder.ts';
-import type { DecodeConfig } from '../../../connectors/json/decoder.ts';
+import type { DecodeConfig } from '../../../schemas/connector-config.ts';
 import { canonicalEventSchema } from '../../../schemas/event.ts';
 import { ConfigError } from '../../../schemas/config-error.ts';
 import { sapFixture } from '../../fixtures/sap/fixtures.ts';

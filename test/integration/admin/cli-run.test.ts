@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createModelServer } from '../../../services/model-server/index.ts';
 import type { ModelServer } from '../../../services/model-server/index.ts';
-import { freePort } from '../../support/kafka-broker.ts';
+import { freePort } from '../../../scripts/kafka-broker/broker.ts';
 import { amqpUrl, withChannel } from '../../support/rabbitmq.ts';
 import { uniqueName, waitFor } from '../../support/wait-for.ts';
 

@@ -5,66 +5,36 @@
  * ledger accounts for every event, and the audit trail shows who did what with which counts. A job
  * run from the CLI is audited the same way.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistry } from '../../../connectors/registry.ts';
-import { adminConfigSchema } from '../../../schemas/admin-config.ts';
-import { createAuditLog } from '../../../services/admin/audit.ts';
-import type { AuditLog } from '../../../services/admin/audit.ts';
-import { createAuthenticator } from '../../../services/admin/auth.ts';
-import { createAdminServer } from '../../../services/admin/server.ts';
-import type { AdminServer } from '../../../services/admin/server.ts';
-import { createModelServer } from '../../../services/model-server/index.ts';
 import type { ModelServer } from '../../../services/model-server/index.ts';
-import { createWorker } from '../../../services/worker/worker.ts';
 import type { Worker } from '../../../services/worker/worker.ts';
 import { waitFor } from '../../support/wait-for.ts';
-import { AUDIENCE, startTestIssuer } from '../../services/admin/oidc-provider.ts';
 import type { TestClient, TestIssuer } from '../../services/admin/oidc-provider.ts';
-import { CONNECTOR, MARKER, createReplayEnv, keysOf, spawnCli, testEvent } from '../replay/replay-env.ts';
+import { CONNECTOR, MARKER, keysOf, spawnCli, testEvent } from '../replay/replay-env.ts';
 import type { ReplayEnv } from '../replay/replay-env.ts';
+import { startControlPlane } from './control-plane.ts';
+import type { ControlPlane } from './control-plane.ts';
 
 const N = 40;
 const kindOf = (i: number): 'ok' | 'marker' | 'malformed' => (i % 4 === 0 ? 'marker' : i === 7 ? 'malformed' : 'ok');
 const keys = (kind: string): string[] => Array.from({ length: N }, (_, i) => i).filter((i) => kindOf(i) === kind).map((i) => `k-${i}`);
 
+let plane: ControlPlane;
 let issuer: TestIssuer;
 let model: ModelServer;
 let env: ReplayEnv;
 let worker: Worker;
-let admin: AdminServer;
-let audit: AuditLog;
 let base: string;
 let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mb-replay-api-'));
-  issuer = await startTestIssuer();
-  model = createModelServer({ grpcPort: false });
-  await model.start();
-  env = await createReplayEnv('kafka', model);
-  const logger = pino({ level: 'silent' });
-  const metricsRegistry = new Registry();
-  worker = createWorker({ connectors: [env.config], registry: createRegistry(), logger, metricsRegistry });
-  const config = adminConfigSchema.parse({ auth: { mode: 'oidc', issuer: issuer.issuer, audience: AUDIENCE }, audit: { file: join(dir, 'audit.jsonl') } });
-  if (config.auth.mode !== 'oidc') throw new Error('unreachable');
-  audit = createAuditLog({ file: config.audit.file });
-  admin = createAdminServer({ worker, metricsRegistry, logger, authenticator: createAuthenticator(config.auth, { logger }), audit, replay: env.service });
-  ({ url: base } = await admin.listen(0));
+  plane = await startControlPlane();
+  ({ issuer, model, env, worker, base, dir } = plane);
 });
 
-afterAll(async () => {
-  await worker?.close(2000);
-  await env?.cleanup();
-  await admin?.close();
-  await audit?.close();
-  await Promise.allSettled([model?.close(), issuer?.close()]);
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => plane?.close());
 
 async function api<T = Record<string, unknown>>(client: TestClient, method: string, path: string, body?: unknown): Promise<{ status: number; body: T; location: string | null }> {
   const headers: Record<string, string> = { authorization: `Bearer ${await issuer.token(client)}` };

@@ -246,12 +246,15 @@ describe('OpenAPI', () => {
         'GET /v1/replays/{id}',
         'DELETE /v1/replays/{id}',
         'GET /v1/audit',
+        'GET /v1/me',
+        'GET /v1/history',
         'GET /healthz',
         'GET /readyz',
         'GET /metrics',
       ].sort(),
     );
     expect(doc.paths['/v1/audit']!.get!['x-required-role']).toBe('admin');
+    expect(doc.paths['/v1/history']!.get!['x-required-role']).toBe('viewer');
     expect(doc.paths['/v1/replays']!.post!['x-required-role']).toBe('operator');
     const browse = doc.paths['/v1/dead-letters']!.get!.parameters!;
     expect(browse.map((p) => `${p.name}:${p.in}:${p.required}`)).toEqual(

@@ -13,8 +13,16 @@ import { loadConfigWith } from '../../../schemas/load-config.ts';
 interface Realm {
   realm: string;
   roles: { realm: { name: string; composite?: boolean; composites?: { realm: string[] } }[] };
-  clients: { clientId: string; serviceAccountsEnabled?: boolean; protocolMappers?: { protocolMapper: string; config: Record<string, string> }[] }[];
-  users: { serviceAccountClientId?: string; realmRoles: string[] }[];
+  clients: {
+    clientId: string;
+    serviceAccountsEnabled?: boolean;
+    publicClient?: boolean;
+    standardFlowEnabled?: boolean;
+    redirectUris?: string[];
+    attributes?: Record<string, string>;
+    protocolMappers?: { protocolMapper: string; config: Record<string, string> }[];
+  }[];
+  users: { username: string; serviceAccountClientId?: string; realmRoles: string[] }[];
 }
 
 const realm = JSON.parse(readFileSync('deploy/keycloak/modelbridge-realm.json', 'utf8')) as Realm;
@@ -45,6 +53,14 @@ describe('deploy/keycloak', () => {
     }
   });
 
+  it('the console signs people in as a public client with PKCE, whose tokens carry the API audience', () => {
+    const console = realm.clients.find((c) => c.clientId === 'modelbridge-console')!;
+    expect(console).toMatchObject({ publicClient: true, standardFlowEnabled: true, attributes: { 'pkce.code.challenge.method': 'S256' } });
+    expect(console.protocolMappers).toContainEqual(expect.objectContaining({ protocolMapper: 'oidc-audience-mapper', config: expect.objectContaining({ 'included.client.audience': 'modelbridge' }) }));
+    expect(console.redirectUris).toEqual(['http://localhost:9464/console/callback', 'http://localhost:9465/console/callback']);
+    for (const role of ['viewer', 'operator', 'admin']) expect(realm.users.find((u) => u.username === `dev-${role}`)?.realmRoles).toContain(role);
+  });
+
   it('the workers in compose load the control API config, which validates and names this realm', () => {
     for (const name of ['worker-kafka', 'worker-rabbitmq']) {
       const service = compose.services[name]!;
@@ -54,6 +70,7 @@ describe('deploy/keycloak', () => {
       const config = loadConfigWith(adminConfigSchema, readFileSync(file, 'utf8'), { file, env: service.environment ?? {}, readFile: (path) => readFileSync(path, 'utf8') });
       expect(config.auth).toMatchObject({ mode: 'oidc', issuer: `http://localhost:8080/realms/${realm.realm}`, audience: 'modelbridge' });
       expect(config.audit.kafka?.brokers).toEqual([service.environment!.KAFKA_BROKERS]);
+      expect(config.console?.clientId).toBe('modelbridge-console');
     }
     const keycloak = compose.services.keycloak!;
     expect(keycloak.command).toContain('--import-realm');

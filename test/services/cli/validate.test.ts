@@ -62,6 +62,17 @@ describe('validateFiles', () => {
     expect(stderr).toEqual(['config/examples/nope.yaml: cannot read file (ENOENT)']);
   });
 
+  it('lists each problem once: the three TLS files of the Triton example that this machine lacks', () => {
+    const file = 'config/backends/triton-grpc-batched.yaml';
+    const { code, stderr } = run([file]);
+    expect(code).toBe(1);
+    expect(stderr).toEqual([
+      `${file}: inference.backend.tls.ca: cannot read file /etc/modelbridge/tls/ca.pem (ENOENT)`,
+      `${file}: inference.backend.tls.cert: cannot read file /etc/modelbridge/tls/client.pem (ENOENT)`,
+      `${file}: inference.backend.tls.key: cannot read file /etc/modelbridge/tls/client-key.pem (ENOENT)`,
+    ]);
+  });
+
   it('exits 2 without files', () => {
     expect(run([]).code).toBe(2);
   });

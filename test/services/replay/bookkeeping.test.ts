@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModelbridgeError } from '../../../connectors/errors.ts';
+import { ModelbridgeError } from '../../../schemas/errors.ts';
 import type { InboundMessage } from '../../../connectors/types.ts';
 import { DLQ_HEADERS } from '../../../schemas/dead-letter.ts';
 import { buildReplayMessage, historyOf, replayCountOf } from '../../../services/replay/bookkeeping.ts';

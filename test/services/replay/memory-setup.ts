@@ -4,8 +4,8 @@
  */
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { ModelbridgeError } from '../../../connectors/errors.ts';
-import type { ErrorCode } from '../../../connectors/errors.ts';
+import { ModelbridgeError } from '../../../schemas/errors.ts';
+import type { ErrorCode } from '../../../schemas/errors.ts';
 import { createMemoryBroker } from '../../../connectors/memory/index.ts';
 import type { MemoryBroker } from '../../../connectors/memory/index.ts';
 import { createRegistry } from '../../../connectors/registry.ts';

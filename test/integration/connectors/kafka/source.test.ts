@@ -144,7 +144,17 @@ describe('kafka source', () => {
     const topic = await createTopic(brokers);
     await produce(brokers, topic, numbered(20));
     const deliveries: Delivery[] = [];
-    const source = createKafkaSource(kafkaSourceSchema.parse({ kind: 'kafka', brokers, topic, group: uniqueName('mb-group'), sessionTimeout: '6s' }));
+    // Heartbeats sent while paused, as the source logs them: the evidence that the pause outlived the session.
+    const pausedHeartbeats: number[] = [];
+    const logger = {
+      error() {},
+      warn() {},
+      info() {},
+      debug(fields: object, msg?: string) {
+        if (msg === 'kafka consumer heartbeat' && (fields as { paused?: boolean }).paused) pausedHeartbeats.push(Date.now());
+      },
+    };
+    const source = createKafkaSource(kafkaSourceSchema.parse({ kind: 'kafka', brokers, topic, group: uniqueName('mb-group'), sessionTimeout: '6s' }), { logger });
     onTestFinished(() => source.close());
     await source.start((delivery) => {
       deliveries.push(delivery);
@@ -152,10 +162,10 @@ describe('kafka source', () => {
       if (deliveries.length === 5) source.pause();
     });
     await waitFor(() => deliveries.length >= 5, { what: 'five deliveries' });
-    // Longer than the session timeout: kafkajs kept heartbeating with the partition paused, and nothing
-    // was delivered meanwhile.
+    // Longer than the session timeout: kafkajs kept heartbeating with the partition paused (heartbeats
+    // spanning more than the 6 s session), and nothing was delivered meanwhile.
     const pausedAt = Date.now();
-    await waitFor(() => Date.now() - pausedAt > 7000, { timeoutMs: 10_000, intervalMs: 250, what: 'a long pause' });
+    await waitFor(() => pausedHeartbeats.some((at) => at - pausedAt > 6000), { timeoutMs: 15_000, what: 'a heartbeat past the session timeout while paused' });
     expect(deliveries).toHaveLength(5);
     expect(source.status()).toMatchObject({ connected: true, paused: true });
     source.resume();

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findModelbridgeError } from '../../../../connectors/errors.ts';
+import { findModelbridgeError } from '../../../../schemas/errors.ts';
 import { createKserveHttpClient } from '../../../../connectors/kserve/client-http.ts';
 import { kserveHttpBackendSchema } from '../../../../schemas/connector-config.ts';
 import { HttpError } from '../../../../services/model-server/http-error.ts';
