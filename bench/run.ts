@@ -1,13 +1,16 @@
 /**
  * The benchmark runner: `npm run bench` (full) or `npm run bench -- --quick` (a few minutes).
  *
- *   node bench/run.ts [--quick] [--only name,name] [--profile] [--worker-root DIR]
+ *   node bench/run.ts [--quick] [--only name,name] [--profile] [--worker-root DIR] [--before-root DIR] [--out FILE]
  *
  * Runs each scenario against real brokers (KAFKA_BROKERS or a broker started from the Kafka jars;
  * AMQP_URL or amqp://guest:guest@127.0.0.1:5672) and the reference model server, with the worker and
  * every baseline in child processes of their own. Writes bench/results/latest.json and prints a
  * markdown table. `--profile` runs the worker with `--cpu-prof` and summarises its top self time;
- * `--worker-root` runs the worker from another checkout (A/B a proposed change in the same run setup).
+ * `--worker-root` runs the worker from another checkout (A/B a proposed change in the same run setup);
+ * `--before-root` adds, in scenarios that support it, candidates run from another checkout side by
+ * side with this one's (before/after in one invocation). `--out` writes the results to another file
+ * under bench/results/ than latest.json (for partial runs that should not replace the full one).
  * Not part of `npm test`: figures on a shared machine are ratios within one run, not absolutes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,7 +22,7 @@ import { kafkaEnvironment, machineInfo } from './lib/environment.ts';
 import type { KafkaEnvironment } from './lib/environment.ts';
 import { createKafkaTransport } from './lib/kafka-io.ts';
 import { summariseProfiles } from './lib/profile.ts';
-import { markdownTable } from './lib/table.ts';
+import { costTable, markdownTable } from './lib/table.ts';
 import { checkTargets } from './lib/targets.ts';
 import type { BenchTransport } from './lib/transport.ts';
 import { allScenarios, onDemandScenarios } from './scenarios/index.ts';
@@ -40,6 +43,8 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       profile: { type: 'boolean', default: false },
       'worker-root': { type: 'string' },
+      'before-root': { type: 'string' },
+      out: { type: 'string' },
     },
   });
   const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
@@ -57,7 +62,7 @@ async function main(): Promise<void> {
   // Brokers come up lazily: `--only overhead-rabbitmq` needs no Kafka.
   const lazyKafka = async (): Promise<KafkaEnvironment> => (kafkaEnv ??= await kafkaEnvironment(process.env, log));
   const ctxBrokers: string[] = [];
-  const ctx: BenchContext = { brokers: ctxBrokers, amqpUrl, profileDir, workerRoot: values['worker-root'] };
+  const ctx: BenchContext = { brokers: ctxBrokers, amqpUrl, profileDir, workerRoot: values['worker-root'], beforeRoot: values['before-root'] };
   const env: ScenarioEnv = {
     ctx,
     quick,
@@ -94,7 +99,7 @@ async function main(): Promise<void> {
   const profiles = profileDir ? summariseProfiles(profileDir, 25) : undefined;
   const output = {
     machine: machineInfo(kafkaEnv?.version ?? 'not used', amqp?.version ?? 'not used'),
-    command: `npm run bench${quick ? ' -- --quick' : ''}${only ? ` -- --only ${only.join(',')}` : ''}`,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     quick,
     duration_s: Math.round((Date.now() - started) / 1000),
     scenarios: results,
@@ -102,11 +107,13 @@ async function main(): Promise<void> {
     ...(profiles ? { profiles } : {}),
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(output, null, 2)}\n`);
-  const lines = [markdownTable(results), '', '| target | result |', '|---|---|', ...targets.map((t) => `| ${t.target} | ${t.detail} |`)];
+  const resultsFile = join(RESULTS_DIR, values.out ?? 'latest.json');
+  writeFileSync(resultsFile, `${JSON.stringify(output, null, 2)}\n`);
+  const costs = costTable(results);
+  const lines = [markdownTable(results), '', ...(costs ? [costs, ''] : []), '| target | result |', '|---|---|', ...targets.map((t) => `| ${t.target} | ${t.detail} |`)];
   if (profiles) lines.push('', ...profiles.text);
   process.stdout.write(`${lines.join('\n')}\n`);
-  log(`results in ${join(RESULTS_DIR, 'latest.json')} (${output.duration_s} s)`);
+  log(`results in ${resultsFile} (${output.duration_s} s)`);
 }
 
 main().then(

@@ -50,6 +50,7 @@ export const kserveGrpcBackendSchema = z
     ...oipCommon,
     tls: grpcTlsSchema.optional().describe('TLS (and mutual TLS with cert + key); plaintext when absent.'),
     raw: z.enum(['auto', 'always', 'never']).default('auto').describe('Send numeric tensors as `raw_input_contents` bytes: auto = when it pays (large numeric tensors).'),
+    channels: z.number().int().min(1).max(16).default(1).describe('HTTP/2 connections to the server, used in turn.'),
   })
   .strict();
 

@@ -17,6 +17,11 @@ export interface BenchContext {
   readonly profileDir: string | undefined;
   /** Checkout whose `services/cli/main.ts` runs as the worker (default: this one), to A/B a change. */
   readonly workerRoot: string | undefined;
+  /**
+   * A checkout of the code before a change (`--before-root`): scenarios that support it run its worker
+   * or client side by side with this one's, in the same invocation.
+   */
+  readonly beforeRoot?: string | undefined;
 }
 
 /** Overrides of the connector's `inference` section (concurrency, batch, backend…). */
@@ -31,6 +36,10 @@ export interface WorkerCandidateOptions {
   readonly ordering?: 'key' | 'partition' | 'none';
   /** Extra Node.js flags for the worker process (e.g. a heap limit, as a container would set). */
   readonly nodeArgs?: readonly string[];
+  /** Run the worker from this checkout instead of `ctx.workerRoot`. */
+  readonly root?: string;
+  /** Candidate name in the results (default `modelbridge`). */
+  readonly name?: string;
   /** Extra environment of the worker process (e.g. OTEL_* variables to turn tracing on). */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -38,7 +47,7 @@ export interface WorkerCandidateOptions {
 /** The Modelbridge worker, echo model over OIP v2 HTTP unless `inference.backend` overrides it. */
 export function workerCandidate(ctx: BenchContext, options: WorkerCandidateOptions): Candidate {
   return {
-    name: 'modelbridge',
+    name: options.name ?? 'modelbridge',
     async start(d) {
       const config = {
         name: 'bench',
@@ -56,7 +65,7 @@ export function workerCandidate(ctx: BenchContext, options: WorkerCandidateOptio
         ...(options.nodeArgs ?? []),
         ...(ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${options.label}.cpuprofile`] : []),
       ];
-      return startWorker({ config, nodeArgs, root: ctx.workerRoot, env: options.env });
+      return startWorker({ config, nodeArgs, root: options.root ?? ctx.workerRoot, env: options.env });
     },
   };
 }

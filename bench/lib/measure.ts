@@ -9,6 +9,7 @@ import type { Collector } from './collector.ts';
 import { nowMs, round, summarise } from './stats.ts';
 import type { CandidateResult } from './stats.ts';
 import { sampleWorkerMetrics } from './worker-metrics.ts';
+import type { ProbeSnapshot } from './worker.ts';
 import type { BenchTransport, Destinations, ProduceSpec } from './transport.ts';
 
 /** A pipeline under test: started on a run's destinations, in a child process. */
@@ -55,6 +56,8 @@ export async function measure(candidate: Candidate, options: MeasureOptions): Pr
     child = await candidate.start(destinations);
     const readyAt = nowMs();
     const metricsUrl = (child as { metricsUrl?: string }).metricsUrl;
+    const probe = (child as { probe?: () => Promise<ProbeSnapshot> }).probe;
+    const probeStart = await probe?.().catch(() => undefined);
     const sampler = options.sampleMetrics && metricsUrl ? sampleWorkerMetrics(metricsUrl) : undefined;
     if (options.load === 'live') {
       produced = transport.produce(destinations, options.produce);
@@ -74,6 +77,7 @@ export async function measure(candidate: Candidate, options: MeasureOptions): Pr
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const samples = await sampler?.stop();
+    const probeEnd = probeStart ? await probe!().catch(() => undefined) : undefined;
     const production = backlog ?? (await produced!);
     const peakRssMb = child.peakRssMb() ?? Number.NaN;
     if (child.exited) throw new Error(`${candidate.name} exited during the run:\n${child.output()}`);
@@ -88,6 +92,7 @@ export async function measure(candidate: Candidate, options: MeasureOptions): Pr
       timeBounded: !complete,
     });
     if (samples) result.extra = { ...result.extra, ...samples };
+    if (probeStart && probeEnd && collector.count > 0) result.extra = { ...result.extra, ...perEvent(probeStart, probeEnd, collector.count) };
     log(
       `  ${candidate.name}: ${collector.count}/${production.sent} events, ${result.events_per_s} ev/s, p99 ${result.p99_ms} ms, ` +
         `peak RSS ${result.peak_rss_mb} MB${complete ? '' : ` (time bound ${options.timeBoundMs / 1000} s)`}, ready→done ${round((nowMs() - readyAt) / 1000, 1)} s`,
@@ -98,4 +103,17 @@ export async function measure(candidate: Candidate, options: MeasureOptions): Pr
     await stopCollecting().catch(() => undefined);
     await transport.cleanup(destinations).catch(() => undefined);
   }
+}
+
+/**
+ * The worker's cost per event between readiness and the end of the run: bytes allocated on the V8
+ * heap, CPU time and GC time. Far less sensitive to a loaded machine than rates.
+ */
+function perEvent(start: ProbeSnapshot, end: ProbeSnapshot, events: number): Record<string, number> {
+  return {
+    alloc_bytes_per_event: Math.round((end.allocated_bytes - start.allocated_bytes) / events),
+    cpu_ms_per_event: round((end.cpu_ms - start.cpu_ms) / events, 4),
+    gc_ms_per_event: round((end.gc_ms - start.gc_ms) / events, 4),
+    gc_collections: end.collections - start.collections,
+  };
 }

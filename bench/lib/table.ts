@@ -30,3 +30,24 @@ function fmt(value: number, digits: number): string {
 function escape(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
+
+/**
+ * The cost per event of every candidate that reported one (workers through the allocation probe,
+ * single clients per call): V8-heap bytes allocated, CPU and GC time. Empty when none did.
+ */
+export function costTable(scenarios: readonly ScenarioResult[]): string {
+  const rows: string[] = [];
+  for (const s of scenarios) {
+    const candidates: Array<[string, CandidateResult | undefined]> = [['modelbridge', s.modelbridge], ...Object.entries(s.baselines)];
+    for (const [name, r] of candidates) {
+      const extra = r?.extra ?? {};
+      const alloc = extra.alloc_bytes_per_event ?? extra.alloc_bytes_per_call;
+      if (alloc === undefined) continue;
+      const cpu = extra.cpu_ms_per_event !== undefined ? Number(extra.cpu_ms_per_event) * 1000 : Number(extra.cpu_us_per_call);
+      const gc = extra.gc_ms_per_event !== undefined ? Number(extra.gc_ms_per_event) * 1000 : Number(extra.gc_us_per_call);
+      rows.push(`| ${s.name} | ${name} | ${fmt(Number(alloc) / 1024, 1)} | ${fmt(cpu, 0)} | ${fmt(gc, 0)} |`);
+    }
+  }
+  if (rows.length === 0) return '';
+  return ['| scenario | candidate | KB allocated / event | CPU µs / event | GC µs / event |', '|---|---|---:|---:|---:|', ...rows].join('\n');
+}

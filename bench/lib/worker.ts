@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from '../../scripts/kafka-broker/broker.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Child } from './child.ts';
+import type { AllocationTotals } from './heap-allocations.ts';
 import { spawnNode } from './child.ts';
 
 export interface WorkerOptions {
@@ -22,10 +24,17 @@ export interface WorkerOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** Cumulative V8-heap allocation and CPU time of the worker process (see alloc-probe.ts). */
+export type ProbeSnapshot = AllocationTotals;
+
 /** A started worker; `stop()` also removes its config file. */
 export interface StartedWorker extends Child {
   readonly metricsUrl: string;
+  /** The worker's allocation and CPU totals so far. */
+  probe(): Promise<ProbeSnapshot>;
 }
+
+const PROBE = fileURLToPath(new URL('./alloc-probe.ts', import.meta.url));
 
 /** Starts a worker child and resolves once ready; rejects with its output when it exits or never gets ready. */
 export async function startWorker(options: WorkerOptions): Promise<StartedWorker> {
@@ -36,7 +45,7 @@ export async function startWorker(options: WorkerOptions): Promise<StartedWorker
   const child = spawnNode({
     name: 'modelbridge worker',
     env: options.env,
-    args: [...(options.nodeArgs ?? []), join(options.root ?? '.', 'services', 'cli', 'main.ts'), 'run', '--config', file, '--port', String(port), '--log-level', 'warn', '--grace', '5s'],
+    args: ['--import', PROBE, ...(options.nodeArgs ?? []), join(options.root ?? '.', 'services', 'cli', 'main.ts'), 'run', '--config', file, '--port', String(port), '--log-level', 'warn', '--grace', '5s'],
   });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
@@ -68,6 +77,11 @@ export async function startWorker(options: WorkerOptions): Promise<StartedWorker
     peakRssMb: child.peakRssMb,
     stop,
     metricsUrl: `${base}/metrics`,
+    async probe() {
+      const line = child.waitForLine((l) => typeof l.alloc_probe === 'object', 5000);
+      process.kill(child.pid, 'SIGUSR2');
+      return (await line).alloc_probe as ProbeSnapshot;
+    },
   };
 }
 

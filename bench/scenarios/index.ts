@@ -1,6 +1,7 @@
 /** Every scenario, in the order a full run takes them. */
 import { backlogMemoryScenario } from './backlog-memory.ts';
 import { batchingScenario } from './batching.ts';
+import { grpcClientScenario } from './grpc-client.ts';
 import { grpcVsHttpScenario } from './grpc-vs-http.ts';
 import { keyCardinalityScenario } from './key-cardinality.ts';
 import { latencyScenario } from './latency.ts';
@@ -28,6 +29,7 @@ export function allScenarios(): Scenario[] {
     keyCardinalityScenario,
     latencyScenario,
     batchingScenario,
+    grpcClientScenario,
     grpcVsHttpScenario,
     overheadScenario('rabbitmq', 1),
     backlogMemoryScenario,

@@ -65,12 +65,6 @@ export function classifyGrpcError(label: string, error: unknown, signal: AbortSi
     return new ModelbridgeError('INTERNAL', `${label}: ${message}`, { cause: error });
   }
   const name = grpcCodeName(code);
-  if (code === Status.RESOURCE_EXHAUSTED && isLocalSizeLimit(details)) {
-    return new ModelbridgeError('INFERENCE_BAD_RESPONSE', `${label}: answer larger than the configured maxResponseBytes (${String(details)})`, {
-      cause: error,
-      upstreamStatus: 'OK',
-    });
-  }
   const errorCode = BY_CODE[code] ?? 'INFERENCE_FAILED';
   const text = typeof details === 'string' ? truncate(details, MAX_SERVER_TEXT) : '';
   const retryAfterMs =
@@ -82,30 +76,25 @@ export function classifyGrpcError(label: string, error: unknown, signal: AbortSi
   });
 }
 
-/**
- * grpc-js signals a breach of our own `grpc.max_receive_message_length` only as a RESOURCE_EXHAUSTED
- * status with this fixed text (its stream decoder, `Received message larger than max (N vs M)`); there
- * is no other mark. It is the one place where text is read, and only grpc-js's own, anchored: a
- * server's RESOURCE_EXHAUSTED (a quota) stays a rate limit, but an answer too large to read is broken,
- * not throttled, and retrying it would only hold the event forever.
- */
-function isLocalSizeLimit(details: unknown): boolean {
-  return typeof details === 'string' && /^Received message larger than max \(\d+ vs\.? \d+\)$/.test(details);
-}
-
 /** An OK answer that breaks the protocol. */
 export function grpcBadResponse(label: string, detail: string, cause?: unknown): ModelbridgeError {
   return new ModelbridgeError('INFERENCE_BAD_RESPONSE', `${label}: ${detail}`, { upstreamStatus: 'OK', cause });
 }
 
 function retryDelay(metadata: unknown, now: number): number | undefined {
-  if (!(metadata instanceof Metadata)) return undefined;
   const pushback = first(metadata, 'grpc-retry-pushback-ms');
   if (pushback !== undefined && /^\d+$/.test(pushback.trim())) return Number(pushback.trim());
   return parseRetryAfter(first(metadata, 'retry-after'), now);
 }
 
-function first(metadata: Metadata, key: string): string | undefined {
-  const value = metadata.get(key)[0];
-  return typeof value === 'string' ? value : value?.toString('utf8');
+/** A trailer's first value, from grpc-js `Metadata` or a plain header record (grpc-transport.ts). */
+function first(metadata: unknown, key: string): string | undefined {
+  if (metadata instanceof Metadata) {
+    const value = metadata.get(key)[0];
+    return typeof value === 'string' ? value : value?.toString('utf8');
+  }
+  if (typeof metadata !== 'object' || metadata === null) return undefined;
+  const value = (metadata as Record<string, unknown>)[key];
+  const text = Array.isArray(value) ? (value[0] as unknown) : value;
+  return typeof text === 'string' ? text : undefined;
 }

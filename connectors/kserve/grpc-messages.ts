@@ -1,11 +1,13 @@
 /**
  * The client's ModelInfer messages: a request from wire tensors (typed or raw contents, Triton
- * parameters) and the checked decoding of a response into named flat outputs.
+ * parameters), encoded as one gRPC frame, and the checked decoding of a response into named flat outputs.
  */
 import type { InferenceResponse } from '../types.ts';
 import { grpcBadResponse } from './classify-grpc.ts';
 import { toSafeNumber } from './grpc-proto.ts';
-import type { WireGrpcTensor, WireModelInferRequest, WireModelInferResponse, WireParameter } from './grpc-proto.ts';
+import { encodeInferRequest } from './grpc-codec.ts';
+import type { EncodeTensor } from './grpc-codec.ts';
+import type { WireContents, WireModelInferResponse, WireParameter } from './grpc-proto.ts';
 import { elementCount, fromContents, fromRaw, needsRaw, toContents, toRaw, WireFormatError } from './grpc-tensors.ts';
 import type { Parameters } from './triton.ts';
 import type { WireTensor } from './tensors.ts';
@@ -21,7 +23,10 @@ export type RawMode = 'auto' | 'always' | 'never';
  */
 export const RAW_FLOAT_THRESHOLD = 64;
 
-/** The ModelInferRequest of `tensors`. FP16/BF16 tensors force raw contents: they have no typed field. */
+/**
+ * The ModelInferRequest of `tensors` as one gRPC frame (see grpc-codec.ts). FP16/BF16 tensors force
+ * raw contents: they have no typed field. Throws {@link WireFormatError} for values that do not fit.
+ */
 export function buildGrpcRequest(
   model: string,
   version: string | undefined,
@@ -29,18 +34,31 @@ export function buildGrpcRequest(
   tensors: readonly WireTensor[],
   parameters: Parameters | undefined,
   mode: RawMode,
-): WireModelInferRequest {
+): Buffer {
   const raw = useRaw(tensors, mode);
-  const inputs = new Array<WireGrpcTensor>(tensors.length);
+  const inputs = new Array<EncodeTensor>(tensors.length);
   for (let i = 0; i < tensors.length; i++) {
     const { name, datatype, shape, data } = tensors[i]!;
-    inputs[i] = raw ? { name, datatype, shape } : { name, datatype, shape, contents: toContents(datatype, data) };
+    inputs[i] = raw ? { name, datatype, shape } : { name, datatype, shape, contents: typedContents(datatype, data) };
   }
-  const request: WireModelInferRequest = { model_name: model, id, inputs };
-  if (version !== undefined) request.model_version = version;
-  if (parameters !== undefined) request.parameters = toGrpcParameters(parameters);
-  if (raw) request.raw_input_contents = tensors.map((t) => toRaw(t.datatype, t.data));
-  return request;
+  return encodeInferRequest({
+    model_name: model,
+    model_version: version,
+    id,
+    parameters: parameters === undefined ? undefined : toGrpcParameters(parameters),
+    inputs,
+    raw_input_contents: raw ? tensors.map((t) => toRaw(t.datatype, t.data)) : undefined,
+  });
+}
+
+/** Typed contents; BYTES strings go to the encoder as they are (it writes their UTF-8 without a copy). */
+function typedContents(datatype: string, data: readonly unknown[]): WireContents {
+  if (datatype !== 'BYTES') return toContents(datatype, data);
+  for (let i = 0; i < data.length; i++) {
+    const element = data[i];
+    if (typeof element !== 'string' && !Buffer.isBuffer(element)) throw new WireFormatError(`BYTES element is ${typeof element}, not a string`);
+  }
+  return { bytes_contents: data as Array<string | Buffer> };
 }
 
 /** Named flat outputs of a decoded ModelInferResponse; protocol violations → `INFERENCE_BAD_RESPONSE`. */

@@ -45,7 +45,8 @@ export interface WireContents {
   uint64_contents?: WireLong[];
   fp32_contents?: number[];
   fp64_contents?: number[];
-  bytes_contents?: Buffer[];
+  /** Buffers as decoded; strings (sent as UTF-8) are accepted by the client's encoder. */
+  bytes_contents?: Array<Buffer | string>;
 }
 
 /** `ModelInferRequest.InferInputTensor` and `ModelInferResponse.InferOutputTensor`. */

@@ -101,6 +101,8 @@ export function fromRaw(datatype: string, raw: Buffer, count: number): unknown[]
 }
 
 function fromRawBytes(raw: Buffer, count: number): string[] {
+  // Every element takes at least its 4-byte length: a shape beyond that is refused before allocating.
+  if (count * 4 > raw.length) throw new WireFormatError(`raw BYTES contents hold ${raw.length} bytes, too few for ${count} elements`);
   const data = new Array<string>(count);
   let offset = 0;
   for (let i = 0; i < count; i++) {

@@ -161,6 +161,12 @@ describe('kserve-grpc client: error classes', () => {
     ['typed contents that do not fill the shape', { outputs: [{ name: 'Y', datatype: 'INT32', shape: [3], contents: { int_contents: [1] } }] }, false],
     ['an unknown datatype', { outputs: [{ name: 'Y', datatype: 'COMPLEX', shape: [1], contents: {} }] }, false],
     ['truncated raw BYTES', { outputs: [{ name: 'Y', datatype: 'BYTES', shape: [1] }], raw_output_contents: [Buffer.from([9, 0, 0, 0, 0x61])] }, false],
+    ['raw contents longer than the shape needs', { outputs: [{ name: 'Y', datatype: 'FP64', shape: [1] }], raw_output_contents: [Buffer.alloc(16)] }, false],
+    ['raw BYTES with bytes past the last element', { outputs: [{ name: 'Y', datatype: 'BYTES', shape: [1] }], raw_output_contents: [Buffer.from([1, 0, 0, 0, 0x61, 0x62])] }, false],
+    ['raw BYTES declaring a 4 GiB element', { outputs: [{ name: 'Y', datatype: 'BYTES', shape: [1] }], raw_output_contents: [Buffer.from([0xff, 0xff, 0xff, 0xff, 0x61])] }, false],
+    ['raw BYTES with a shape of 2^40 elements', { outputs: [{ name: 'Y', datatype: 'BYTES', shape: [2 ** 40] }], raw_output_contents: [Buffer.alloc(8)] }, false],
+    ['raw contents for an output whose datatype has no size', { outputs: [{ name: 'Y', datatype: 'COMPLEX', shape: [1] }], raw_output_contents: [Buffer.alloc(8)] }, false],
+    ['a negative dimension', { outputs: [{ name: 'Y', datatype: 'FP32', shape: [-1] }], raw_output_contents: [Buffer.alloc(4)] }, false],
   ])('a malformed response (%s) → INFERENCE_BAD_RESPONSE', async (_, answer, rawResponse) => {
     const url = await bareServer(answer, { rawResponse });
     const error = await failure(client({ url, model: 'm' }).infer(texts('a'), live()));
