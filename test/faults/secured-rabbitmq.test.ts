@@ -25,7 +25,8 @@ type AmqpEnd = Pick<Extract<ConnectorConfigInput['source'], { kind: 'rabbitmq' }
 /** The user EXTERNAL maps the client certificate to (its CN), and a user that logs in with a password. */
 const CERT_USER = 'mb-worker';
 const PUBLISHER = 'mb-publisher';
-const PUBLISHER_PASSWORD = randomBytes(18).toString('base64url');
+// A letter first: rabbitmqctl would read a password that starts with '-' as an option.
+const PUBLISHER_PASSWORD = `p${randomBytes(18).toString('base64url')}`;
 
 interface Received {
   readonly key: string;
