@@ -98,7 +98,13 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
     request.principal = await authenticator.authenticate(request.headers.authorization);
   });
 
-  app.setErrorHandler((error: unknown, request, reply) => sendProblem(error, request, reply, logger));
+  app.setErrorHandler(async (error: unknown, request, reply) => {
+    // fastify reads the body before the handler's role check: a caller without the role still gets 403.
+    const { spec, audit: trail } = request.routeOptions.config as RouteContext;
+    const principal = request.principal;
+    if (spec && principal && !hasRole(principal.role, spec.role) && !(error instanceof ProblemError)) return sendProblem(await refusal(request, spec, trail), request, reply, logger);
+    return sendProblem(error, request, reply, logger);
+  });
   app.setNotFoundHandler((request, reply) => sendProblem(new ProblemError(404, 'not-found', `no route ${request.method} ${request.url.split('?', 1)[0]}`), request, reply, logger));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -131,21 +137,32 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
   return app;
 }
 
+/** The 403 for a caller without the route's role; a refused attempt at a mutation gets its line in the trail. */
+async function refusal(request: FastifyRequest, route: RouteSpec, audit: AuditLog | undefined): Promise<ProblemError> {
+  const principal = request.principal!;
+  if (route.audit) {
+    // Worth a line in the trail too; its loss changes nothing.
+    const target = request.url.split('?', 1)[0]!;
+    const action = typeof route.audit === 'function' ? route.audit(request.body) : route.audit;
+    await audit?.append({ actor: { sub: principal.sub, username: principal.username }, action, target, outcome: 'refused' }).catch(() => undefined);
+  }
+  return new ProblemError(403, 'forbidden', `this operation requires the ${route.role} role`);
+}
+
+/** What the error handler needs to know of a matched route: a body fastify could not read is not a reason to answer a caller without the role anything but 403. */
+interface RouteContext {
+  readonly spec?: RouteSpec;
+  readonly audit?: AuditLog | undefined;
+}
+
 function register(app: FastifyInstance, route: RouteSpec, audit: AuditLog | undefined): void {
   app.route({
     method: route.method,
     url: route.path.replace(/\{(\w+)\}/g, ':$1'),
+    config: { spec: route, audit } satisfies RouteContext,
     handler: async (request, reply) => {
       const principal = request.principal!;
-      if (!hasRole(principal.role, route.role)) {
-        if (route.audit) {
-          // A refused attempt at a mutation is worth a line in the trail too; its loss changes nothing.
-          const target = request.url.split('?', 1)[0]!;
-          const action = typeof route.audit === 'function' ? route.audit(request.body) : route.audit;
-          await audit?.append({ actor: { sub: principal.sub, username: principal.username }, action, target, outcome: 'refused' }).catch(() => undefined);
-        }
-        throw new ProblemError(403, 'forbidden', `this operation requires the ${route.role} role`);
-      }
+      if (!hasRole(principal.role, route.role)) throw await refusal(request, route, audit);
       const params = parse(route.params, request.params, 'path');
       const query = parse(route.query, request.query, 'query');
       const body = parse(route.body, request.body, 'body');

@@ -172,6 +172,21 @@ describe('roles from real tokens', () => {
     }
   });
 
+  it('a viewer whose mutating request carries a body fastify cannot read still gets 403, not 400', async () => {
+    const token = `Bearer ${await issuer.token('viewer')}`;
+    for (const [method, path, body] of [
+      ['PUT', '/v1/connectors/orders/pause', ''],
+      ['POST', '/v1/replays', '{not json'],
+    ] as const) {
+      const response = await fetch(`${base}${path}`, { method, headers: { authorization: token, 'content-type': 'application/json' }, body });
+      expect(response.status, `${method} ${path}`).toBe(403);
+      expect(((await response.json()) as { detail: string }).detail).toMatch(/^this operation requires the operator role$/);
+    }
+    // An operator's unreadable body is still the 400 it was.
+    const operator = await fetch(`${base}/v1/replays`, { method: 'POST', headers: { authorization: `Bearer ${await issuer.token('operator')}`, 'content-type': 'application/json' }, body: '{not json' });
+    expect(operator.status).toBe(400);
+  });
+
   it('the audit trail names the caller from the token (sub, preferred_username), refusals included', async () => {
     const admin = `Bearer ${await issuer.token('admin')}`;
     const { body } = await call('GET', '/v1/audit?limit=100', admin);
