@@ -89,6 +89,9 @@ export function createReplayService(options: ReplayServiceOptions, deps: ReplayS
     };
   }
 
+  /** Ids whose start is being recorded (audited) and not yet in `jobs`. */
+  const starting = new Set<string>();
+
   async function emit(type: 'started' | 'finished', record: JobRecord): Promise<void> {
     for (const listener of listeners) await listener({ type, job: snapshot(record) });
   }
@@ -123,7 +126,9 @@ export function createReplayService(options: ReplayServiceOptions, deps: ReplayS
       const plan = planReplay(options.connectors, request.from, request.to);
       const predicate = compileFilter(request.filter);
       const id = request.jobId ?? (deps.newJobId ?? newId)();
-      if (jobs.get(id)?.state === 'running') throw new ReplayError('JOB_CONFLICT', `job ${id} is running`);
+      // Reserved before the first await, so two starts of one id cannot both pass this check.
+      if (jobs.get(id)?.state === 'running' || starting.has(id)) throw new ReplayError('JOB_CONFLICT', `job ${id} is running`);
+      starting.add(id);
       const record: JobRecord = {
         id,
         request: { ...request, jobId: id },
@@ -137,8 +142,12 @@ export function createReplayService(options: ReplayServiceOptions, deps: ReplayS
         done: Promise.resolve(undefined as unknown as ReplayJob),
       };
       // The start is recorded (audited) before anything moves; a failed record refuses the job.
-      await emit('started', record);
-      jobs.set(id, record);
+      try {
+        await emit('started', record);
+        jobs.set(id, record);
+      } finally {
+        starting.delete(id);
+      }
       metrics.activeJobs.inc();
       logger.info({ job: id, actor: actor.sub, from: request.from, to: request.to, filter: request.filter }, 'replay job started');
       const run = (): Promise<void> =>

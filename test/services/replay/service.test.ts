@@ -154,6 +154,22 @@ describe('replay service (memory transport)', () => {
     expect(s.ids('dlq')).toEqual(['a1', 'b1', 'a2', 'a3', 'b2']);
   });
 
+  it('two starts of one job id at the same time: one runs, the other is JOB_CONFLICT, even while the start is being recorded', async () => {
+    const s = memorySetup();
+    s.deadLetter(Array.from({ length: 20 }, (_, i): Letter => ({ id: `r${i}`, code: 'INFERENCE_REJECTED' })));
+    // A start listener that takes its time (an audit trail on a slow disk) keeps the first start awaiting.
+    s.service.onJobEvent(async (event) => {
+      if (event.type === 'started') await new Promise((resolve) => setTimeout(resolve, 20));
+    });
+    const results = await Promise.allSettled([s.service.start({ from, rate: 50, jobId: 'twice' }, actor), s.service.start({ from, rate: 50, jobId: 'twice' }, actor)]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'JOB_CONFLICT' } });
+    await s.service.cancel('twice');
+    // Once it has ended, the id may start again.
+    await expect(s.service.start({ from, jobId: 'twice' }, actor)).resolves.toMatchObject({ id: 'twice' });
+    await s.service.wait('twice');
+  });
+
   it('cancels a rate-limited job: it ends cancelled and what it did not move stays', async () => {
     const s = memorySetup();
     s.deadLetter(Array.from({ length: 50 }, (_, i): Letter => ({ id: `m${i}`, code: 'INFERENCE_REJECTED' })));
