@@ -360,6 +360,11 @@ export type KafkaSourceConfig = z.infer<typeof kafkaSourceSchema>;
 export type KafkaSinkConfig = z.infer<typeof kafkaSinkSchema>;
 export type RabbitmqSourceConfig = z.infer<typeof rabbitmqSourceSchema>;
 export type RabbitmqSinkConfig = z.infer<typeof rabbitmqSinkSchema>;
+
+/** The routing key a RabbitMQ sink publishes with: its own, or, on the default exchange without one, its queue's name. */
+export function rabbitmqRoutingKey(config: Pick<RabbitmqSinkConfig, 'exchange' | 'routingKey' | 'queue'>): string {
+  return config.routingKey !== '' || config.exchange !== '' ? config.routingKey : (config.queue ?? '');
+}
 export type BrokerTlsConfig = z.infer<typeof brokerTlsSchema>;
 export type MemorySourceConfig = z.infer<typeof memorySourceSchema>;
 export type MemorySinkConfig = z.infer<typeof memorySinkSchema>;

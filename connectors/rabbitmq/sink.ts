@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { rabbitmqRoutingKey } from '../../schemas/connector-config.ts';
 import type { RabbitmqSinkConfig } from '../../schemas/connector-config.ts';
 import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { OutboundMessage, Sink } from '../types.ts';
@@ -55,7 +56,7 @@ export function createRabbitmqSink(config: RabbitmqSinkConfig, deps: RabbitmqSin
   const security = amqpSecurity(config);
   const waitTimeoutMs = deps.waitTimeoutMs ?? 30_000;
   // On the default exchange the routing key is the queue name: default it to the declared queue.
-  const routingKey = config.routingKey !== '' || config.exchange !== '' ? config.routingKey : (config.queue ?? '');
+  const routingKey = rabbitmqRoutingKey(config);
   const idPrefix = `${randomBytes(6).toString('base64url')}.`;
   const inflight = new Map<string, Pending>();
   const waiting: Pending[] = [];

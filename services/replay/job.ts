@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ModelbridgeError } from '../../schemas/errors.ts';
 import type { ConnectorRegistry } from '../../connectors/registry.ts';
 import type { DeadLetterReader, Sink, StoredDeadLetter } from '../../connectors/types.ts';
+import { rabbitmqRoutingKey } from '../../schemas/connector-config.ts';
 import type { SinkConfig } from '../../schemas/connector-config.ts';
 import { buildParkedMessage, buildReplayMessage, replayCountOf } from './bookkeeping.ts';
 import type { MessagePredicate } from './filter.ts';
@@ -42,8 +43,10 @@ export interface JobRun {
   readonly signal: AbortSignal;
 }
 
-function parkingRoute(sink: SinkConfig): Route {
-  const destination = sink.kind === 'kafka' ? sink.topic : sink.kind === 'memory' ? sink.stream : sink.routingKey;
+/** Where a message past the replay cap goes: the parking lot sink, addressed as its own publishes are. */
+export function parkingRoute(sink: SinkConfig): Route {
+  // A RabbitMQ parking lot named only by its queue publishes to that queue through the default exchange.
+  const destination = sink.kind === 'kafka' ? sink.topic : sink.kind === 'memory' ? sink.stream : rabbitmqRoutingKey(sink);
   return { sink, destination };
 }
 
