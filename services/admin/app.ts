@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { ReplayService } from '../replay/types.ts';
 import type { Worker } from '../worker/worker.ts';
-import { AuditWriteError, auditReplayJobs } from './audit.ts';
+import { AuditWriteError, actorOf, auditReplayJobs } from './audit.ts';
 import type { AuditLog } from './audit.ts';
 import { hasRole } from './auth.ts';
 import type { Authenticator, Principal } from './auth.ts';
@@ -100,9 +100,9 @@ export function buildAdminApp(options: AdminAppOptions): FastifyInstance {
 
   app.setErrorHandler(async (error: unknown, request, reply) => {
     // fastify reads the body before the handler's role check: a caller without the role still gets 403.
-    const { spec, audit: trail } = request.routeOptions.config as RouteContext;
+    const { spec } = request.routeOptions.config as RouteContext;
     const principal = request.principal;
-    if (spec && principal && !hasRole(principal.role, spec.role) && !(error instanceof ProblemError)) return sendProblem(await refusal(request, spec, trail), request, reply, logger);
+    if (spec && principal && !hasRole(principal.role, spec.role) && !(error instanceof ProblemError)) return sendProblem(await refusal(request, spec, audit), request, reply, logger);
     return sendProblem(error, request, reply, logger);
   });
   app.setNotFoundHandler((request, reply) => sendProblem(new ProblemError(404, 'not-found', `no route ${request.method} ${request.url.split('?', 1)[0]}`), request, reply, logger));
@@ -144,7 +144,7 @@ async function refusal(request: FastifyRequest, route: RouteSpec, audit: AuditLo
     // Worth a line in the trail too; its loss changes nothing.
     const target = request.url.split('?', 1)[0]!;
     const action = typeof route.audit === 'function' ? route.audit(request.body) : route.audit;
-    await audit?.append({ actor: { sub: principal.sub, username: principal.username }, action, target, outcome: 'refused' }).catch(() => undefined);
+    await audit?.append({ actor: actorOf(principal), action, target, outcome: 'refused' }).catch(() => undefined);
   }
   return new ProblemError(403, 'forbidden', `this operation requires the ${route.role} role`);
 }
@@ -152,14 +152,13 @@ async function refusal(request: FastifyRequest, route: RouteSpec, audit: AuditLo
 /** What the error handler needs to know of a matched route: a body fastify could not read is not a reason to answer a caller without the role anything but 403. */
 interface RouteContext {
   readonly spec?: RouteSpec;
-  readonly audit?: AuditLog | undefined;
 }
 
 function register(app: FastifyInstance, route: RouteSpec, audit: AuditLog | undefined): void {
   app.route({
     method: route.method,
     url: route.path.replace(/\{(\w+)\}/g, ':$1'),
-    config: { spec: route, audit } satisfies RouteContext,
+    config: { spec: route } satisfies RouteContext,
     handler: async (request, reply) => {
       const principal = request.principal!;
       if (!hasRole(principal.role, route.role)) throw await refusal(request, route, audit);

@@ -9,16 +9,27 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Sink } from '../../connectors/types.ts';
 import type { ReplayJobListener } from '../replay/types.ts';
+import type { Principal } from './auth.ts';
 
 export type AuditAction = 'connector.pause' | 'connector.resume' | 'replay.start' | 'replay.dry-run' | 'replay.cancel' | 'replay.finished';
 
 /** One line of the trail. */
+export interface AuditActor {
+  readonly sub: string;
+  readonly username: string | undefined;
+}
+
+/** Who a record names: the verified caller's subject and username (the role is the API's business, not the trail's). */
+export function actorOf(principal: Principal): AuditActor {
+  return { sub: principal.sub, username: principal.username };
+}
+
 export interface AuditRecord {
   /** Unique id of the record. */
   readonly id: string;
   /** ISO-8601, when it was written. */
   readonly time: string;
-  readonly actor: { readonly sub: string; readonly username: string | undefined };
+  readonly actor: AuditActor;
   readonly action: AuditAction;
   /** Connector name or replay job id. */
   readonly target: string;

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { ConnectorRuntime, ConnectorSnapshot } from '../worker/connector.ts';
 import type { Worker } from '../worker/worker.ts';
 import { connectorListSchema, connectorNameParams, connectorStatusSchema } from './api-schemas.ts';
+import { actorOf } from './audit.ts';
 import type { AuditAction, AuditLog } from './audit.ts';
 import { ProblemError } from './problem.ts';
 import { defineRoute } from './route-spec.ts';
@@ -61,7 +62,7 @@ export function connectorRoutes(deps: ConnectorRoutesDeps): RouteSpec[] {
         if (state === 'draining' || state === 'stopped' || state === 'failed') {
           throw new ProblemError(409, 'conflict', `connector ${params.name} is ${state}`);
         }
-        await deps.audit?.append({ actor: { sub: principal.sub, username: principal.username }, action: auditAction, target: params.name, outcome: 'ok' });
+        await deps.audit?.append({ actor: actorOf(principal), action: auditAction, target: params.name, outcome: 'ok' });
         if (action === 'pause') connector.pauseByOperator();
         else connector.resumeByOperator();
         return { status: 202, body: await view(connector, signal) };

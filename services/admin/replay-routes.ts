@@ -20,6 +20,7 @@ import {
   replayListSchema,
   showQuery,
 } from './api-schemas.ts';
+import { actorOf } from './audit.ts';
 import type { AuditLog } from './audit.ts';
 import { ProblemError } from './problem.ts';
 import type { ProblemType } from './problem.ts';
@@ -107,7 +108,7 @@ export function replayRoutes(deps: { replay: ReplayService | undefined; audit: A
       },
       async handler({ body, principal, signal }) {
         const replay = engine();
-        const actor = { sub: principal.sub, username: principal.username };
+        const actor = actorOf(principal);
         if (body.dryRun) {
           const result = await call(() => replay.dryRun(body, signal));
           const { preview: _preview, ...counts } = result;
@@ -160,7 +161,7 @@ export function replayRoutes(deps: { replay: ReplayService | undefined; audit: A
         const job = replay.get(params.id);
         if (!job) throw new ProblemError(404, 'not-found', `no replay job ${params.id}`);
         if (job.state !== 'running') throw new ProblemError(409, 'conflict', `replay job ${params.id} is already ${job.state}`);
-        await audit?.append({ actor: { sub: principal.sub, username: principal.username }, action: 'replay.cancel', target: job.id, outcome: 'ok', counts: job.progress });
+        await audit?.append({ actor: actorOf(principal), action: 'replay.cancel', target: job.id, outcome: 'ok', counts: job.progress });
         const stopped = await call(() => replay.cancel(params.id));
         return { status: 200, body: stopped ?? job };
       },

@@ -80,6 +80,11 @@ export interface ConnectorRuntime {
   snapshot(signal: AbortSignal): Promise<ConnectorSnapshot>;
 }
 
+/** Receipt to settlement, for the added-latency histogram. */
+function secondsSinceReceipt(delivery: Delivery): number {
+  return (performance.now() - delivery.receivedAt) / 1000;
+}
+
 const PAUSE_REASONS: readonly PauseReason[] = ['backpressure', 'breaker', 'draining', 'failed', 'operator'];
 
 /** A connector's configuration; `mappings` are those compiled when it was loaded (compiled here when absent). */
@@ -241,7 +246,7 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
     const { fate, error } = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
     if (fate === ACK) {
       succeeded.inc();
-      succeededDuration.observe((performance.now() - delivery.receivedAt) / 1000);
+      succeededDuration.observe(secondsSinceReceipt(delivery));
     }
     return carryOut(delivery, fate, error, event, { attempts });
   }
@@ -252,7 +257,7 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
     const { fate, error } = await publishDurably(sink, message, enrichedPublish, 'enriched');
     if (fate === ACK) {
       passedThrough.inc();
-      passedThroughDuration.observe((performance.now() - delivery.receivedAt) / 1000);
+      passedThroughDuration.observe(secondsSinceReceipt(delivery));
     }
     return carryOut(delivery, fate, error, event);
   }
@@ -298,7 +303,7 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
       trace,
     });
     const published = await publishDurably(deadLetterSink, letter, deadLetterPublish, 'dead-letter');
-    if (published.fate === ACK) deadLetteredDuration.observe((performance.now() - delivery.receivedAt) / 1000);
+    if (published.fate === ACK) deadLetteredDuration.observe(secondsSinceReceipt(delivery));
     return carryOut(delivery, published.fate, published.error, event);
   }
 
