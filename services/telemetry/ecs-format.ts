@@ -78,7 +78,7 @@ function namespaceBindings(bindings: Record<string, unknown>): Record<string, un
   return out;
 }
 
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** One line's fields: ECS ones mapped, the rest under `modelbridge`. */
 function ecsFields(object: Record<string, unknown>): Record<string, unknown> {
@@ -89,9 +89,8 @@ function ecsFields(object: Record<string, unknown>): Record<string, unknown> {
     if (value === undefined) continue;
     if (key === 'eventId') out.event = { id: value };
     else if (key === 'traceparent' && typeof value === 'string' && TRACEPARENT.test(value)) {
-      const [, traceId, spanId] = TRACEPARENT.exec(value)!;
-      out.trace = { id: traceId };
-      out.span = { id: spanId };
+      out.trace = { id: value.slice(3, 35) };
+      out.span = { id: value.slice(36, 52) };
     } else if ((key === 'err' || key === 'error') && value instanceof Error) out.error = ecsError(value);
     else (own ??= {})[key] = value;
   }

@@ -34,7 +34,7 @@ import {
   MESSAGING_SYSTEM_VALUE_RABBITMQ,
 } from '@opentelemetry/semantic-conventions/incubating';
 import type { ModelbridgeError } from '../../schemas/errors.ts';
-import { findHeader, validTraceparent } from '../../connectors/decoding/payload.ts';
+import { findHeader, messageTraceparent } from '../../connectors/decoding/payload.ts';
 import type { Delivery, HeaderValue, InboundMessage, InferenceClient, InferOptions, Sink } from '../../connectors/types.ts';
 import type { CanonicalEvent } from '../../schemas/event.ts';
 
@@ -102,7 +102,7 @@ export function createConnectorTracing(tracer: Tracer, description: ConnectorDes
 
   function begin(delivery: Delivery, event: CanonicalEvent | undefined): Delivery {
     const message = delivery.message;
-    const parent = parentContext(event?.traceparent ?? validTraceparent(findHeader(message.headers, 'traceparent')), stateOf(event, message));
+    const parent = parentContext(event?.traceparent ?? messageTraceparent(message), stateOf(event, message));
     const attributes = consumerAttributes(message, connector, consumerGroup);
     if (event !== undefined) {
       attributes[ATTR_MESSAGING_MESSAGE_ID] = event.id;
