@@ -7,7 +7,7 @@ import type { Child } from './child.ts';
 import { spawnNode } from './child.ts';
 import type { Candidate } from './measure.ts';
 import type { Destinations } from './transport.ts';
-import { startWorker } from './worker.ts';
+import { PROBE_ARGS, readProbe, startWorker } from './worker.ts';
 
 /** Where the brokers and the model server are, and how the worker is run. */
 export interface BenchContext {
@@ -105,14 +105,15 @@ export function baselineCandidate(ctx: BenchContext, transport: 'kafka' | 'rabbi
             ? [join('bench', 'procs', 'kafka-baseline.ts'), '--brokers', ctx.brokers.join(','), '--group', `${d.input}.${mode}`, '--partitions', String(d.partitions), '--mode', mode]
             : [join('bench', 'procs', 'amqp-baseline.ts'), '--url', ctx.amqpUrl, '--mode', mode];
       args.push('--input', d.input, '--output', d.output, '--model-url', modelUrl);
-      const child = spawnNode({ name, args });
+      // The same allocation probe as the worker's, so the cost per event compares like with like.
+      const child = spawnNode({ name, args: [...PROBE_ARGS, ...args] });
       try {
         await child.waitForLine((line) => line.ready === true, 60_000);
       } catch (error) {
         await child.stop(1000);
         throw error;
       }
-      return child;
+      return Object.assign(child, { probe: () => readProbe(child) });
     },
   };
 }

@@ -34,7 +34,15 @@ export interface StartedWorker extends Child {
   probe(): Promise<ProbeSnapshot>;
 }
 
-const PROBE = fileURLToPath(new URL('./alloc-probe.ts', import.meta.url));
+/** Node flags that preload the allocation probe into a benchmarked child (worker or baseline). */
+export const PROBE_ARGS: readonly string[] = ['--import', fileURLToPath(new URL('./alloc-probe.ts', import.meta.url))];
+
+/** Asks a child started with {@link PROBE_ARGS} for its allocation and CPU totals so far. */
+export async function readProbe(child: Child): Promise<ProbeSnapshot> {
+  const line = child.waitForLine((l) => typeof l.alloc_probe === 'object', 5000);
+  process.kill(child.pid, 'SIGUSR2');
+  return (await line).alloc_probe as ProbeSnapshot;
+}
 
 /** Starts a worker child and resolves once ready; rejects with its output when it exits or never gets ready. */
 export async function startWorker(options: WorkerOptions): Promise<StartedWorker> {
@@ -45,7 +53,7 @@ export async function startWorker(options: WorkerOptions): Promise<StartedWorker
   const child = spawnNode({
     name: 'modelbridge worker',
     env: options.env,
-    args: ['--import', PROBE, ...(options.nodeArgs ?? []), join(options.root ?? '.', 'services', 'cli', 'main.ts'), 'run', '--config', file, '--port', String(port), '--log-level', 'warn', '--grace', '5s'],
+    args: [...PROBE_ARGS, ...(options.nodeArgs ?? []), join(options.root ?? '.', 'services', 'cli', 'main.ts'), 'run', '--config', file, '--port', String(port), '--log-level', 'warn', '--grace', '5s'],
   });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
@@ -77,11 +85,7 @@ export async function startWorker(options: WorkerOptions): Promise<StartedWorker
     peakRssMb: child.peakRssMb,
     stop,
     metricsUrl: `${base}/metrics`,
-    async probe() {
-      const line = child.waitForLine((l) => typeof l.alloc_probe === 'object', 5000);
-      process.kill(child.pid, 'SIGUSR2');
-      return (await line).alloc_probe as ProbeSnapshot;
-    },
+    probe: () => readProbe(child),
   };
 }
 
