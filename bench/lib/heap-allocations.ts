@@ -17,6 +17,8 @@ export interface AllocationTotals {
   readonly allocated_bytes: number;
   readonly collections: number;
   readonly gc_ms: number;
+  /** The longest single collection since the previous `totals()` (a pause the event loop saw), ms. */
+  readonly gc_max_ms: number;
   /** User + system CPU time of the whole process (since it started), ms. */
   readonly cpu_ms: number;
 }
@@ -34,6 +36,7 @@ export function startAllocationCounter(): { totals(): AllocationTotals } {
   let allocated = 0;
   let collections = 0;
   let gcMicros = 0;
+  let maxMicros = 0;
   profiler.start();
   return {
     totals() {
@@ -45,12 +48,16 @@ export function startAllocationCounter(): { totals(): AllocationTotals } {
         lastAfter = gc.afterGC.heapStatistics.usedHeapSize;
         collections++;
         gcMicros += gc.cost;
+        maxMicros = Math.max(maxMicros, gc.cost);
       }
+      const gcMax = maxMicros / 1000;
+      maxMicros = 0;
       const cpu = process.cpuUsage();
       return {
         allocated_bytes: allocated + Math.max(0, getHeapStatistics().used_heap_size - lastAfter),
         collections,
         gc_ms: gcMicros / 1000,
+        gc_max_ms: gcMax,
         cpu_ms: (cpu.user + cpu.system) / 1000,
       };
     },

@@ -31,6 +31,8 @@ export interface MeasureOptions {
   readonly log: (line: string) => void;
   /** Samples the worker's metrics while it runs (workers only); the figures land in `extra`. */
   readonly sampleMetrics?: boolean;
+  /** How often to sample them (default 250 ms); a latency run scrapes less often, as Prometheus would. */
+  readonly sampleIntervalMs?: number;
 }
 
 /** A measured candidate: its figures and the raw collector (for scenario-specific figures). */
@@ -58,7 +60,7 @@ export async function measure(candidate: Candidate, options: MeasureOptions): Pr
     const metricsUrl = (child as { metricsUrl?: string }).metricsUrl;
     const probe = (child as { probe?: () => Promise<ProbeSnapshot> }).probe;
     const probeStart = await probe?.().catch(() => undefined);
-    const sampler = options.sampleMetrics && metricsUrl ? sampleWorkerMetrics(metricsUrl) : undefined;
+    const sampler = options.sampleMetrics && metricsUrl ? sampleWorkerMetrics(metricsUrl, options.sampleIntervalMs) : undefined;
     if (options.load === 'live') {
       produced = transport.produce(destinations, options.produce);
       produced.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
@@ -115,5 +117,7 @@ function perEvent(start: ProbeSnapshot, end: ProbeSnapshot, events: number): Rec
     cpu_ms_per_event: round((end.cpu_ms - start.cpu_ms) / events, 4),
     gc_ms_per_event: round((end.gc_ms - start.gc_ms) / events, 4),
     gc_collections: end.collections - start.collections,
+    // `end` covers the run (the start snapshot reset the maximum at readiness).
+    gc_max_pause_ms: round(end.gc_max_ms, 2),
   };
 }

@@ -1,17 +1,27 @@
 /**
- * latency: a fixed arrival rate (1,000 events/s) well below saturation, model latency 5 ms. Reports
- * end-to-end percentiles and what the worker adds on top of the model: e2e − the model's configured
- * latency (includes two broker hops and the HTTP call), and e2e − the call latency the worker itself
- * measured (provenance.latencyMs). The raw pipe at the same rate is the broker-hop floor; the
- * hand-written kafkajs pipeline at the same rate is the peer. Warm-up (events produced in the first
- * {@link WARM_UP_MS} after the candidate is ready: connection set-up, JIT, first fetches) is reported
- * apart from steady state, which is what the target applies to.
+ * latency: a fixed arrival rate (1,000 events/s) well below saturation, model latency 5 ms.
+ *
+ * Every candidate runs alone at the same rate, after a warm-up pass (broker and model server JIT,
+ * connections) that is not reported. Warm-up of each candidate (events produced in its first
+ * {@link WARM_UP_MS}) is reported apart from steady state, which is what the target applies to.
+ *
+ * What the worker adds in steady state, per event: e2e − the model call the worker measured
+ * (provenance.latencyMs) is the two broker hops plus the worker's own time; the raw pipe at the same
+ * rate is the two hops alone. The target is worker p99 − raw pipe p99 − model call p99.
+ *
+ * Where the tail goes is read from variants of the worker run one after another in the same
+ * invocation, each changing one thing: `ordering: none` (no key lanes), a 16 MB semi-space (fewer
+ * scavenges), and no metrics scraping during the run (the scrape's own cost on the event loop); and
+ * from the worker's longest GC pause and event-loop delay (sampled once a second, as a scraper would).
  */
+import { Agent, request } from 'undici';
 import { baselineCandidate, workerCandidate } from '../lib/candidates.ts';
+import type { WorkerCandidateOptions } from '../lib/candidates.ts';
 import { measure } from '../lib/measure.ts';
 import type { Measured } from '../lib/measure.ts';
 import { startModelServer } from '../lib/model-server.ts';
 import { percentiles, round } from '../lib/stats.ts';
+import type { CandidateResult } from '../lib/stats.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
 import { ratios } from './scenario.ts';
 
@@ -19,14 +29,79 @@ const MODEL_LATENCY_MS = 5;
 const RATE = 1000;
 const WARM_UP_MS = 3000;
 
+interface Phases {
+  readonly warmUp: ReturnType<typeof percentiles>;
+  readonly steady: ReturnType<typeof percentiles>;
+  /** Steady state, per event: the model call as the worker measured it, and e2e minus it (workers only). */
+  readonly steadyCall?: ReturnType<typeof percentiles>;
+  readonly steadyExclCall?: ReturnType<typeof percentiles>;
+}
+
 /** Percentiles of the events produced before / after `WARM_UP_MS` from the first produce. */
-function phases(measured: Measured): { warmUp: ReturnType<typeof percentiles>; steady: ReturnType<typeof percentiles> } {
-  const { latenciesMs, producedAt } = measured.collector;
-  const start = Math.min(...producedAt);
+function phases(measured: Measured): Phases {
+  const { latenciesMs, producedAt, modelMs } = measured.collector;
+  let start = Number.POSITIVE_INFINITY;
+  for (const at of producedAt) start = Math.min(start, at);
+  // The model call is known per event when every output carried it (a worker's); then the arrays align.
+  const perEventCall = modelMs.length === latenciesMs.length;
   const warm: number[] = [];
   const steady: number[] = [];
-  for (let i = 0; i < latenciesMs.length; i++) (producedAt[i]! - start < WARM_UP_MS ? warm : steady).push(latenciesMs[i]!);
-  return { warmUp: percentiles(warm), steady: percentiles(steady) };
+  const call: number[] = [];
+  const exclCall: number[] = [];
+  for (let i = 0; i < latenciesMs.length; i++) {
+    if (producedAt[i]! - start < WARM_UP_MS) {
+      warm.push(latenciesMs[i]!);
+      continue;
+    }
+    steady.push(latenciesMs[i]!);
+    if (perEventCall) {
+      call.push(modelMs[i]!);
+      exclCall.push(latenciesMs[i]! - modelMs[i]!);
+    }
+  }
+  return {
+    warmUp: percentiles(warm),
+    steady: percentiles(steady),
+    ...(perEventCall ? { steadyCall: percentiles(call), steadyExclCall: percentiles(exclCall) } : {}),
+  };
+}
+
+/** Steady-state figures of a worker variant, against the raw pipe's steady p99 (the two hops). */
+function workerFigures(split: Phases, floorP99: number): Record<string, number> {
+  const call = split.steadyCall ?? { p50: Number.NaN, p95: Number.NaN, p99: Number.NaN };
+  const excl = split.steadyExclCall ?? call;
+  return {
+    warm_up_p50_ms: round(split.warmUp.p50, 2),
+    warm_up_p99_ms: round(split.warmUp.p99, 2),
+    steady_p50_ms: round(split.steady.p50, 2),
+    steady_p99_ms: round(split.steady.p99, 2),
+    steady_call_p50_ms: round(call.p50, 2),
+    steady_call_p99_ms: round(call.p99, 2),
+    // The target: worker p99 − raw pipe p99 − model call p99, all in steady state.
+    steady_added_p99_ms: round(split.steady.p99 - floorP99 - call.p99, 2),
+    // The same question per event (e2e − that event's call), less sensitive to how the two tails line up.
+    steady_excl_call_p50_ms: round(excl.p50, 2),
+    steady_excl_call_p99_ms: round(excl.p99, 2),
+    steady_worker_share_p99_ms: round(excl.p99 - floorP99, 2),
+  };
+}
+
+/** Calls the model server for a while so its JIT and sockets are warm before anything is measured. */
+async function warmModel(url: string, calls: number): Promise<void> {
+  const agent = new Agent({ connections: 16 });
+  const body = JSON.stringify({ inputs: [{ name: 'TEXT', datatype: 'BYTES', shape: [1], data: ['warm-up'] }] });
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next++ < calls) {
+      const response = await request(`${url}/v2/models/echo/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, dispatcher: agent });
+      await response.body.dump();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: 16 }, lane));
+  } finally {
+    await agent.close();
+  }
 }
 
 export const latencyScenario: Scenario = {
@@ -39,60 +114,58 @@ export const latencyScenario: Scenario = {
       const base = { transport, prefix: 'bench-latency', partitions: 1, load: 'live' as const, log: env.log, timeBoundMs: durationMs + 60_000 };
       const runId = `latency-${Date.now()}`;
       const produce = { mode: 'rate' as const, perSecond: RATE, durationMs, keys: 1000 };
-      const worker = await measure(workerCandidate(env.ctx, { transport: 'kafka', modelUrl: model.url, label: 'latency' }), {
-        ...base,
-        produce: { ...produce, runId: `${runId}-mb` },
-        sampleMetrics: true,
-      });
-      // The same worker with a 16 MB semi-space (what the launcher gives a container of 512 MiB or more):
-      // fewer scavenges and less promotion, so what GC contributes to the tail shows as the difference.
-      const semi = await measure(
-        workerCandidate(env.ctx, { transport: 'kafka', modelUrl: model.url, label: 'latency-semi-space-16mb', nodeArgs: ['--max-semi-space-size=16'] }),
-        { ...base, produce: { ...produce, runId: `${runId}-mb-semi` }, sampleMetrics: true },
-      );
+      const worker = (label: string, extra: Partial<WorkerCandidateOptions> = {}): ReturnType<typeof workerCandidate> =>
+        workerCandidate(env.ctx, { transport: 'kafka', modelUrl: model.url, label, ...extra });
+      const sampled = { sampleMetrics: true, sampleIntervalMs: 1000 };
+
+      // Warm-up, not reported: the model server, then the broker through a short raw-pipe pass.
+      await warmModel(model.url, 5000);
+      await measure(baselineCandidate(env.ctx, 'kafka', 'pipe', model.url), { ...base, produce: { ...produce, durationMs: 3000, runId: `${runId}-warm` } });
+
       const pipe = await measure(baselineCandidate(env.ctx, 'kafka', 'pipe', model.url), { ...base, produce: { ...produce, runId: `${runId}-pipe` } });
+      const main = await measure(worker('latency'), { ...base, ...sampled, produce: { ...produce, runId: `${runId}-mb` } });
+      const none = await measure(worker('latency-ordering-none', { ordering: 'none', name: 'modelbridge-ordering-none' }), { ...base, ...sampled, produce: { ...produce, runId: `${runId}-none` } });
+      const semi = await measure(worker('latency-semi-space-16mb', { nodeArgs: ['--max-semi-space-size=16'], name: 'modelbridge-semi-space-16mb' }), {
+        ...base,
+        ...sampled,
+        produce: { ...produce, runId: `${runId}-semi` },
+      });
+      const unscraped = await measure(worker('latency-unscraped', { name: 'modelbridge-unscraped' }), { ...base, produce: { ...produce, runId: `${runId}-unscraped` } });
       const handwritten = await measure(baselineCandidate(env.ctx, 'kafka', 'handwritten', model.url), { ...base, produce: { ...produce, runId: `${runId}-handwritten` } });
-      const added = percentiles(worker.collector.addedMs);
-      const call = percentiles(worker.collector.modelMs);
-      const workerPhases = phases(worker);
-      const pipePhases = phases(pipe);
-      const handwrittenPhases = phases(handwritten);
-      for (const [measured, split] of [[pipe, pipePhases], [handwritten, handwrittenPhases]] as const) {
-        measured.result.extra = { warm_up_p99_ms: round(split.warmUp.p99, 2), steady_p50_ms: round(split.steady.p50, 2), steady_p99_ms: round(split.steady.p99, 2) };
-      }
-      worker.result.extra = {
-        ...worker.result.extra,
-        warm_up_p50_ms: round(workerPhases.warmUp.p50, 2),
-        warm_up_p99_ms: round(workerPhases.warmUp.p99, 2),
-        steady_p50_ms: round(workerPhases.steady.p50, 2),
-        steady_p99_ms: round(workerPhases.steady.p99, 2),
-        // The target: worker p99 − raw pipe p99 − model call p99, in steady state.
-        steady_added_p99_ms: round(workerPhases.steady.p99 - pipePhases.steady.p99 - call.p99, 2),
-        model_latency_ms: MODEL_LATENCY_MS,
-        added_p50_ms: round(worker.result.p50_ms - MODEL_LATENCY_MS, 2),
-        added_p95_ms: round(worker.result.p95_ms - MODEL_LATENCY_MS, 2),
-        added_p99_ms: round(worker.result.p99_ms - MODEL_LATENCY_MS, 2),
-        call_p50_ms: round(call.p50, 2),
-        call_p99_ms: round(call.p99, 2),
-        added_excl_call_p50_ms: round(added.p50, 2),
-        added_excl_call_p99_ms: round(added.p99, 2),
-        broker_floor_p99_ms: pipe.result.p99_ms,
+
+      const pipeSplit = phases(pipe);
+      const floor = pipeSplit.steady.p99;
+      const describe = (measured: Measured, figures: Record<string, number>): CandidateResult => {
+        measured.result.extra = { ...measured.result.extra, ...figures };
+        return measured.result;
       };
-      const semiPhases = phases(semi);
-      semi.result.extra = { ...semi.result.extra, steady_p50_ms: round(semiPhases.steady.p50, 2), steady_p99_ms: round(semiPhases.steady.p99, 2) };
-      const baselines = { 'kafkajs-raw-pipe': pipe.result, 'kafkajs-handwritten': handwritten.result, 'modelbridge-semi-space-16mb': semi.result };
+      for (const measured of [pipe, handwritten]) {
+        const split = phases(measured);
+        describe(measured, { warm_up_p99_ms: round(split.warmUp.p99, 2), steady_p50_ms: round(split.steady.p50, 2), steady_p99_ms: round(split.steady.p99, 2) });
+      }
+      for (const measured of [main, none, semi, unscraped]) describe(measured, workerFigures(phases(measured), floor));
+      main.result.extra = { ...main.result.extra, model_latency_ms: MODEL_LATENCY_MS, broker_floor_p99_ms: round(floor, 2) };
+
+      const baselines = {
+        'kafkajs-raw-pipe': pipe.result,
+        'kafkajs-handwritten': handwritten.result,
+        'modelbridge-ordering-none': none.result,
+        'modelbridge-semi-space-16mb': semi.result,
+        'modelbridge-unscraped': unscraped.result,
+      };
       return [
         {
           name: 'latency',
           events: RATE * (durationMs / 1000),
-          modelbridge: worker.result,
+          modelbridge: main.result,
           baselines,
-          ratios: ratios(worker.result, baselines),
+          ratios: ratios(main.result, baselines),
           available: true,
           notes: [
-            `${RATE} events/s for ${durationMs / 1000} s, 1 partition, model latency ${MODEL_LATENCY_MS} ms.`,
-            `warm_up_* = events produced in the first ${WARM_UP_MS / 1000} s; steady_* = the rest; steady_added_p99 = worker steady p99 − raw pipe steady p99 − model call p99 (the target).`,
-            'added_pXX = e2e pXX − model latency (includes 2 broker hops + the HTTP call); added_excl_call = per event e2e − the call latency the worker measured; broker_floor = raw pipe p99 at the same rate.',
+            `${RATE} events/s for ${durationMs / 1000} s, 1 partition, 1,000 keys, model latency ${MODEL_LATENCY_MS} ms; a warm-up pass (model server and broker) runs first and is not reported.`,
+            `warm_up_* = events produced in a candidate's first ${WARM_UP_MS / 1000} s; steady_* = the rest. steady_added_p99 = worker steady p99 − raw pipe steady p99 − steady model call p99 (the target).`,
+            'steady_excl_call = per event e2e − the call the worker measured; steady_worker_share_p99 = its p99 − the raw pipe p99 (the worker\'s own time at p99, beyond the two broker hops).',
+            'Variants change one thing each: ordering none (no key lanes), a 16 MB semi-space, no metrics scraping; gc_max_pause_ms is the longest collection during the run.',
           ],
         },
       ];
