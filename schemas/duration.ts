@@ -23,8 +23,8 @@ export const duration = z
     return ms;
   });
 
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1_000_000, mib: 1_048_576 };
-const SIZE = /^(\d+)\s*(b|kb|kib|mb|mib)$/i;
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1_000_000, mib: 1_048_576, gb: 1e9, gib: 1_073_741_824 };
+const SIZE = /^(\d+)\s*(b|kb|kib|mb|mib|gb|gib)$/i;
 
 /** A byte size in config (`512KiB`, `1MiB`, `1000000`), parsed to bytes. */
 export const byteSize = z.union([z.string(), z.number().int().positive()]).transform((value, ctx) => {

@@ -7,6 +7,7 @@ import type { Child } from './child.ts';
 import { spawnNode } from './child.ts';
 import type { Candidate } from './measure.ts';
 import type { Destinations } from './transport.ts';
+import { launchHeapFlags } from '../../services/cli/heap.ts';
 import { PROBE_ARGS, readProbe, startWorker } from './worker.ts';
 
 /** Where the brokers and the model server are, and how the worker is run. */
@@ -34,8 +35,14 @@ export interface WorkerCandidateOptions {
   readonly label: string;
   readonly inference?: InferenceOverrides;
   readonly ordering?: 'key' | 'partition' | 'none';
-  /** Extra Node.js flags for the worker process (e.g. a heap limit, as a container would set). */
+  /** Extra Node.js flags for the worker process, after the heap flags (a later flag wins). */
   readonly nodeArgs?: readonly string[];
+  /**
+   * `launcher` (default): the heap flags `modelbridge run` would start the worker with on this machine
+   * (cgroup limit, else the memory budget; see services/cli/heap.ts). `v8`: none, V8 sizes its heap from
+   * the host's memory.
+   */
+  readonly heap?: 'launcher' | 'v8';
   /** Run the worker from this checkout instead of `ctx.workerRoot`. */
   readonly root?: string;
   /** Candidate name in the results (default `modelbridge`). */
@@ -62,6 +69,7 @@ export function workerCandidate(ctx: BenchContext, options: WorkerCandidateOptio
         },
       };
       const nodeArgs = [
+        ...(options.heap === 'v8' ? [] : launchHeapFlags({ ...process.env, ...options.env }, options.nodeArgs ?? [])),
         ...(options.nodeArgs ?? []),
         ...(ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${options.label}.cpuprofile`] : []),
       ];

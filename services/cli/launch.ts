@@ -1,19 +1,26 @@
 /**
- * The `modelbridge` launcher: when the process runs under a cgroup memory limit and no heap size was
- * chosen, starts the command again with V8 heap flags derived from the limit (see heap.ts); otherwise
- * runs it in this process. `MODELBRIDGE_HEAP_SIZING=off` or an explicit `--max-old-space-size` (in
- * NODE_OPTIONS or node's arguments) turns the derivation off.
+ * The `modelbridge` launcher: unless a heap size was chosen, starts the command again with V8 heap flags
+ * derived from the cgroup memory limit, or from the memory budget when there is none (see heap.ts);
+ * otherwise runs it in this process. `MODELBRIDGE_HEAP_SIZING=off` or an explicit
+ * `--max-old-space-size` (in NODE_OPTIONS or node's arguments) turns the derivation off.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { cgroupMemoryLimit, heapChosen, heapFlags } from './heap.ts';
+import { launchHeapFlags } from './heap.ts';
 
-const limit = heapChosen(process.env, process.execArgv) ? undefined : cgroupMemoryLimit();
-if (limit === undefined) {
+let flags: string[] = [];
+try {
+  // Only the long-running worker is worth a second process; validate, dlq and replay run here.
+  if (process.argv[2] === 'run') flags = launchHeapFlags(process.env, process.execArgv);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
+if (flags.length === 0) {
   await import('./main.ts');
 } else {
   const main = fileURLToPath(new URL('./main.ts', import.meta.url));
-  const child = spawn(process.execPath, [...heapFlags(limit), ...process.execArgv, main, ...process.argv.slice(2)], {
+  const child = spawn(process.execPath, [...flags, ...process.execArgv, main, ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, MODELBRIDGE_HEAP_SIZING: 'off' },
   });

@@ -80,7 +80,7 @@ the effective settings. Rendered as YAML; use with fromYaml.
 {{- define "modelbridge.heapFlags" -}}
 {{- $mib := int64 (include "modelbridge.memoryMiB" .) -}}
 {{- $old := min 16384 (max 64 (div (mul $mib 6) 10)) -}}
-{{- $semi := ternary 32 (ternary 16 8 (ge $mib 512)) (ge $mib 1024) -}}
+{{- $semi := ternary 32 (ternary 16 8 (ge $mib 320)) (ge $mib 1024) -}}
 {{- printf "--max-old-space-size=%d --max-semi-space-size=%d" $old $semi -}}
 {{- end -}}
 
