@@ -1,7 +1,8 @@
 /**
  * tracing-kafka: the same worker, same load (echo model, 1 partition, events produced while it runs),
  * with tracing off and then on — every event sampled and exported over OTLP/HTTP (protobuf) to a local
- * endpoint that accepts and drops the spans. The ratio is throughput on ÷ off.
+ * endpoint that accepts and drops the spans. The ratio is throughput on ÷ off. Two more settings run
+ * alike: OTLP/HTTP JSON, and root events sampled at 10 %.
  */
 import { workerCandidate } from '../lib/candidates.ts';
 import { measure } from '../lib/measure.ts';
@@ -24,11 +25,17 @@ export const tracingScenario: Scenario = {
         produce: { ...produce, runId: `${produce.runId}-off` },
       });
       const tracingEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_SERVICE_NAME: 'modelbridge-bench' };
-      const on = await measure(workerCandidate(env.ctx, { transport: 'kafka', modelUrl: model.url, label: 'tracing-on', env: tracingEnv }), {
-        ...base,
-        produce: { ...produce, runId: `${produce.runId}-on` },
-      });
-      const baselines = { 'modelbridge-tracing-off': off.result };
+      const traced = (label: string, extraEnv: NodeJS.ProcessEnv) =>
+        measure(workerCandidate(env.ctx, { transport: 'kafka', modelUrl: model.url, label, name: `modelbridge-${label}`, env: { ...tracingEnv, ...extraEnv } }), {
+          ...base,
+          produce: { ...produce, runId: `${produce.runId}-${label}` },
+        });
+      const on = await traced('tracing-on', {});
+      // The same with OTLP/HTTP JSON (JSON.stringify is native; the protobuf writer is JavaScript).
+      const json = await traced('tracing-on-json', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+      // What a production setting samples: root events at 10 %, events whose producer sampled them always.
+      const sampled = await traced('tracing-10-percent', { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' });
+      const baselines = { 'modelbridge-tracing-off': off.result, 'modelbridge-tracing-on-json': json.result, 'modelbridge-tracing-10-percent': sampled.result };
       return [
         {
           name: 'tracing-kafka',
@@ -38,7 +45,8 @@ export const tracingScenario: Scenario = {
           ratios: ratios(on.result, baselines),
           available: true,
           notes: [
-            'modelbridge = tracing on (every event sampled: a process span, one span per model call, one per publish; OTLP/HTTP protobuf, batch span processor defaults); the baseline is the same worker with tracing off.',
+            'modelbridge = tracing on (every event sampled: a process span, one span per model call, one per publish; OTLP/HTTP protobuf, batch span processor defaults); the baselines are the same worker with tracing off, with OTLP/HTTP JSON, and with root events sampled at 10 % (parentbased_traceidratio 0.1).',
+            'a target ratio on ÷ off is the row modelbridge-tracing-off; on ÷ the others compare settings of tracing.',
             `the OTLP endpoint received ${sink.requests} export requests, ${Math.round(sink.bytes / 1024)} KiB.`,
           ],
         },

@@ -10,6 +10,11 @@
  * - `failed()` marks the process span as dead-lettered and gives the context to write onto the letter.
  *
  * When tracing is off none of this exists: the worker gets no `ConnectorTracing` and no wrapper.
+ *
+ * An event the sampler left out costs one non-recording span and its context (still written onto the
+ * enriched event and dead letter, with the sampled flag off): no attributes are built, and its model
+ * calls and publishes get no span. Their spans would not be recorded either: the configured samplers
+ * (parent-based, or by trace id, or always) decide a child as they decided its process span.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Span, SpanContext, Tracer } from '@opentelemetry/api';
@@ -103,12 +108,17 @@ export function createConnectorTracing(tracer: Tracer, description: ConnectorDes
   function begin(delivery: Delivery, event: CanonicalEvent | undefined): Delivery {
     const message = delivery.message;
     const parent = parentContext(event?.traceparent ?? messageTraceparent(message), stateOf(event, message));
-    const attributes = consumerAttributes(message, connector, consumerGroup);
-    if (event !== undefined) {
-      attributes[ATTR_MESSAGING_MESSAGE_ID] = event.id;
-      attributes[ATTR_CLOUDEVENTS_EVENT_TYPE] = event.type;
+    // The samplers configured (tracing.ts) decide without the attributes: build them only for a recorded span.
+    const span = tracer.startSpan(`process ${destinationOf(message)}`, { kind: SpanKind.CONSUMER }, parent);
+    const recording = span.isRecording();
+    if (recording) {
+      const attributes = consumerAttributes(message, connector, consumerGroup);
+      if (event !== undefined) {
+        attributes[ATTR_MESSAGING_MESSAGE_ID] = event.id;
+        attributes[ATTR_CLOUDEVENTS_EVENT_TYPE] = event.type;
+      }
+      span.setAttributes(attributes);
     }
-    const span = tracer.startSpan(`process ${destinationOf(message)}`, { kind: SpanKind.CONSUMER, attributes }, parent);
     const context = span.spanContext();
     const traced = new TracedDelivery(delivery, span, formatTraceparent(context), context.traceState?.serialize() || undefined, open);
     if (event !== undefined) {
@@ -116,7 +126,7 @@ export function createConnectorTracing(tracer: Tracer, description: ConnectorDes
       if (traced.headers.tracestate !== undefined) event.tracestate = traced.headers.tracestate;
       else delete event.tracestate;
     }
-    open.set(traced.headers.traceparent, traced);
+    if (recording) open.set(traced.headers.traceparent, traced);
     return traced;
   }
 
@@ -140,6 +150,7 @@ export function createConnectorTracing(tracer: Tracer, description: ConnectorDes
       model: inner.model,
       version: inner.version,
       async infer(request, options) {
+        if (options.traceparent !== undefined && !isSampled(options.traceparent)) return inner.infer(request, options);
         const owner = options.traceparent === undefined ? undefined : open.get(options.traceparent);
         const attributes: Attributes = { ...fixed };
         if (owner !== undefined) attributes[MODELBRIDGE_ATTRIBUTES.attempt] = ++owner.attempts;
@@ -169,6 +180,8 @@ export function createConnectorTracing(tracer: Tracer, description: ConnectorDes
     return {
       kind: inner.kind,
       async publish(message) {
+        const traceparent = headerString(message.headers.traceparent);
+        if (traceparent !== undefined && !isSampled(traceparent)) return inner.publish(message);
         const destination = kafka ? (message.destination ?? target.destination) : target.destination;
         const attributes: Attributes = {
           [ATTR_MESSAGING_SYSTEM]: target.system,
@@ -180,7 +193,6 @@ export function createConnectorTracing(tracer: Tracer, description: ConnectorDes
         };
         if (kafka && message.key !== null) attributes[ATTR_MESSAGING_KAFKA_MESSAGE_KEY] = message.key.toString();
         if (target.routingKey !== undefined) attributes[ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY] = message.destination ?? target.routingKey;
-        const traceparent = headerString(message.headers.traceparent);
         const owner = traceparent === undefined ? undefined : open.get(traceparent);
         const parent = owner !== undefined ? trace.setSpan(ROOT_CONTEXT, owner.span) : parentContext(traceparent, headerString(message.headers.tracestate));
         const span = tracer.startSpan(`send ${destination}`, { kind: SpanKind.PRODUCER, attributes }, parent);
@@ -304,6 +316,14 @@ function parentContext(traceparent: string | undefined, tracestate: string | und
   const remote: SpanContext = { ...parsed, isRemote: true };
   if (tracestate !== undefined && tracestate !== '') remote.traceState = new TraceState(tracestate);
   return trace.setSpanContext(ROOT_CONTEXT, remote);
+}
+
+/** True when a W3C `traceparent` has the sampled flag (its last hex digit is odd); one that does not parse counts as sampled. */
+function isSampled(traceparent: string): boolean {
+  if (traceparent.length !== 55) return true;
+  const last = traceparent.charCodeAt(54);
+  // '0'..'9' → 48..57, 'a'..'f' → 97..102: the digit's low bit is the code's low bit, offset by one for letters.
+  return last >= 97 ? (last & 1) === 0 : (last & 1) === 1;
 }
 
 /** A span's W3C `traceparent`. */

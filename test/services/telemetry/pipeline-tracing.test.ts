@@ -1,4 +1,5 @@
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { AlwaysOnSampler, InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import type { Sampler } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { ModelbridgeError } from '../../../schemas/errors.ts';
 import type { Delivery, InboundMessage, InferenceClient, InferOptions, OutboundMessage, Sink } from '../../../connectors/types.ts';
@@ -7,9 +8,9 @@ import { createConnectorTracing } from '../../../services/telemetry/pipeline-tra
 
 const PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
-function setup() {
+function setup(sampler: Sampler = new ParentBasedSampler({ root: new AlwaysOnSampler() })) {
   const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const provider = new TracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const tracing = createConnectorTracing(provider.getTracer('test'), {
     connector: 'orders',
     consumerGroup: undefined,
@@ -105,5 +106,55 @@ describe('pipeline tracing hooks', () => {
     const [fromHeader, root] = spans();
     expect(fromHeader!.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     expect(root!.parentSpanContext).toBeUndefined();
+  });
+
+  it('an event the sampler leaves out gets its context written on, and no span for its calls and publishes', async () => {
+    const UNSAMPLED_PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
+    const { tracing, delivery, spans } = setup(new ParentBasedSampler({ root: new AlwaysOnSampler() }));
+    const decoded = { ...event(), traceparent: UNSAMPLED_PARENT };
+    const traced = tracing.begin(delivery, decoded);
+    // A new span id under the same trace, sampled flag still off: downstream keeps the producer's decision.
+    expect(decoded.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-00$/);
+    expect(decoded.traceparent).not.toBe(UNSAMPLED_PARENT);
+    const sent: (string | undefined)[] = [];
+    const inner: InferenceClient = {
+      kind: 'kserve-http',
+      model: 'risk',
+      infer: async (_request, options: InferOptions) => {
+        sent.push(options.traceparent);
+        return { modelName: 'risk', outputs: {} };
+      },
+      ready: async () => true,
+      close: async () => undefined,
+    };
+    await tracing.client(inner, 'primary').infer({ id: 'ev-1', inputs: {} }, { signal: new AbortController().signal, traceparent: decoded.traceparent });
+    expect(sent).toEqual([decoded.traceparent]);
+    const published: OutboundMessage[] = [];
+    const sink: Sink = { kind: 'rabbitmq', publish: async (m) => void published.push(m), start: async () => undefined, status: () => ({ connected: true }), close: async () => undefined };
+    await tracing.sink(sink, 'enriched').publish({ key: null, value: '{}', headers: { traceparent: decoded.traceparent! } });
+    expect(published).toHaveLength(1);
+    expect(tracing.failed(traced, new ModelbridgeError('INFERENCE_REJECTED', 'HTTP 400'))?.traceparent).toBe(decoded.traceparent);
+    traced.ack();
+    expect(spans()).toEqual([]);
+  });
+
+  it('with ratio sampling, events in and out of the sample are traced or not as a whole', async () => {
+    const { tracing, delivery, spans } = setup(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.5) }));
+    const root = { ...delivery, message: { ...delivery.message, headers: {} } };
+    const client = tracing.client({ kind: 'kserve-http', model: 'risk', infer: async () => ({ modelName: 'risk', outputs: {} }), ready: async () => true, close: async () => undefined }, 'primary');
+    const flags: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const decoded = { ...event(), id: `ev-${i}`, traceparent: undefined };
+      const traced = tracing.begin(root, decoded);
+      flags.push(decoded.traceparent!.slice(-2));
+      await client.infer({ id: decoded.id, inputs: {} }, { signal: new AbortController().signal, traceparent: decoded.traceparent });
+      traced.ack();
+    }
+    const sampled = flags.filter((flag) => flag === '01').length;
+    expect(sampled).toBeGreaterThan(0);
+    expect(sampled).toBeLessThan(40);
+    // Each sampled event: its process span and one attempt span; the others: none.
+    expect(spans().filter((span) => span.name === 'process orders')).toHaveLength(sampled);
+    expect(spans().filter((span) => span.name === 'infer risk')).toHaveLength(sampled);
   });
 });
