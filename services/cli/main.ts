@@ -28,12 +28,9 @@ import { createAuthenticator } from '../admin/auth.ts';
 import { consoleSignIn } from '../admin/console/serve.ts';
 import { createAdminServer } from '../admin/server.ts';
 import { createReplayService } from '../replay/service.ts';
-import { runDemo } from '../demo/run-demo.ts';
-import { createModelServer } from '../model-server/index.ts';
 import type { SchedulingOptions } from '../model-server/index.ts';
 import { createLogger as createProcessLogger, parseLogFormat } from '../telemetry/logging.ts';
 import type { LogFormat } from '../telemetry/logging.ts';
-import { startTracing } from '../telemetry/tracing.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
 import { tracingConfigFromEnv } from '../telemetry/tracing-config.ts';
 import { createWorker } from '../worker/worker.ts';
@@ -153,7 +150,8 @@ program
         adminConfig = loadConfigWith(adminConfigSchema, readFileSync(options.adminConfig, 'utf8'), loadOptions(options.adminConfig), 'control API configuration');
       }
       const tracingConfig = tracingConfigFromEnv(process.env, SERVICE_NAME);
-      tracing = tracingConfig && startTracing(tracingConfig);
+      // Loaded only when on: the OpenTelemetry SDK and exporters are ~10 MB of a worker that does not trace.
+      tracing = tracingConfig && (await import('../telemetry/tracing.ts')).startTracing(tracingConfig);
       worker = createWorker({ connectors, registry, logger, metricsRegistry, tracing });
       if (tracingConfig) {
         const { exporters, protocol, url, sampler, ratio, serviceName } = tracingConfig;
@@ -238,6 +236,7 @@ program
   .option('--log-level <level>', 'pino log level for the worker', 'silent')
   .action(async (options: { events: number; port: number; outage: number; logLevel: string }) => {
     const print = (line: string): void => void process.stdout.write(`${line}\n`);
+    const { runDemo } = await import('../demo/run-demo.ts');
     const summary = await runDemo({ events: options.events, port: options.port, outageMs: options.outage, logger: createLogger(options.logLevel), print });
     const deadLetters = Object.values(summary.deadLettered).reduce((a, b) => a + b, 0);
     print('');
@@ -262,6 +261,8 @@ program
   .option('--scheduling <json>', 'per-model queue and dynamic batching, e.g. \'{"sentiment":{"maxQueueSize":64,"maxBatchSize":8,"batchDelayMs":2}}\'', schedulingOption)
   .action(async (options: { port: number; grpcPort: number | false; host: string; maxBodyBytes?: number; scheduling?: Record<string, SchedulingOptions> }) => {
     const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
+    // Loaded by its command only: the gRPC server stack (grpc-js, proto-loader) is nothing a worker needs.
+    const { createModelServer } = await import('../model-server/index.ts');
     const server = createModelServer({ port: options.port, grpcPort: options.grpcPort, host: options.host, maxBodyBytes: options.maxBodyBytes, scheduling: options.scheduling });
     onShutdownSignal(logger, 10_000, () => server.close());
     await server.start();

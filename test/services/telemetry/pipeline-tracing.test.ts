@@ -111,7 +111,8 @@ describe('pipeline tracing hooks', () => {
   it('an event the sampler leaves out gets its context written on, and no span for its calls and publishes', async () => {
     const UNSAMPLED_PARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
     const { tracing, delivery, spans } = setup(new ParentBasedSampler({ root: new AlwaysOnSampler() }));
-    const decoded = { ...event(), traceparent: UNSAMPLED_PARENT };
+    const decoded = event();
+    decoded.traceparent = UNSAMPLED_PARENT;
     const traced = tracing.begin(delivery, decoded);
     // A new span id under the same trace, sampled flag still off: downstream keeps the producer's decision.
     expect(decoded.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-00$/);
@@ -120,9 +121,10 @@ describe('pipeline tracing hooks', () => {
     const inner: InferenceClient = {
       kind: 'kserve-http',
       model: 'risk',
+      version: undefined,
       infer: async (_request, options: InferOptions) => {
         sent.push(options.traceparent);
-        return { modelName: 'risk', outputs: {} };
+        return { modelName: 'risk', modelVersion: undefined, outputs: {} };
       },
       ready: async () => true,
       close: async () => undefined,
@@ -141,10 +143,12 @@ describe('pipeline tracing hooks', () => {
   it('with ratio sampling, events in and out of the sample are traced or not as a whole', async () => {
     const { tracing, delivery, spans } = setup(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.5) }));
     const root = { ...delivery, message: { ...delivery.message, headers: {} } };
-    const client = tracing.client({ kind: 'kserve-http', model: 'risk', infer: async () => ({ modelName: 'risk', outputs: {} }), ready: async () => true, close: async () => undefined }, 'primary');
+    const client = tracing.client({ kind: 'kserve-http', model: 'risk', version: undefined, infer: async () => ({ modelName: 'risk', modelVersion: undefined, outputs: {} }), ready: async () => true, close: async () => undefined }, 'primary');
     const flags: string[] = [];
     for (let i = 0; i < 40; i++) {
-      const decoded = { ...event(), id: `ev-${i}`, traceparent: undefined };
+      const decoded = event();
+      decoded.id = `ev-${i}`;
+      delete decoded.traceparent;
       const traced = tracing.begin(root, decoded);
       flags.push(decoded.traceparent!.slice(-2));
       await client.infer({ id: decoded.id, inputs: {} }, { signal: new AbortController().signal, traceparent: decoded.traceparent });
