@@ -8,8 +8,8 @@
  * every baseline in child processes of their own. Writes bench/results/latest.json and prints a
  * markdown table. `--profile` runs the worker with `--cpu-prof` and summarises its top self time;
  * `--worker-root` runs the worker from another checkout (A/B a proposed change in the same run setup);
- * `--before-root` adds, in scenarios that support it, candidates run from another checkout side by
- * side with this one's (before/after in one invocation). `--out` writes the results to another file
+ * `--before-root` adds, in scenarios that support it (overhead-*, grpc-client, grpc-vs-http), candidates
+ * run from another checkout side by side with this one's (before/after in one invocation). `--out` writes the results to another file
  * under bench/results/ than latest.json (for partial runs that should not replace the full one).
  * Not part of `npm test`: figures on a shared machine are ratios within one run, not absolutes.
  */

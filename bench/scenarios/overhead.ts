@@ -51,17 +51,27 @@ export function overheadScenario(transportKind: 'kafka' | 'rabbitmq', partitions
           produce: { ...produce, runId: `${produce.runId}-naive` },
           timeBoundMs: naiveBound,
         });
+        // With --before-root: the unbatched worker of that checkout, right after this one's, to show a
+        // change's before and after in one invocation.
+        const before = env.ctx.beforeRoot
+          ? await measure(workerCandidate(env.ctx, { transport: transportKind, modelUrl: model.url, label: `${name}-before`, root: env.ctx.beforeRoot, name: 'modelbridge-before' }), {
+              ...base,
+              produce: { ...produce, runId: `${produce.runId}-mb-before` },
+              timeBoundMs: bound,
+            })
+          : undefined;
         const pipeName = transportKind === 'kafka' ? 'kafkajs-raw-pipe' : 'amqplib-raw-pipe';
         const naiveName = transportKind === 'kafka' ? 'kafkajs-naive' : 'amqplib-naive';
         const handwrittenName = transportKind === 'kafka' ? 'kafkajs-handwritten' : 'amqplib-handwritten';
         const baselines = { [pipeName]: pipe.result, [handwrittenName]: handwritten.result, [naiveName]: naive.result };
+        const unbatchedBaselines = before ? { ...baselines, 'modelbridge-before': before.result } : baselines;
         return [
           {
             name,
             events,
             modelbridge: worker.result,
-            baselines,
-            ratios: ratios(worker.result, baselines),
+            baselines: unbatchedBaselines,
+            ratios: ratios(worker.result, unbatchedBaselines),
             available: true,
             notes: [
               'echo model over OIP v2 HTTP; events produced while the candidate runs; latency includes queueing behind the backlog at saturation.',
