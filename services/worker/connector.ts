@@ -14,6 +14,7 @@ import { backoffDelay, sleep } from './backoff.ts';
 import { ACK, decide } from './fate.ts';
 import type { Fate } from './fate.ts';
 import type { BreakerState } from './guarded-backend.ts';
+import type { HistogramSeries } from './histogram.ts';
 import { createInference } from './inference.ts';
 import { createKeyedExecutor } from './key-executor.ts';
 import { CLOUDEVENTS_JSON, buildDeadLetter, buildEnrichedMessage, structuredHeaders } from './messages.ts';
@@ -119,8 +120,9 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
   const succeeded = metrics.succeeded.labels(name);
   const inFlightGauge = metrics.inFlight.labels(name);
   const inFlightBytesGauge = metrics.inFlightBytes.labels(name);
-  const enrichedPublish = metrics.publishDuration.labels(name, 'enriched');
-  const deadLetterPublish = metrics.publishDuration.labels(name, 'dead_letter');
+  // Publish durations: resolved at the first confirmed publish of each, as prom-client showed a series once observed.
+  const enrichedPublish = lazySeries(() => metrics.publishDuration.labels(name, 'enriched'));
+  const deadLetterPublish = lazySeries(() => metrics.publishDuration.labels(name, 'dead_letter'));
   const succeededDuration = metrics.eventDuration.labels(name, 'succeeded');
   const passedThroughDuration = metrics.eventDuration.labels(name, 'passed_through');
   const deadLetteredDuration = metrics.eventDuration.labels(name, 'dead_lettered');
@@ -314,16 +316,16 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
   async function publishDurably(
     target: Sink,
     message: OutboundMessage,
-    timer: { startTimer(): () => unknown },
+    duration: () => HistogramSeries,
     destination: 'enriched' | 'dead-letter',
   ): Promise<{ readonly fate: Fate; readonly error?: ModelbridgeError }> {
     const metricDestination = destination === 'dead-letter' ? 'dead_letter' : destination;
     for (let attempt = 1; ; attempt++) {
-      const stop = timer.startTimer();
+      const started = performance.now();
       try {
         await target.publish(message);
-        stop();
-        return { fate: ACK };
+        duration().observe((performance.now() - started) / 1000);
+        return PUBLISHED;
       } catch (thrown) {
         const error = toModelbridgeError(thrown, 'publish');
         const fate = decide({ at: 'publish', error, destination, shuttingDown: lifecycle.signal.aborted });
@@ -464,6 +466,14 @@ interface Tries {
   readonly attempts: number;
   readonly firstFailureAt?: number | undefined;
   readonly lastFailureAt?: number | undefined;
+}
+
+const PUBLISHED = { fate: ACK };
+
+/** A series resolved at its first use. */
+function lazySeries(resolve: () => HistogramSeries): () => HistogramSeries {
+  let series: HistogramSeries | undefined;
+  return () => (series ??= resolve());
 }
 
 /** Bytes a buffered message holds: its key and value (headers are small and bounded by the transport). */

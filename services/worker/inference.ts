@@ -17,6 +17,7 @@ import { createConcurrencyLimiter, createFixedLimiter } from './limiter.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
 import { compileMappings } from '../../schemas/mapping.ts';
 import type { CompiledMapping, CompiledMappings, RouteMappings } from '../../schemas/mapping.ts';
+import type { HistogramSeries } from './histogram.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 export type InferenceResult =
@@ -73,10 +74,11 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
 
   function route(backend: BackendConfig, client: InferenceClient, routeMappings: RouteMappings, role: string): Route {
     const labels = { connector, backend: backend.kind, model: backend.model };
-    const attemptOk = metrics.inferenceDuration.labels({ ...labels, outcome: 'ok' });
-    const attemptError = metrics.inferenceDuration.labels({ ...labels, outcome: 'error' });
+    // Resolved at the first attempt of each outcome: a series appears once observed, as with prom-client.
+    let attemptOk: HistogramSeries | undefined;
+    let attemptError: HistogramSeries | undefined;
     // Every route has a limiter: `concurrency.max` bounds model calls in flight, not buffered events.
-    const callsInFlight = metrics.modelCallsInFlight.labels(labels);
+    const callsInFlight = metrics.modelCallsInFlight.labels(connector, backend.kind, backend.model);
     const onInFlight = (inFlight: number): void => callsInFlight.set(inFlight);
     const limiter = config.concurrency.adaptive
       ? createConcurrencyLimiter({ min: config.concurrency.min, max: config.concurrency.max, onChange: (limit) => metrics.concurrencyLimit.set(labels, limit), onInFlight })
@@ -92,7 +94,8 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
         deps.onAvailability(!available());
       },
       onAttempt(durationMs, error) {
-        (error ? attemptError : attemptOk).observe(durationMs / 1000);
+        if (error) (attemptError ??= metrics.inferenceDuration.labels(connector, backend.kind, backend.model, 'error')).observe(durationMs / 1000);
+        else (attemptOk ??= metrics.inferenceDuration.labels(connector, backend.kind, backend.model, 'ok')).observe(durationMs / 1000);
       },
       onRetry(error) {
         metrics.retries.inc({ ...labels, code: error.code });
