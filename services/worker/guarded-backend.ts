@@ -84,6 +84,9 @@ export function createGuardedBackend(
     // Poison (4xx, bad input) and shutdown aborts say nothing about the backend's health.
     errorFilter: (error: unknown) => !toModelbridgeError(error).retryable,
     enableSnapshots: false,
+    // Nothing reads opossum's latency percentiles; with them on, every failure concatenates and sorts
+    // the latencies of the whole rolling window to check the error rate.
+    rollingPercentilesEnabled: false,
   });
   const health = createHealthWindow();
   // Calls held while the breaker is not closed. Released all at once on close, or one at a time as the
@@ -130,10 +133,12 @@ export function createGuardedBackend(
   /** One call through the limiter and the breaker. Never throws: the failure comes back classified. */
   async function attempt(request: InferenceRequest, traceparent: string | undefined): Promise<Attempt> {
     if (lifecycle.aborted) return { ok: false, error: new ModelbridgeError('ABORTED', 'worker is shutting down'), trial: false };
-    try {
-      await limiter.acquire(lifecycle);
-    } catch (thrown) {
-      return { ok: false, error: toModelbridgeError(thrown), trial: false };
+    if (!limiter.tryAcquire()) {
+      try {
+        await limiter.acquire(lifecycle);
+      } catch (thrown) {
+        return { ok: false, error: toModelbridgeError(thrown), trial: false };
+      }
     }
     const trial = state === 'half-open';
     const started = performance.now();

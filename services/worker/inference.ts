@@ -119,12 +119,12 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
     return primary.guard.state === 'closed' || (fallback !== undefined && fallback.guard.state === 'closed');
   }
 
-  async function mapRequest(target: Route, event: CanonicalEvent): Promise<InferenceRequest> {
-    const inputs = target.request.async ? await target.request.applyAsync(event, 'request') : target.request.apply(event, 'request');
+  function request(event: CanonicalEvent, inputs: Record<string, unknown>): InferenceRequest {
     return { id: event.id, inputs, parameters };
   }
 
-  async function mapResponse(target: Route, response: InferenceResponse, event: CanonicalEvent): Promise<Record<string, unknown>> {
+  /** The mapped output; a promise only when the mapping has JSONata expressions. Throws MAPPING_FAILED. */
+  function mapResponse(target: Route, response: InferenceResponse, event: CanonicalEvent): Record<string, unknown> | Promise<Record<string, unknown>> {
     // `event` lets an output combine the model's answer with the input (e.g. a priority from score and own field).
     const root = { outputs: response.outputs, model_name: response.modelName, model_version: response.modelVersion, event };
     return target.response.async ? target.response.applyAsync(root, 'response') : target.response.apply(root, 'response');
@@ -161,28 +161,44 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
   }
 
   /** Maps the request and calls the backend. A mapping failure comes back as an outcome with no attempt. */
-  async function call(target: Route, event: CanonicalEvent, hold: boolean): Promise<InferOutcome> {
-    let request: InferenceRequest;
+  function call(target: Route, event: CanonicalEvent, hold: boolean): Promise<InferOutcome> {
+    const mapping = target.request;
+    if (mapping.async) return mapping.applyAsync(event, 'request').then((inputs) => send(target, request(event, inputs), event, hold), mappingFailed);
+    let inputs: Record<string, unknown>;
     try {
-      request = await mapRequest(target, event);
+      inputs = mapping.apply(event, 'request');
     } catch (thrown) {
-      const now = Date.now();
-      return { ok: false, error: toModelbridgeError(thrown, 'map'), attempts: 0, firstFailureAt: now, lastFailureAt: now };
+      return Promise.resolve(mappingFailed(thrown));
     }
-    if (target === primary && batcher) return batcher.submit({ request, traceparent: event.traceparent });
-    return target.guard.infer(request, event.traceparent, { hold });
+    return send(target, request(event, inputs), event, hold);
   }
 
-  async function answer(target: Route, outcome: InferOutcome, usedFallback: boolean, event: CanonicalEvent): Promise<InferenceResult> {
+  function send(target: Route, mapped: InferenceRequest, event: CanonicalEvent, hold: boolean): Promise<InferOutcome> {
+    if (target === primary && batcher) return batcher.submit({ request: mapped, traceparent: event.traceparent });
+    return target.guard.infer(mapped, event.traceparent, { hold });
+  }
+
+  /** The result of an outcome; a promise only when the response mapping has JSONata expressions. */
+  function answer(target: Route, outcome: InferOutcome, usedFallback: boolean, event: CanonicalEvent): InferenceResult | Promise<InferenceResult> {
     if (!outcome.ok) return outcome;
-    let output: Record<string, unknown>;
+    let output: Record<string, unknown> | Promise<Record<string, unknown>>;
     try {
-      output = await mapResponse(target, outcome.response, event);
+      output = mapResponse(target, outcome.response, event);
     } catch (thrown) {
-      return { ok: false, error: toModelbridgeError(thrown, 'map'), attempts: outcome.attempts };
+      return responseMappingFailed(thrown, outcome.attempts);
     }
+    if (output instanceof Promise) {
+      return output.then(
+        (mapped) => succeeded(target, outcome, usedFallback, mapped),
+        (thrown: unknown) => responseMappingFailed(thrown, outcome.attempts),
+      );
+    }
+    return succeeded(target, outcome, usedFallback, output);
+  }
+
+  function succeeded(target: Route, outcome: InferOutcome & { ok: true }, usedFallback: boolean, output: Record<string, unknown>): InferenceResult {
     const response = outcome.response;
-    const provenance: Provenance = {
+    const provenance: { -readonly [K in keyof Provenance]: Provenance[K] } = {
       connector,
       backend: target.config.kind,
       model: response.modelName || target.config.model,
@@ -190,15 +206,15 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
       latencyMs: Math.round(outcome.latencyMs * 100) / 100,
       attempts: outcome.attempts,
       usage: response.usage,
-      ...(usedFallback ? { fallback: true } : {}),
     };
+    if (usedFallback) provenance.fallback = true;
     return { ok: true, output, provenance };
   }
 
   async function run(event: CanonicalEvent): Promise<InferenceResult> {
     if (!fallback) {
-      const outcome = await call(primary, event, true);
-      return withShadow(event, await answer(primary, outcome, false, event));
+      const result = answer(primary, await call(primary, event, true), false, event);
+      return withShadow(event, result instanceof Promise ? await result : result);
     }
     // With a fallback: whichever backend is up answers; when both are down, wait for either to recover.
     const refused = new Set<Route>();
@@ -298,6 +314,15 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
       if (failures.length > 0) throw new AggregateError(failures, 'closing inference clients failed');
     },
   };
+}
+
+function mappingFailed(thrown: unknown): InferOutcome {
+  const now = Date.now();
+  return { ok: false, error: toModelbridgeError(thrown, 'map'), attempts: 0, firstFailureAt: now, lastFailureAt: now };
+}
+
+function responseMappingFailed(thrown: unknown, attempts: number): InferenceResult {
+  return { ok: false, error: toModelbridgeError(thrown, 'map'), attempts };
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
