@@ -16,6 +16,7 @@ import type { Fate } from './fate.ts';
 import type { BreakerState } from './guarded-backend.ts';
 import type { HistogramSeries } from './histogram.ts';
 import { createInference } from './inference.ts';
+import type { InferenceResult } from './inference.ts';
 import { createKeyedExecutor } from './key-executor.ts';
 import { CLOUDEVENTS_JSON, buildDeadLetter, buildEnrichedMessage, structuredHeaders } from './messages.ts';
 import type { WorkerMetrics } from './metrics.ts';
@@ -218,39 +219,53 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
    * Never rejects: a bug anywhere below dead-letters the message as INTERNAL instead of stalling it.
    */
   async function processEvent(delivery: Delivery, event: CanonicalEvent, key: string | undefined): Promise<void> {
-    let next: () => Promise<void>;
+    // The enriched event is built as soon as the model answered (its `time`), before its publish waits.
+    let result: InferenceResult | typeof FORWARD | undefined;
+    let enriched: OutboundMessage | undefined;
+    let thrown: unknown;
     try {
-      next = await enrich(delivery, event);
-    } catch (thrown) {
-      next = () => unexpected(delivery, event, thrown);
+      if (passThrough?.(event)) result = FORWARD;
+      else {
+        result = await inference.run(event);
+        if (result.ok) enriched = buildEnrichedMessage(event, delivery.message, result.output, result.provenance, enrichOptions);
+      }
+    } catch (error) {
+      result = undefined;
+      thrown = error;
     }
-    const publish = (): Promise<void> => next().catch((thrown: unknown) => unexpected(delivery, event, thrown));
-    if (key === undefined) void publish();
-    else publishes.submit(key, publish);
+    if (key === undefined) void publishOutcome(delivery, event, result, enriched, thrown);
+    else publishes.submit(key, () => publishOutcome(delivery, event, result, enriched, thrown));
+  }
+
+  /** Publishes what processing produced (`result` undefined: it threw `thrown`). Never rejects. */
+  async function publishOutcome(
+    delivery: Delivery,
+    event: CanonicalEvent,
+    result: InferenceResult | typeof FORWARD | undefined,
+    enriched: OutboundMessage | undefined,
+    thrown: unknown,
+  ): Promise<void> {
+    try {
+      if (result === undefined) return await unexpected(delivery, event, thrown);
+      if (result === FORWARD) return await forward(delivery, event);
+      if (!result.ok) return await carryOut(delivery, decide({ at: 'process', error: result.error }), result.error, event, result);
+      const { fate, error } = await publishDurably(sink, enriched!, enrichedPublish, 'enriched');
+      if (fate === ACK) {
+        succeeded.inc();
+        succeededDuration.observe(secondsSinceReceipt(delivery));
+        // The common case, without another async frame.
+        return settle(delivery, true);
+      }
+      return await carryOut(delivery, fate, error, event, { attempts: result.provenance.attempts });
+    } catch (error) {
+      return unexpected(delivery, event, error);
+    }
   }
 
   function unexpected(delivery: Delivery, event: CanonicalEvent, thrown: unknown): Promise<void> {
     logger.error({ err: thrown, eventId: event.id, traceparent: event.traceparent }, 'unexpected error while processing an event');
     const error = toModelbridgeError(thrown);
     return carryOut(delivery, decide({ at: 'process', error }), error, event);
-  }
-
-  /** Calls the model; returns what publishes the outcome. */
-  async function enrich(delivery: Delivery, event: CanonicalEvent): Promise<() => Promise<void>> {
-    if (passThrough?.(event)) return () => forward(delivery, event);
-    const result = await inference.run(event);
-    if (!result.ok) return () => carryOut(delivery, decide({ at: 'process', error: result.error }), result.error, event, result);
-    const enriched = buildEnrichedMessage(event, delivery.message, result.output, result.provenance, enrichOptions);
-    return () => publishEnriched(delivery, event, enriched, result.provenance.attempts);
-  }
-
-  async function publishEnriched(delivery: Delivery, event: CanonicalEvent, enriched: OutboundMessage, attempts: number): Promise<void> {
-    const { fate, error } = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
-    if (fate === ACK) {
-      succeeded.inc();
-      succeededDuration.observe(secondsSinceReceipt(delivery));
-    }
-    return carryOut(delivery, fate, error, event, { attempts });
   }
 
   /** Forwards the event unchanged (a structured CloudEvent, same key) without calling the model. */
@@ -469,6 +484,9 @@ interface Tries {
 }
 
 const PUBLISHED = { fate: ACK };
+
+/** Processing result of an event forwarded without calling the model. */
+const FORWARD = Symbol('forward');
 
 /** A series resolved at its first use. */
 function lazySeries(resolve: () => HistogramSeries): () => HistogramSeries {
