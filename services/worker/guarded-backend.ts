@@ -131,13 +131,13 @@ export function createGuardedBackend(
   }
 
   /** One call through the limiter and the breaker. Never throws: the failure comes back classified. */
-  async function attempt(request: InferenceRequest, traceparent: string | undefined): Promise<Attempt> {
-    if (lifecycle.aborted) return { ok: false, error: new ModelbridgeError('ABORTED', 'worker is shutting down'), trial: false };
+  async function attempt(request: InferenceRequest, traceparent: string | undefined): Promise<InferenceResponse | FailedAttempt> {
+    if (lifecycle.aborted) return new FailedAttempt(new ModelbridgeError('ABORTED', 'worker is shutting down'), false);
     if (!limiter.tryAcquire()) {
       try {
         await limiter.acquire(lifecycle);
       } catch (thrown) {
-        return { ok: false, error: toModelbridgeError(thrown), trial: false };
+        return new FailedAttempt(toModelbridgeError(thrown), false);
       }
     }
     const trial = state === 'half-open';
@@ -154,7 +154,7 @@ export function createGuardedBackend(
       limiter.release(elapsed, 'ok');
       health.record(false);
       hooks.onAttempt?.(elapsed, undefined);
-      return { ok: true, response };
+      return response;
     } catch (thrown) {
       const error = classifyBreakerError(thrown);
       const elapsed = performance.now() - started;
@@ -164,7 +164,7 @@ export function createGuardedBackend(
         if (error.code !== 'ABORTED') health.record(error.retryable);
         hooks.onAttempt?.(elapsed, error);
       }
-      return { ok: false, error, trial };
+      return new FailedAttempt(error, trial);
     } finally {
       clearTimeout(timer);
       attempts.delete(controller);
@@ -182,7 +182,7 @@ export function createGuardedBackend(
     let firstFailureAt: number | undefined;
     for (;;) {
       const result = await attempt(request, traceparent);
-      if (result.ok) return { ok: true, response: result.response, attempts: calls + 1, latencyMs: performance.now() - started };
+      if (!(result instanceof FailedAttempt)) return { ok: true, response: result, attempts: calls + 1, latencyMs: performance.now() - started };
       const { error } = result;
       const failedAt = Date.now();
       firstFailureAt ??= failedAt;
@@ -234,10 +234,15 @@ export function createGuardedBackend(
   };
 }
 
-/** The outcome of one attempt; `trial`: it went out as the half-open trial. */
-type Attempt =
-  | { readonly ok: true; readonly response: InferenceResponse }
-  | { readonly ok: false; readonly error: ModelbridgeError; readonly trial: boolean };
+/** An attempt that failed; `trial`: it went out as the half-open trial. A successful one is its response. */
+class FailedAttempt {
+  readonly error: ModelbridgeError;
+  readonly trial: boolean;
+  constructor(error: ModelbridgeError, trial: boolean) {
+    this.error = error;
+    this.trial = trial;
+  }
+}
 
 /** A call refused before any attempt. */
 function refused(error: ModelbridgeError): InferOutcome {

@@ -12,7 +12,7 @@ import { createBatcher, splitOutputs, stackInputs } from './batcher.ts';
 import type { Batcher } from './batcher.ts';
 import { decide } from './fate.ts';
 import { createGuardedBackend } from './guarded-backend.ts';
-import type { BreakerState, GuardedBackend, InferOutcome } from './guarded-backend.ts';
+import type { BreakerState, GuardedBackend, GuardedInferOptions, InferOutcome } from './guarded-backend.ts';
 import { createConcurrencyLimiter, createFixedLimiter } from './limiter.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
 import { compileMappings } from '../../schemas/mapping.ts';
@@ -65,6 +65,8 @@ interface Route {
 }
 
 const SHADOW_MAX_IN_FLIGHT = 64;
+const HOLD: GuardedInferOptions = { hold: true };
+const NO_HOLD: GuardedInferOptions = { hold: false };
 
 export function createInference(config: InferenceConfig, deps: InferenceDeps): Inference {
   const { connector, clients, lifecycle, metrics, logger } = deps;
@@ -175,7 +177,7 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
 
   function send(target: Route, mapped: InferenceRequest, event: CanonicalEvent, hold: boolean): Promise<InferOutcome> {
     if (target === primary && batcher) return batcher.submit({ request: mapped, traceparent: event.traceparent });
-    return target.guard.infer(mapped, event.traceparent, { hold });
+    return target.guard.infer(mapped, event.traceparent, hold ? HOLD : NO_HOLD);
   }
 
   /** The result of an outcome; a promise only when the response mapping has JSONata expressions. */
