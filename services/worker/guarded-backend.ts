@@ -12,6 +12,7 @@ import CircuitBreaker from 'opossum';
 import { ModelbridgeError, toModelbridgeError } from '../../schemas/errors.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse } from '../../connectors/types.ts';
 import type { InferenceConfig } from '../../schemas/connector-config.ts';
+import { createAttemptTimeouts } from './attempt-timeouts.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { decide } from './fate.ts';
 import { createHealthWindow } from './health-window.ts';
@@ -67,12 +68,11 @@ export function createGuardedBackend(
   limiter: ConcurrencyLimiter,
 ): GuardedBackend {
   const call: Call = (request, signal, traceparent, deadline) => client.infer(request, { signal, traceparent, deadline });
-  // Attempts in flight, aborted together at shutdown by one listener: a listener per attempt on the
-  // lifecycle signal made every attempt scan hundreds of others' (an AbortSignal's list is linear).
-  const attempts = new Set<AbortController>();
-  lifecycle.addEventListener('abort', () => {
-    for (const controller of attempts) controller.abort(lifecycle.reason);
-  }, { once: true });
+  // Attempts in flight, timed out on one timer and aborted together at shutdown by one listener: a
+  // listener per attempt on the lifecycle signal made every attempt scan hundreds of others' (an
+  // AbortSignal's list is linear).
+  const attempts = createAttemptTimeouts(policy.timeoutMs);
+  lifecycle.addEventListener('abort', () => attempts.abortAll(lifecycle.reason), { once: true });
   const breaker = new CircuitBreaker<Parameters<Call>, InferenceResponse>(call, {
     // The per-attempt timeout is an AbortSignal on the request itself: opossum's own timeout would not cancel it.
     timeout: false,
@@ -142,11 +142,10 @@ export function createGuardedBackend(
     }
     const trial = state === 'half-open';
     const started = performance.now();
-    // One controller and one timer per attempt, both released as soon as it settles:
-    // AbortSignal.timeout would keep a timer alive for the whole timeout after every call.
+    // One controller per attempt, its timeout withdrawn as soon as it settles: AbortSignal.timeout
+    // would keep a timer alive for the whole timeout after every call.
     const controller = new AbortController();
-    const timer = setTimeout(abortWithTimeout, policy.timeoutMs, controller);
-    attempts.add(controller);
+    const ticket = attempts.start(controller);
     if (lifecycle.aborted) controller.abort(lifecycle.reason);
     try {
       const response = await breaker.fire(request, controller.signal, traceparent, Date.now() + policy.timeoutMs);
@@ -166,8 +165,7 @@ export function createGuardedBackend(
       }
       return new FailedAttempt(error, trial);
     } finally {
-      clearTimeout(timer);
-      attempts.delete(controller);
+      attempts.finish(ticket);
     }
   }
 
@@ -260,11 +258,6 @@ function pause(wait: Promise<void>): Promise<boolean> {
 
 function shuttingDown(cause: ModelbridgeError): ModelbridgeError {
   return new ModelbridgeError('ABORTED', 'worker is shutting down', { cause });
-}
-
-/** Aborts like AbortSignal.timeout() does: clients tell a timeout from a shutdown by this reason. */
-function abortWithTimeout(controller: AbortController): void {
-  controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
 }
 
 /** Trial failures that point at the message rather than at the backend. */
