@@ -249,14 +249,21 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
       if (result === undefined) return await unexpected(delivery, event, thrown);
       if (result === FORWARD) return await forward(delivery, event);
       if (!result.ok) return await carryOut(delivery, decide({ at: 'process', error: result.error }), result.error, event, result);
-      const { fate, error } = await publishDurably(sink, enriched!, enrichedPublish, 'enriched');
-      if (fate === ACK) {
+      // publishDurably's first publish, inline: the common case takes no further async frame.
+      const started = performance.now();
+      let published: Published = PUBLISHED;
+      try {
+        await sink.publish(enriched!);
+        enrichedPublish().observe((performance.now() - started) / 1000);
+      } catch (failed) {
+        published = await publishAgain(sink, enriched!, enrichedPublish, 'enriched', failed);
+      }
+      if (published.fate === ACK) {
         succeeded.inc();
         succeededDuration.observe(secondsSinceReceipt(delivery));
-        // The common case, without another async frame.
         return settle(delivery, true);
       }
-      return await carryOut(delivery, fate, error, event, { attempts: result.provenance.attempts });
+      return await carryOut(delivery, published.fate, published.error, event, { attempts: result.provenance.attempts });
     } catch (error) {
       return unexpected(delivery, event, error);
     }
@@ -328,30 +335,38 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
    * Publishes until the broker confirms (`ack`), with the configured backoff; what else can happen is
    * `decide()`'s: a refusal for good, or shutdown.
    */
-  async function publishDurably(
-    target: Sink,
-    message: OutboundMessage,
-    duration: () => HistogramSeries,
-    destination: 'enriched' | 'dead-letter',
-  ): Promise<{ readonly fate: Fate; readonly error?: ModelbridgeError }> {
+  async function publishDurably(target: Sink, message: OutboundMessage, duration: () => HistogramSeries, destination: 'enriched' | 'dead-letter'): Promise<Published> {
+    const started = performance.now();
+    try {
+      await target.publish(message);
+    } catch (thrown) {
+      return publishAgain(target, message, duration, destination, thrown);
+    }
+    duration().observe((performance.now() - started) / 1000);
+    return PUBLISHED;
+  }
+
+  /** {@link publishDurably} after its first publish failed with `thrown`. */
+  async function publishAgain(target: Sink, message: OutboundMessage, duration: () => HistogramSeries, destination: 'enriched' | 'dead-letter', thrown: unknown): Promise<Published> {
     const metricDestination = destination === 'dead-letter' ? 'dead_letter' : destination;
     for (let attempt = 1; ; attempt++) {
+      const error = toModelbridgeError(thrown, 'publish');
+      const fate = decide({ at: 'publish', error, destination, shuttingDown: lifecycle.signal.aborted });
+      if (fate.action !== 'retry') return { fate, error };
+      metrics.publishRetries.inc({ connector: name, destination: metricDestination });
+      logger.warn({ err: error, destination: metricDestination, attempt }, 'publish failed; retrying');
+      try {
+        await sleep(backoffDelay(config.publish, attempt, error.retryAfterMs), lifecycle.signal);
+      } catch {
+        return { fate: decide({ at: 'publish', error, destination, shuttingDown: true }), error };
+      }
       const started = performance.now();
       try {
         await target.publish(message);
         duration().observe((performance.now() - started) / 1000);
         return PUBLISHED;
-      } catch (thrown) {
-        const error = toModelbridgeError(thrown, 'publish');
-        const fate = decide({ at: 'publish', error, destination, shuttingDown: lifecycle.signal.aborted });
-        if (fate.action !== 'retry') return { fate, error };
-        metrics.publishRetries.inc({ connector: name, destination: metricDestination });
-        logger.warn({ err: error, destination: metricDestination, attempt }, 'publish failed; retrying');
-        try {
-          await sleep(backoffDelay(config.publish, attempt, error.retryAfterMs), lifecycle.signal);
-        } catch {
-          return { fate: decide({ at: 'publish', error, destination, shuttingDown: true }), error };
-        }
+      } catch (next) {
+        thrown = next;
       }
     }
   }
@@ -483,7 +498,13 @@ interface Tries {
   readonly lastFailureAt?: number | undefined;
 }
 
-const PUBLISHED = { fate: ACK };
+/** How a publish ended: confirmed (`ack`), or the fate `decide()` gave its failure. */
+interface Published {
+  readonly fate: Fate;
+  readonly error?: ModelbridgeError;
+}
+
+const PUBLISHED: Published = { fate: ACK };
 
 /** Processing result of an event forwarded without calling the model. */
 const FORWARD = Symbol('forward');
