@@ -251,12 +251,19 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
       if (!result.ok) return await carryOut(delivery, decide({ at: 'process', error: result.error }), result.error, event, result);
       // publishDurably's first publish, inline: the common case takes no further async frame.
       const started = performance.now();
-      let published: Published = PUBLISHED;
+      let published: Published | undefined;
       try {
         await sink.publish(enriched!);
-        enrichedPublish().observe((performance.now() - started) / 1000);
       } catch (failed) {
         published = await publishAgain(sink, enriched!, enrichedPublish, 'enriched', failed);
+      }
+      if (published === undefined) {
+        // One clock reading for the publish's and the event's duration.
+        const now = performance.now();
+        enrichedPublish().observe((now - started) / 1000);
+        succeeded.inc();
+        succeededDuration.observe((now - delivery.receivedAt) / 1000);
+        return settle(delivery, true);
       }
       if (published.fate === ACK) {
         succeeded.inc();

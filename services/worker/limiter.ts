@@ -52,7 +52,7 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
   }
 
   function grant(): void {
-    while (inFlight < limit && waiters.release(1) === 1) {
+    while (inFlight < limit && waiters.size > 0 && waiters.release(1) === 1) {
       inFlight++;
       if (inFlight >= limit) saturated = true;
     }
