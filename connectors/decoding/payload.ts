@@ -161,10 +161,19 @@ export function messageTraceparent(message: InboundMessage): string | undefined 
 
 /** The transport timestamp as an RFC 3339 `time`, for payloads that carry none; undefined when absent or invalid. */
 export function transportTime(message: InboundMessage): string | undefined {
-  if (message.timestamp === undefined || !Number.isFinite(message.timestamp)) return undefined;
-  const time = new Date(message.timestamp);
-  return Number.isNaN(time.getTime()) ? undefined : time.toISOString();
+  const timestamp = message.timestamp;
+  if (timestamp === undefined || !Number.isFinite(timestamp)) return undefined;
+  // Records fetched together mostly share their millisecond: format each one once.
+  if (timestamp === lastTimestamp) return lastTime;
+  const time = new Date(timestamp);
+  const text = Number.isNaN(time.getTime()) ? undefined : time.toISOString();
+  lastTimestamp = timestamp;
+  lastTime = text;
+  return text;
 }
+
+let lastTimestamp = Number.NaN;
+let lastTime: string | undefined;
 
 const MAX_ID_LENGTH = 1024;
 

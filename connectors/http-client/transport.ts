@@ -35,19 +35,35 @@ export interface HttpTransportOptions {
   readonly connections?: number;
 }
 
+/** URLs parsed once per transport; more (a URL per event) are parsed per call as before. */
+const MAX_CACHED_URLS = 64;
+
 export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
   const limit = options.maxResponseBytes;
   const agent = new Agent({ connections: options.connections ?? 256, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 });
 
+  // A client calls a few fixed URLs (infer, ready, metadata): each is parsed once into what the agent
+  // takes, instead of undici's top-level request() parsing it again on every call.
+  const targets = new Map<string, { readonly origin: string; readonly path: string }>();
+  function targetOf(url: string): { readonly origin: string; readonly path: string } | undefined {
+    let target = targets.get(url);
+    if (target === undefined && targets.size < MAX_CACHED_URLS && URL.canParse(url)) {
+      const parsed = new URL(url);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+      target = { origin: parsed.origin, path: parsed.search ? `${parsed.pathname}${parsed.search}` : parsed.pathname };
+      targets.set(url, target);
+    }
+    return target;
+  }
+
   return {
     async request(url, call) {
-      const response = await request(url, {
-        method: call.method ?? 'GET',
-        headers: call.headers,
-        body: call.body,
-        signal: call.signal,
-        dispatcher: agent,
-      });
+      const method = call.method ?? 'GET';
+      const target = targetOf(url);
+      // Anything not cached (a malformed URL included) goes through request() and fails as undici says.
+      const response = target
+        ? await agent.request({ origin: target.origin, path: target.path, method, headers: call.headers, body: call.body, signal: call.signal })
+        : await request(url, { method, headers: call.headers, body: call.body, signal: call.signal, dispatcher: agent });
       const headers = response.headers;
       const header = (name: string): string | undefined => {
         const value = headers[name];

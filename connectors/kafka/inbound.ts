@@ -26,12 +26,14 @@ const EMPTY_HEADERS: Headers = Object.freeze({}) as Headers;
 /** kafkajs header values as bytes; a key repeated on the record keeps its last value (Java's `lastHeader`). */
 function toHeaders(raw: IHeaders | undefined): Headers {
   if (!raw) return EMPTY_HEADERS;
-  const headers: Record<string, Buffer> = {};
+  // Created at the first header: most records carry none, and share the one empty object.
+  let headers: Record<string, Buffer> | undefined;
   for (const key in raw) {
     let value = raw[key];
     if (Array.isArray(value)) value = value[value.length - 1];
     if (value === undefined) continue;
+    headers ??= {};
     headers[key] = typeof value === 'string' ? Buffer.from(value) : value;
   }
-  return headers;
+  return headers ?? EMPTY_HEADERS;
 }

@@ -14,7 +14,9 @@ import { backoffDelay, sleep } from './backoff.ts';
 import { ACK, decide } from './fate.ts';
 import type { Fate } from './fate.ts';
 import type { BreakerState } from './guarded-backend.ts';
+import type { HistogramSeries } from './histogram.ts';
 import { createInference } from './inference.ts';
+import type { InferenceResult } from './inference.ts';
 import { createKeyedExecutor } from './key-executor.ts';
 import { CLOUDEVENTS_JSON, buildDeadLetter, buildEnrichedMessage, structuredHeaders } from './messages.ts';
 import type { WorkerMetrics } from './metrics.ts';
@@ -119,8 +121,9 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
   const succeeded = metrics.succeeded.labels(name);
   const inFlightGauge = metrics.inFlight.labels(name);
   const inFlightBytesGauge = metrics.inFlightBytes.labels(name);
-  const enrichedPublish = metrics.publishDuration.labels(name, 'enriched');
-  const deadLetterPublish = metrics.publishDuration.labels(name, 'dead_letter');
+  // Publish durations: resolved at the first confirmed publish of each, as prom-client showed a series once observed.
+  const enrichedPublish = lazySeries(() => metrics.publishDuration.labels(name, 'enriched'));
+  const deadLetterPublish = lazySeries(() => metrics.publishDuration.labels(name, 'dead_letter'));
   const succeededDuration = metrics.eventDuration.labels(name, 'succeeded');
   const passedThroughDuration = metrics.eventDuration.labels(name, 'passed_through');
   const deadLetteredDuration = metrics.eventDuration.labels(name, 'dead_lettered');
@@ -216,39 +219,67 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
    * Never rejects: a bug anywhere below dead-letters the message as INTERNAL instead of stalling it.
    */
   async function processEvent(delivery: Delivery, event: CanonicalEvent, key: string | undefined): Promise<void> {
-    let next: () => Promise<void>;
+    // The enriched event is built as soon as the model answered (its `time`), before its publish waits.
+    let result: InferenceResult | typeof FORWARD | undefined;
+    let enriched: OutboundMessage | undefined;
+    let thrown: unknown;
     try {
-      next = await enrich(delivery, event);
-    } catch (thrown) {
-      next = () => unexpected(delivery, event, thrown);
+      if (passThrough?.(event)) result = FORWARD;
+      else {
+        result = await inference.run(event);
+        if (result.ok) enriched = buildEnrichedMessage(event, delivery.message, result.output, result.provenance, enrichOptions);
+      }
+    } catch (error) {
+      result = undefined;
+      thrown = error;
     }
-    const publish = (): Promise<void> => next().catch((thrown: unknown) => unexpected(delivery, event, thrown));
-    if (key === undefined) void publish();
-    else publishes.submit(key, publish);
+    if (key === undefined) void publishOutcome(delivery, event, result, enriched, thrown);
+    else publishes.submit(key, () => publishOutcome(delivery, event, result, enriched, thrown));
+  }
+
+  /** Publishes what processing produced (`result` undefined: it threw `thrown`). Never rejects. */
+  async function publishOutcome(
+    delivery: Delivery,
+    event: CanonicalEvent,
+    result: InferenceResult | typeof FORWARD | undefined,
+    enriched: OutboundMessage | undefined,
+    thrown: unknown,
+  ): Promise<void> {
+    try {
+      if (result === undefined) return await unexpected(delivery, event, thrown);
+      if (result === FORWARD) return await forward(delivery, event);
+      if (!result.ok) return await carryOut(delivery, decide({ at: 'process', error: result.error }), result.error, event, result);
+      // publishDurably's first publish, inline: the common case takes no further async frame.
+      const started = performance.now();
+      let published: Published | undefined;
+      try {
+        await sink.publish(enriched!);
+      } catch (failed) {
+        published = await publishAgain(sink, enriched!, enrichedPublish, 'enriched', failed);
+      }
+      if (published === undefined) {
+        // One clock reading for the publish's and the event's duration.
+        const now = performance.now();
+        enrichedPublish().observe((now - started) / 1000);
+        succeeded.inc();
+        succeededDuration.observe((now - delivery.receivedAt) / 1000);
+        return settle(delivery, true);
+      }
+      if (published.fate === ACK) {
+        succeeded.inc();
+        succeededDuration.observe(secondsSinceReceipt(delivery));
+        return settle(delivery, true);
+      }
+      return await carryOut(delivery, published.fate, published.error, event, { attempts: result.provenance.attempts });
+    } catch (error) {
+      return unexpected(delivery, event, error);
+    }
   }
 
   function unexpected(delivery: Delivery, event: CanonicalEvent, thrown: unknown): Promise<void> {
     logger.error({ err: thrown, eventId: event.id, traceparent: event.traceparent }, 'unexpected error while processing an event');
     const error = toModelbridgeError(thrown);
     return carryOut(delivery, decide({ at: 'process', error }), error, event);
-  }
-
-  /** Calls the model; returns what publishes the outcome. */
-  async function enrich(delivery: Delivery, event: CanonicalEvent): Promise<() => Promise<void>> {
-    if (passThrough?.(event)) return () => forward(delivery, event);
-    const result = await inference.run(event);
-    if (!result.ok) return () => carryOut(delivery, decide({ at: 'process', error: result.error }), result.error, event, result);
-    const enriched = buildEnrichedMessage(event, delivery.message, result.output, result.provenance, enrichOptions);
-    return () => publishEnriched(delivery, event, enriched, result.provenance.attempts);
-  }
-
-  async function publishEnriched(delivery: Delivery, event: CanonicalEvent, enriched: OutboundMessage, attempts: number): Promise<void> {
-    const { fate, error } = await publishDurably(sink, enriched, enrichedPublish, 'enriched');
-    if (fate === ACK) {
-      succeeded.inc();
-      succeededDuration.observe(secondsSinceReceipt(delivery));
-    }
-    return carryOut(delivery, fate, error, event, { attempts });
   }
 
   /** Forwards the event unchanged (a structured CloudEvent, same key) without calling the model. */
@@ -311,30 +342,38 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
    * Publishes until the broker confirms (`ack`), with the configured backoff; what else can happen is
    * `decide()`'s: a refusal for good, or shutdown.
    */
-  async function publishDurably(
-    target: Sink,
-    message: OutboundMessage,
-    timer: { startTimer(): () => unknown },
-    destination: 'enriched' | 'dead-letter',
-  ): Promise<{ readonly fate: Fate; readonly error?: ModelbridgeError }> {
+  async function publishDurably(target: Sink, message: OutboundMessage, duration: () => HistogramSeries, destination: 'enriched' | 'dead-letter'): Promise<Published> {
+    const started = performance.now();
+    try {
+      await target.publish(message);
+    } catch (thrown) {
+      return publishAgain(target, message, duration, destination, thrown);
+    }
+    duration().observe((performance.now() - started) / 1000);
+    return PUBLISHED;
+  }
+
+  /** {@link publishDurably} after its first publish failed with `thrown`. */
+  async function publishAgain(target: Sink, message: OutboundMessage, duration: () => HistogramSeries, destination: 'enriched' | 'dead-letter', thrown: unknown): Promise<Published> {
     const metricDestination = destination === 'dead-letter' ? 'dead_letter' : destination;
     for (let attempt = 1; ; attempt++) {
-      const stop = timer.startTimer();
+      const error = toModelbridgeError(thrown, 'publish');
+      const fate = decide({ at: 'publish', error, destination, shuttingDown: lifecycle.signal.aborted });
+      if (fate.action !== 'retry') return { fate, error };
+      metrics.publishRetries.inc({ connector: name, destination: metricDestination });
+      logger.warn({ err: error, destination: metricDestination, attempt }, 'publish failed; retrying');
+      try {
+        await sleep(backoffDelay(config.publish, attempt, error.retryAfterMs), lifecycle.signal);
+      } catch {
+        return { fate: decide({ at: 'publish', error, destination, shuttingDown: true }), error };
+      }
+      const started = performance.now();
       try {
         await target.publish(message);
-        stop();
-        return { fate: ACK };
-      } catch (thrown) {
-        const error = toModelbridgeError(thrown, 'publish');
-        const fate = decide({ at: 'publish', error, destination, shuttingDown: lifecycle.signal.aborted });
-        if (fate.action !== 'retry') return { fate, error };
-        metrics.publishRetries.inc({ connector: name, destination: metricDestination });
-        logger.warn({ err: error, destination: metricDestination, attempt }, 'publish failed; retrying');
-        try {
-          await sleep(backoffDelay(config.publish, attempt, error.retryAfterMs), lifecycle.signal);
-        } catch {
-          return { fate: decide({ at: 'publish', error, destination, shuttingDown: true }), error };
-        }
+        duration().observe((performance.now() - started) / 1000);
+        return PUBLISHED;
+      } catch (next) {
+        thrown = next;
       }
     }
   }
@@ -464,6 +503,23 @@ interface Tries {
   readonly attempts: number;
   readonly firstFailureAt?: number | undefined;
   readonly lastFailureAt?: number | undefined;
+}
+
+/** How a publish ended: confirmed (`ack`), or the fate `decide()` gave its failure. */
+interface Published {
+  readonly fate: Fate;
+  readonly error?: ModelbridgeError;
+}
+
+const PUBLISHED: Published = { fate: ACK };
+
+/** Processing result of an event forwarded without calling the model. */
+const FORWARD = Symbol('forward');
+
+/** A series resolved at its first use. */
+function lazySeries(resolve: () => HistogramSeries): () => HistogramSeries {
+  let series: HistogramSeries | undefined;
+  return () => (series ??= resolve());
 }
 
 /** Bytes a buffered message holds: its key and value (headers are small and bounded by the transport). */

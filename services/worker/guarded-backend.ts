@@ -12,6 +12,7 @@ import CircuitBreaker from 'opossum';
 import { ModelbridgeError, toModelbridgeError } from '../../schemas/errors.ts';
 import type { InferenceClient, InferenceRequest, InferenceResponse } from '../../connectors/types.ts';
 import type { InferenceConfig } from '../../schemas/connector-config.ts';
+import { createAttemptTimeouts } from './attempt-timeouts.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { decide } from './fate.ts';
 import { createHealthWindow } from './health-window.ts';
@@ -67,12 +68,11 @@ export function createGuardedBackend(
   limiter: ConcurrencyLimiter,
 ): GuardedBackend {
   const call: Call = (request, signal, traceparent, deadline) => client.infer(request, { signal, traceparent, deadline });
-  // Attempts in flight, aborted together at shutdown by one listener: a listener per attempt on the
-  // lifecycle signal made every attempt scan hundreds of others' (an AbortSignal's list is linear).
-  const attempts = new Set<AbortController>();
-  lifecycle.addEventListener('abort', () => {
-    for (const controller of attempts) controller.abort(lifecycle.reason);
-  }, { once: true });
+  // Attempts in flight, timed out on one timer and aborted together at shutdown by one listener: a
+  // listener per attempt on the lifecycle signal made every attempt scan hundreds of others' (an
+  // AbortSignal's list is linear).
+  const attempts = createAttemptTimeouts(policy.timeoutMs);
+  lifecycle.addEventListener('abort', () => attempts.abortAll(lifecycle.reason), { once: true });
   const breaker = new CircuitBreaker<Parameters<Call>, InferenceResponse>(call, {
     // The per-attempt timeout is an AbortSignal on the request itself: opossum's own timeout would not cancel it.
     timeout: false,
@@ -84,6 +84,9 @@ export function createGuardedBackend(
     // Poison (4xx, bad input) and shutdown aborts say nothing about the backend's health.
     errorFilter: (error: unknown) => !toModelbridgeError(error).retryable,
     enableSnapshots: false,
+    // Nothing reads opossum's latency percentiles; with them on, every failure concatenates and sorts
+    // the latencies of the whole rolling window to check the error rate.
+    rollingPercentilesEnabled: false,
   });
   const health = createHealthWindow();
   // Calls held while the breaker is not closed. Released all at once on close, or one at a time as the
@@ -128,20 +131,21 @@ export function createGuardedBackend(
   }
 
   /** One call through the limiter and the breaker. Never throws: the failure comes back classified. */
-  async function attempt(request: InferenceRequest, traceparent: string | undefined): Promise<Attempt> {
-    if (lifecycle.aborted) return { ok: false, error: new ModelbridgeError('ABORTED', 'worker is shutting down'), trial: false };
-    try {
-      await limiter.acquire(lifecycle);
-    } catch (thrown) {
-      return { ok: false, error: toModelbridgeError(thrown), trial: false };
+  async function attempt(request: InferenceRequest, traceparent: string | undefined): Promise<InferenceResponse | FailedAttempt> {
+    if (lifecycle.aborted) return new FailedAttempt(new ModelbridgeError('ABORTED', 'worker is shutting down'), false);
+    if (!limiter.tryAcquire()) {
+      try {
+        await limiter.acquire(lifecycle);
+      } catch (thrown) {
+        return new FailedAttempt(toModelbridgeError(thrown), false);
+      }
     }
     const trial = state === 'half-open';
     const started = performance.now();
-    // One controller and one timer per attempt, both released as soon as it settles:
-    // AbortSignal.timeout would keep a timer alive for the whole timeout after every call.
+    // One controller per attempt, its timeout withdrawn as soon as it settles: AbortSignal.timeout
+    // would keep a timer alive for the whole timeout after every call.
     const controller = new AbortController();
-    const timer = setTimeout(abortWithTimeout, policy.timeoutMs, controller);
-    attempts.add(controller);
+    const ticket = attempts.start(controller);
     if (lifecycle.aborted) controller.abort(lifecycle.reason);
     try {
       const response = await breaker.fire(request, controller.signal, traceparent, Date.now() + policy.timeoutMs);
@@ -149,7 +153,7 @@ export function createGuardedBackend(
       limiter.release(elapsed, 'ok');
       health.record(false);
       hooks.onAttempt?.(elapsed, undefined);
-      return { ok: true, response };
+      return response;
     } catch (thrown) {
       const error = classifyBreakerError(thrown);
       const elapsed = performance.now() - started;
@@ -159,10 +163,9 @@ export function createGuardedBackend(
         if (error.code !== 'ABORTED') health.record(error.retryable);
         hooks.onAttempt?.(elapsed, error);
       }
-      return { ok: false, error, trial };
+      return new FailedAttempt(error, trial);
     } finally {
-      clearTimeout(timer);
-      attempts.delete(controller);
+      attempts.finish(ticket);
     }
   }
 
@@ -177,7 +180,7 @@ export function createGuardedBackend(
     let firstFailureAt: number | undefined;
     for (;;) {
       const result = await attempt(request, traceparent);
-      if (result.ok) return { ok: true, response: result.response, attempts: calls + 1, latencyMs: performance.now() - started };
+      if (!(result instanceof FailedAttempt)) return { ok: true, response: result, attempts: calls + 1, latencyMs: performance.now() - started };
       const { error } = result;
       const failedAt = Date.now();
       firstFailureAt ??= failedAt;
@@ -229,10 +232,15 @@ export function createGuardedBackend(
   };
 }
 
-/** The outcome of one attempt; `trial`: it went out as the half-open trial. */
-type Attempt =
-  | { readonly ok: true; readonly response: InferenceResponse }
-  | { readonly ok: false; readonly error: ModelbridgeError; readonly trial: boolean };
+/** An attempt that failed; `trial`: it went out as the half-open trial. A successful one is its response. */
+class FailedAttempt {
+  readonly error: ModelbridgeError;
+  readonly trial: boolean;
+  constructor(error: ModelbridgeError, trial: boolean) {
+    this.error = error;
+    this.trial = trial;
+  }
+}
 
 /** A call refused before any attempt. */
 function refused(error: ModelbridgeError): InferOutcome {
@@ -250,11 +258,6 @@ function pause(wait: Promise<void>): Promise<boolean> {
 
 function shuttingDown(cause: ModelbridgeError): ModelbridgeError {
   return new ModelbridgeError('ABORTED', 'worker is shutting down', { cause });
-}
-
-/** Aborts like AbortSignal.timeout() does: clients tell a timeout from a shutdown by this reason. */
-function abortWithTimeout(controller: AbortController): void {
-  controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
 }
 
 /** Trial failures that point at the message rather than at the backend. */

@@ -12,11 +12,12 @@ import { createBatcher, splitOutputs, stackInputs } from './batcher.ts';
 import type { Batcher } from './batcher.ts';
 import { decide } from './fate.ts';
 import { createGuardedBackend } from './guarded-backend.ts';
-import type { BreakerState, GuardedBackend, InferOutcome } from './guarded-backend.ts';
+import type { BreakerState, GuardedBackend, GuardedInferOptions, InferOutcome } from './guarded-backend.ts';
 import { createConcurrencyLimiter, createFixedLimiter } from './limiter.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
 import { compileMappings } from '../../schemas/mapping.ts';
 import type { CompiledMapping, CompiledMappings, RouteMappings } from '../../schemas/mapping.ts';
+import type { HistogramSeries } from './histogram.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 export type InferenceResult =
@@ -64,6 +65,8 @@ interface Route {
 }
 
 const SHADOW_MAX_IN_FLIGHT = 64;
+const HOLD: GuardedInferOptions = { hold: true };
+const NO_HOLD: GuardedInferOptions = { hold: false };
 
 export function createInference(config: InferenceConfig, deps: InferenceDeps): Inference {
   const { connector, clients, lifecycle, metrics, logger } = deps;
@@ -73,10 +76,11 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
 
   function route(backend: BackendConfig, client: InferenceClient, routeMappings: RouteMappings, role: string): Route {
     const labels = { connector, backend: backend.kind, model: backend.model };
-    const attemptOk = metrics.inferenceDuration.labels({ ...labels, outcome: 'ok' });
-    const attemptError = metrics.inferenceDuration.labels({ ...labels, outcome: 'error' });
+    // Resolved at the first attempt of each outcome: a series appears once observed, as with prom-client.
+    let attemptOk: HistogramSeries | undefined;
+    let attemptError: HistogramSeries | undefined;
     // Every route has a limiter: `concurrency.max` bounds model calls in flight, not buffered events.
-    const callsInFlight = metrics.modelCallsInFlight.labels(labels);
+    const callsInFlight = metrics.modelCallsInFlight.labels(connector, backend.kind, backend.model);
     const onInFlight = (inFlight: number): void => callsInFlight.set(inFlight);
     const limiter = config.concurrency.adaptive
       ? createConcurrencyLimiter({ min: config.concurrency.min, max: config.concurrency.max, onChange: (limit) => metrics.concurrencyLimit.set(labels, limit), onInFlight })
@@ -92,7 +96,8 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
         deps.onAvailability(!available());
       },
       onAttempt(durationMs, error) {
-        (error ? attemptError : attemptOk).observe(durationMs / 1000);
+        if (error) (attemptError ??= metrics.inferenceDuration.labels(connector, backend.kind, backend.model, 'error')).observe(durationMs / 1000);
+        else (attemptOk ??= metrics.inferenceDuration.labels(connector, backend.kind, backend.model, 'ok')).observe(durationMs / 1000);
       },
       onRetry(error) {
         metrics.retries.inc({ ...labels, code: error.code });
@@ -116,12 +121,12 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
     return primary.guard.state === 'closed' || (fallback !== undefined && fallback.guard.state === 'closed');
   }
 
-  async function mapRequest(target: Route, event: CanonicalEvent): Promise<InferenceRequest> {
-    const inputs = target.request.async ? await target.request.applyAsync(event, 'request') : target.request.apply(event, 'request');
+  function request(event: CanonicalEvent, inputs: Record<string, unknown>): InferenceRequest {
     return { id: event.id, inputs, parameters };
   }
 
-  async function mapResponse(target: Route, response: InferenceResponse, event: CanonicalEvent): Promise<Record<string, unknown>> {
+  /** The mapped output; a promise only when the mapping has JSONata expressions. Throws MAPPING_FAILED. */
+  function mapResponse(target: Route, response: InferenceResponse, event: CanonicalEvent): Record<string, unknown> | Promise<Record<string, unknown>> {
     // `event` lets an output combine the model's answer with the input (e.g. a priority from score and own field).
     const root = { outputs: response.outputs, model_name: response.modelName, model_version: response.modelVersion, event };
     return target.response.async ? target.response.applyAsync(root, 'response') : target.response.apply(root, 'response');
@@ -158,28 +163,44 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
   }
 
   /** Maps the request and calls the backend. A mapping failure comes back as an outcome with no attempt. */
-  async function call(target: Route, event: CanonicalEvent, hold: boolean): Promise<InferOutcome> {
-    let request: InferenceRequest;
+  function call(target: Route, event: CanonicalEvent, hold: boolean): Promise<InferOutcome> {
+    const mapping = target.request;
+    if (mapping.async) return mapping.applyAsync(event, 'request').then((inputs) => send(target, request(event, inputs), event, hold), mappingFailed);
+    let inputs: Record<string, unknown>;
     try {
-      request = await mapRequest(target, event);
+      inputs = mapping.apply(event, 'request');
     } catch (thrown) {
-      const now = Date.now();
-      return { ok: false, error: toModelbridgeError(thrown, 'map'), attempts: 0, firstFailureAt: now, lastFailureAt: now };
+      return Promise.resolve(mappingFailed(thrown));
     }
-    if (target === primary && batcher) return batcher.submit({ request, traceparent: event.traceparent });
-    return target.guard.infer(request, event.traceparent, { hold });
+    return send(target, request(event, inputs), event, hold);
   }
 
-  async function answer(target: Route, outcome: InferOutcome, usedFallback: boolean, event: CanonicalEvent): Promise<InferenceResult> {
+  function send(target: Route, mapped: InferenceRequest, event: CanonicalEvent, hold: boolean): Promise<InferOutcome> {
+    if (target === primary && batcher) return batcher.submit({ request: mapped, traceparent: event.traceparent });
+    return target.guard.infer(mapped, event.traceparent, hold ? HOLD : NO_HOLD);
+  }
+
+  /** The result of an outcome; a promise only when the response mapping has JSONata expressions. */
+  function answer(target: Route, outcome: InferOutcome, usedFallback: boolean, event: CanonicalEvent): InferenceResult | Promise<InferenceResult> {
     if (!outcome.ok) return outcome;
-    let output: Record<string, unknown>;
+    let output: Record<string, unknown> | Promise<Record<string, unknown>>;
     try {
-      output = await mapResponse(target, outcome.response, event);
+      output = mapResponse(target, outcome.response, event);
     } catch (thrown) {
-      return { ok: false, error: toModelbridgeError(thrown, 'map'), attempts: outcome.attempts };
+      return responseMappingFailed(thrown, outcome.attempts);
     }
+    if (output instanceof Promise) {
+      return output.then(
+        (mapped) => succeeded(target, outcome, usedFallback, mapped),
+        (thrown: unknown) => responseMappingFailed(thrown, outcome.attempts),
+      );
+    }
+    return succeeded(target, outcome, usedFallback, output);
+  }
+
+  function succeeded(target: Route, outcome: InferOutcome & { ok: true }, usedFallback: boolean, output: Record<string, unknown>): InferenceResult {
     const response = outcome.response;
-    const provenance: Provenance = {
+    const provenance: { -readonly [K in keyof Provenance]: Provenance[K] } = {
       connector,
       backend: target.config.kind,
       model: response.modelName || target.config.model,
@@ -187,15 +208,15 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
       latencyMs: Math.round(outcome.latencyMs * 100) / 100,
       attempts: outcome.attempts,
       usage: response.usage,
-      ...(usedFallback ? { fallback: true } : {}),
     };
+    if (usedFallback) provenance.fallback = true;
     return { ok: true, output, provenance };
   }
 
   async function run(event: CanonicalEvent): Promise<InferenceResult> {
     if (!fallback) {
-      const outcome = await call(primary, event, true);
-      return withShadow(event, await answer(primary, outcome, false, event));
+      const result = answer(primary, await call(primary, event, true), false, event);
+      return withShadow(event, result instanceof Promise ? await result : result);
     }
     // With a fallback: whichever backend is up answers; when both are down, wait for either to recover.
     const refused = new Set<Route>();
@@ -295,6 +316,15 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
       if (failures.length > 0) throw new AggregateError(failures, 'closing inference clients failed');
     },
   };
+}
+
+function mappingFailed(thrown: unknown): InferOutcome {
+  const now = Date.now();
+  return { ok: false, error: toModelbridgeError(thrown, 'map'), attempts: 0, firstFailureAt: now, lastFailureAt: now };
+}
+
+function responseMappingFailed(thrown: unknown, attempts: number): InferenceResult {
+  return { ok: false, error: toModelbridgeError(thrown, 'map'), attempts };
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -11,32 +11,31 @@ export interface KeyedExecutor {
 }
 
 export function createKeyedExecutor(): KeyedExecutor {
-  // Presence of a key means a task for it is running; the array holds the ones waiting behind it.
-  const queues = new Map<string, Task[]>();
+  // Presence of a key means a task for it is running; the array, created when a second task arrives,
+  // holds the ones waiting behind it. Most keys have one task at a time: no array for them.
+  const queues = new Map<string, Task[] | null>();
 
   function run(key: string, task: Task): void {
-    task().then(
-      () => next(key),
-      () => next(key),
-    );
-  }
-
-  function next(key: string): void {
-    const queue = queues.get(key);
-    const following = queue?.shift();
-    if (following) run(key, following);
-    else queues.delete(key);
+    const next = (): void => {
+      const queue = queues.get(key);
+      const following = queue?.shift();
+      if (following) run(key, following);
+      else queues.delete(key);
+    };
+    task().then(next, next);
   }
 
   return {
     submit(key, task) {
       const queue = queues.get(key);
-      if (queue) {
+      if (queue === undefined) {
+        queues.set(key, null);
+        run(key, task);
+      } else if (queue === null) {
+        queues.set(key, [task]);
+      } else {
         queue.push(task);
-        return;
       }
-      queues.set(key, []);
-      run(key, task);
     },
     get activeKeys() {
       return queues.size;

@@ -10,6 +10,8 @@ export interface ConcurrencyLimiter {
   readonly inFlight: number;
   /** Waits for a permit; rejects with the signal's reason when it aborts first. */
   acquire(signal: AbortSignal): Promise<void>;
+  /** Takes a permit if one is free and nobody waits for one (no promise, no turn of the microtask queue); false otherwise. */
+  tryAcquire(): boolean;
   /** Returns a permit with what happened: `overload` halves the limit. */
   release(latencyMs: number, outcome: 'ok' | 'overload' | 'error'): void;
 }
@@ -50,11 +52,19 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
   }
 
   function grant(): void {
-    while (inFlight < limit && waiters.release(1) === 1) {
+    while (inFlight < limit && waiters.size > 0 && waiters.release(1) === 1) {
       inFlight++;
       if (inFlight >= limit) saturated = true;
     }
     onInFlight?.(inFlight);
+  }
+
+  function tryAcquire(): boolean {
+    if (inFlight >= limit || waiters.size > 0) return false;
+    inFlight++;
+    if (inFlight >= limit) saturated = true;
+    onInFlight?.(inFlight);
+    return true;
   }
 
   return {
@@ -64,13 +74,9 @@ export function createConcurrencyLimiter(options: LimiterOptions): ConcurrencyLi
     get inFlight() {
       return inFlight;
     },
+    tryAcquire,
     acquire(signal) {
-      if (inFlight < limit && waiters.size === 0) {
-        inFlight++;
-        if (inFlight >= limit) saturated = true;
-        onInFlight?.(inFlight);
-        return Promise.resolve();
-      }
+      if (tryAcquire()) return Promise.resolve();
       saturated = true;
       return waiters.wait(signal);
     },

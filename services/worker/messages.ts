@@ -23,6 +23,19 @@ export function structuredHeaders(event: CanonicalEvent): Headers {
   return headers;
 }
 
+let isoMs = Number.NaN;
+let iso = '';
+
+/** `new Date().toISOString()`, formatted once per millisecond: many events are enriched within one. */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    iso = new Date(now).toISOString();
+    isoMs = now;
+  }
+  return iso;
+}
+
 export interface EnrichOptions {
   readonly source: string;
   readonly type: string | undefined;
@@ -41,7 +54,7 @@ export function buildEnrichedMessage(
     id: input.id,
     source: options.source,
     type: options.type ?? `${input.type}.enriched`,
-    time: new Date().toISOString(),
+    time: isoNow(),
     datacontenttype: 'application/json',
   };
   if (input.subject !== undefined) event.subject = input.subject;

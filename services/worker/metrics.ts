@@ -5,31 +5,33 @@
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { FastCounter, FastGauge } from './fast-metrics.ts';
 import { FastHistogram } from './histogram.ts';
 
 export interface WorkerMetrics {
-  readonly consumed: Counter<'connector'>;
-  readonly succeeded: Counter<'connector'>;
-  readonly passedThrough: Counter<'connector'>;
+  // Updated once or more per event: label sets resolved once, plain numbers read at scrape time.
+  readonly consumed: FastCounter;
+  readonly succeeded: FastCounter;
+  readonly passedThrough: FastCounter;
   readonly deadLettered: Counter<'connector' | 'code'>;
-  readonly inFlight: Gauge<'connector'>;
-  readonly inferenceDuration: Histogram<'connector' | 'backend' | 'model' | 'outcome'>;
+  readonly inFlight: FastGauge;
+  readonly inferenceDuration: FastHistogram;
   readonly retries: Counter<'connector' | 'backend' | 'model' | 'code'>;
   readonly breakerState: Gauge<'connector' | 'backend' | 'model'>;
   readonly breakerTransitions: Counter<'connector' | 'backend' | 'model' | 'state'>;
   readonly intakePaused: Gauge<'connector' | 'reason'>;
   readonly intakePauses: Counter<'connector' | 'reason'>;
-  readonly publishDuration: Histogram<'connector' | 'destination'>;
+  readonly publishDuration: FastHistogram;
   readonly publishRetries: Counter<'connector' | 'destination'>;
   /** Receipt to ack, once per event: the latency the worker adds. Observed on the hot path without allocating. */
   readonly eventDuration: FastHistogram;
   readonly batchSize: Histogram<'connector' | 'backend' | 'model'>;
   readonly concurrencyLimit: Gauge<'connector' | 'backend' | 'model'>;
-  readonly modelCallsInFlight: Gauge<'connector' | 'backend' | 'model'>;
-  readonly inFlightBytes: Gauge<'connector'>;
+  readonly modelCallsInFlight: FastGauge;
+  readonly inFlightBytes: FastGauge;
   readonly fallbackUsed: Counter<'connector' | 'backend' | 'model'>;
   readonly shadowRequests: Counter<'connector' | 'backend' | 'model' | 'outcome'>;
-  readonly keyedById: Counter<'connector'>;
+  readonly keyedById: FastCounter;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -37,9 +39,9 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   const registers = [registry];
   return {
-    consumed: new Counter({ name: 'modelbridge_events_consumed_total', help: 'Messages received from the source.', labelNames: ['connector'], registers }),
-    succeeded: new Counter({ name: 'modelbridge_events_succeeded_total', help: 'Events enriched and published.', labelNames: ['connector'], registers }),
-    passedThrough: new Counter({
+    consumed: new FastCounter({ name: 'modelbridge_events_consumed_total', help: 'Messages received from the source.', labelNames: ['connector'], registers }),
+    succeeded: new FastCounter({ name: 'modelbridge_events_succeeded_total', help: 'Events enriched and published.', labelNames: ['connector'], registers }),
+    passedThrough: new FastCounter({
       name: 'modelbridge_events_passed_through_total',
       help: 'Events forwarded unchanged without inference (e.g. Salesforce gap events set to pass through).',
       labelNames: ['connector'],
@@ -51,8 +53,8 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       labelNames: ['connector', 'code'],
       registers,
     }),
-    inFlight: new Gauge({ name: 'modelbridge_events_in_flight', help: 'Messages received and not yet acked.', labelNames: ['connector'], registers }),
-    inferenceDuration: new Histogram({
+    inFlight: new FastGauge({ name: 'modelbridge_events_in_flight', help: 'Messages received and not yet acked.', labelNames: ['connector'], registers }),
+    inferenceDuration: new FastHistogram({
       name: 'modelbridge_inference_request_duration_seconds',
       help: 'Duration of single inference attempts.',
       labelNames: ['connector', 'backend', 'model', 'outcome'],
@@ -89,7 +91,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       labelNames: ['connector', 'reason'],
       registers,
     }),
-    publishDuration: new Histogram({
+    publishDuration: new FastHistogram({
       name: 'modelbridge_publish_duration_seconds',
       help: 'Time until the broker confirmed a publish.',
       labelNames: ['connector', 'destination'],
@@ -122,13 +124,13 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       labelNames: ['connector', 'backend', 'model'],
       registers,
     }),
-    modelCallsInFlight: new Gauge({
+    modelCallsInFlight: new FastGauge({
       name: 'modelbridge_model_calls_in_flight',
       help: 'Model calls (attempts) in flight; at most concurrency.max (or the adaptive limit).',
       labelNames: ['connector', 'backend', 'model'],
       registers,
     }),
-    inFlightBytes: new Gauge({
+    inFlightBytes: new FastGauge({
       name: 'modelbridge_events_in_flight_bytes',
       help: 'Bytes of message keys and values received and not yet acked (bounded by intake.maxBytes).',
       labelNames: ['connector'],
@@ -146,7 +148,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       labelNames: ['connector', 'backend', 'model', 'outcome'],
       registers,
     }),
-    keyedById: new Counter({
+    keyedById: new FastCounter({
       name: 'modelbridge_events_keyed_by_id_total',
       help: 'Decoded events whose ordering key fell back to their own event id (no business key, no message key): ordered with no other event.',
       labelNames: ['connector'],

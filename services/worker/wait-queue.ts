@@ -43,7 +43,8 @@ export function createWaitQueue(): WaitQueue {
 
   function compact(): void {
     if (waiting === 0) {
-      queue = [];
+      // Released or aborted all: start over, without a new array when there is nothing to drop.
+      if (queue.length > 0) queue = [];
       head = 0;
     } else if (head > 1024 && head * 2 > queue.length) {
       queue = queue.slice(head);

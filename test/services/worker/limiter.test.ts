@@ -19,6 +19,23 @@ describe('createConcurrencyLimiter (AIMD)', () => {
     expect(order).toEqual([3, 4]);
   });
 
+  it('tryAcquire takes a free permit at once, and never one past the limit or ahead of a waiter', async () => {
+    const inFlight: number[] = [];
+    const limiter = createConcurrencyLimiter({ min: 1, max: 10, initial: 2, onInFlight: (n) => inFlight.push(n) });
+    const signal = new AbortController().signal;
+    expect(limiter.tryAcquire()).toBe(true);
+    expect(limiter.tryAcquire()).toBe(true);
+    expect(limiter.tryAcquire()).toBe(false);
+    expect(limiter.inFlight).toBe(2);
+    const waiting = limiter.acquire(signal);
+    limiter.release(5, 'error');
+    // The freed permit went to the waiter, not to a newcomer.
+    expect(limiter.tryAcquire()).toBe(false);
+    await waiting;
+    expect(limiter.inFlight).toBe(2);
+    expect(inFlight).toEqual([1, 2, 2]);
+  });
+
   it('grows while latency holds and the limit is used, halves on overload, stays within bounds', () => {
     const changes: number[] = [];
     const limiter = createConcurrencyLimiter({ min: 2, max: 6, initial: 4, onChange: (limit) => changes.push(limit) });
