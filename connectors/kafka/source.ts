@@ -7,9 +7,12 @@
  * returns. Each partition's queue is delivered while the pipeline has room (`pause()` not in force) and
  * while the partition has less than its share of the pipeline's window outstanding: the window
  * (`IntakeWindow.maxEvents`) is shared among the partitions that have work, so one partition's batch
- * cannot fill it with that partition's few keys. A partition with undelivered messages is paused in
- * kafkajs (no further fetches for it) and resumed once its queue is empty: buffered memory is bounded by
- * one fetch per partition plus the pipeline's window. Waiting in `eachBatch` instead (as before) let the
+ * cannot fill it with that partition's few keys. A partition fetches one batch ahead: it is paused in
+ * kafkajs (no further fetches for it) while it holds more undelivered messages than its latest batch
+ * brought, and resumed as soon as it holds no more than that, so the next batch is on its way while the
+ * pipeline works through this one. Buffered memory is bounded by two fetches per partition plus the
+ * pipeline's window. (Resuming only once the queue was empty left the pipeline idle at saturation: with
+ * every partition paused kafkajs sleeps `maxWaitTime` before it looks again, and then a fetch round trip.) Waiting in `eachBatch` instead (as before) let the
  * slowest partition's batch stall the fetches of all others.
  *
  * Rebalances (eager protocol: every partition is revoked, then the group is rejoined). When kafkajs
@@ -32,6 +35,9 @@ import { toInbound } from './inbound.ts';
 import { createPartitionTracker } from './offset-tracker.ts';
 import type { PartitionTracker } from './offset-tracker.ts';
 
+/** Delivered slots at the head of a partition's queue worth dropping (see drain). */
+const COMPACT_AFTER = 1024;
+
 /** kafkajs runs this many partitions' batches at once (it caps it at the partitions fetched). */
 const PARTITIONS_CONCURRENTLY = 64;
 
@@ -45,6 +51,8 @@ interface PartitionState {
   head: number;
   /** Messages behind the high watermark after the last fetched batch. */
   lag: number;
+  /** Messages the latest batch brought: the partition fetches ahead while it holds no more undelivered. */
+  lastBatch: number;
   /** Delivered and neither acked nor nacked (unlike the tracker's count, acks past a gap count as done). */
   outstanding: number;
   /** Paused in kafkajs because its queue holds messages. */
@@ -154,10 +162,14 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
       state.head = 0;
       partitions.delete(partition);
     }
-    // kafkajs forgets pauses on a rejoin: pause again what still has a queue.
-    for (const state of partitions.values()) {
-      if (state.fetchPaused) consumer.pause([{ topic: state.topic, partitions: [state.partition] }]);
-    }
+    // kafkajs's pauses outlive a rebalance (a consumer that restarts after a crash forgets them): set
+    // every assigned partition's fetch state from ours. A partition paused here, moved to another member
+    // and assigned back would otherwise stay paused in kafkajs with nothing of ours to resume it.
+    const paused: number[] = [];
+    const fetching: number[] = [];
+    for (const partition of assigned) (partitions.get(partition)?.fetchPaused ? paused : fetching).push(partition);
+    if (paused.length > 0) consumer.pause([{ topic: config.topic, partitions: paused }]);
+    if (fetching.length > 0) consumer.resume([{ topic: config.topic, partitions: fetching }]);
     logger.info({ topic: config.topic, partitions: assigned }, 'kafka partitions assigned');
   }
 
@@ -172,6 +184,7 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
         queue: [],
         head: 0,
         lag: 0,
+        lastBatch: 0,
         outstanding: 0,
         fetchPaused: false,
         drainScheduled: false,
@@ -206,6 +219,13 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     if (state.head === queue.length) {
       state.queue = [];
       state.head = 0;
+    } else if (state.head >= COMPACT_AFTER && state.head * 2 >= queue.length) {
+      // Fetching ahead, the queue may never run empty: drop the delivered head now and then.
+      state.queue = queue.slice(state.head);
+      state.head = 0;
+    }
+    const ahead = state.queue.length - state.head <= state.lastBatch;
+    if (ahead) {
       if (state.fetchPaused && !state.tracker.revoked) {
         state.fetchPaused = false;
         if (running) consumer.resume([{ topic, partitions: [partition] }]);
@@ -233,12 +253,14 @@ export function createKafkaSource(config: KafkaSourceConfig, deps: KafkaDeps = {
     if (closing || !handler || batch.messages.length === 0) return;
     const state = stateOf(batch.partition);
     const { tracker } = state;
+    const queued = state.queue.length;
     for (const message of batch.messages) {
       if (tracker.track(Number(message.offset))) state.queue.push(message);
     }
     // Moves the fetch position only; commits are ours alone (autoCommit is off).
     resolveOffset(batch.lastOffset());
     state.lag = Math.max(0, Number(batch.highWatermark) - tracker.lastTracked - 1);
+    state.lastBatch = state.queue.length - queued;
     drain(state);
   }
 

@@ -228,4 +228,31 @@ describe('kafka source', () => {
     expect(await committedOffset(brokers, group, topic, moved)).toBe(5);
     expect(await committedOffset(brokers, group, topic, 1 - moved)).toBe(10);
   });
+
+  it('a partition it paused, gave away in a rebalance and got back is fetched again', async () => {
+    const topic = await createTopic(brokers, { partitions: 2 });
+    const group = uniqueName('mb-group');
+    await produce(brokers, topic, [...numbered(10, 0), ...numbered(10, 1)]);
+    // A window of 2 with nothing acked: both partitions hold undelivered messages. A second batch each,
+    // fetched ahead while the first is undelivered, makes them stop fetching.
+    const first = await openSource(topic, group, {}, { maxEvents: 2 });
+    await waitFor(() => new Set(first.deliveries.map(partitionOf)).size === 2, { what: 'a delivery from each partition' });
+    await produce(brokers, topic, [...numbered(10, 0), ...numbered(10, 1)]);
+    // Time for the fetch ahead; the test holds either way, it only proves less when the fetch is late.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A second member takes one partition; the first keeps the other.
+    const second = await openSource(topic, group);
+    await waitFor(() => second.deliveries.length > 0, { what: 'the second member consuming its partition' });
+    const moved = partitionOf(second.deliveries[0]!);
+    // It leaves: the partition comes back to the first member, whose window is then freed by acks.
+    await second.source.close();
+    await waitFor(
+      () => {
+        for (const delivery of first.deliveries) delivery.ack();
+        const offsets = new Set(first.deliveries.filter((d) => partitionOf(d) === moved).map(offsetOf));
+        return offsets.size === 20;
+      },
+      { what: `every message of partition ${moved} delivered again to the first member`, timeoutMs: 30_000, intervalMs: 50 },
+    );
+  });
 });
