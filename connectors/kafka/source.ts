@@ -12,8 +12,9 @@
  * brought, and resumed as soon as it holds no more than that, so the next batch is on its way while the
  * pipeline works through this one. Buffered memory is bounded by two fetches per partition plus the
  * pipeline's window. (Resuming only once the queue was empty left the pipeline idle at saturation: with
- * every partition paused kafkajs sleeps `maxWaitTime` before it looks again, and then a fetch round trip.) Waiting in `eachBatch` instead (as before) let the
- * slowest partition's batch stall the fetches of all others.
+ * every partition paused kafkajs sleeps `maxWaitTime` before it looks again, and then a fetch round
+ * trip.) Waiting in `eachBatch` instead (as before) let the slowest partition's batch stall the fetches
+ * of all others.
  *
  * Rebalances (eager protocol: every partition is revoked, then the group is rejoined). When kafkajs
  * reports the rebalance, what is committable is committed at once; the commit reaches the coordinator

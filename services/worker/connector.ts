@@ -122,8 +122,8 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
   const inFlightGauge = metrics.inFlight.labels(name);
   const inFlightBytesGauge = metrics.inFlightBytes.labels(name);
   // Publish durations: resolved at the first confirmed publish of each, as prom-client showed a series once observed.
-  const enrichedPublish = lazySeries(() => metrics.publishDuration.labels(name, 'enriched'));
-  const deadLetterPublish = lazySeries(() => metrics.publishDuration.labels(name, 'dead_letter'));
+  const enrichedPublish = metrics.publishDuration.lazyLabels(name, 'enriched');
+  const deadLetterPublish = metrics.publishDuration.lazyLabels(name, 'dead_letter');
   const succeededDuration = metrics.eventDuration.labels(name, 'succeeded');
   const passedThroughDuration = metrics.eventDuration.labels(name, 'passed_through');
   const deadLetteredDuration = metrics.eventDuration.labels(name, 'dead_lettered');
@@ -249,28 +249,12 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
       if (result === undefined) return await unexpected(delivery, event, thrown);
       if (result === FORWARD) return await forward(delivery, event);
       if (!result.ok) return await carryOut(delivery, decide({ at: 'process', error: result.error }), result.error, event, result);
-      // publishDurably's first publish, inline: the common case takes no further async frame.
-      const started = performance.now();
-      let published: Published | undefined;
-      try {
-        await sink.publish(enriched!);
-      } catch (failed) {
-        published = await publishAgain(sink, enriched!, enrichedPublish, 'enriched', failed);
-      }
-      if (published === undefined) {
-        // One clock reading for the publish's and the event's duration.
-        const now = performance.now();
-        enrichedPublish().observe((now - started) / 1000);
-        succeeded.inc();
-        succeededDuration.observe((now - delivery.receivedAt) / 1000);
-        return settle(delivery, true);
-      }
-      if (published.fate === ACK) {
-        succeeded.inc();
-        succeededDuration.observe(secondsSinceReceipt(delivery));
-        return settle(delivery, true);
-      }
-      return await carryOut(delivery, published.fate, published.error, event, { attempts: result.provenance.attempts });
+      const { fate, error } = await publishDurably(sink, enriched!, enrichedPublish, 'enriched');
+      if (fate !== ACK) return await carryOut(delivery, fate, error, event, { attempts: result.provenance.attempts });
+      // carryOut's ack, without its async frame: the path of nearly every event.
+      succeeded.inc();
+      succeededDuration.observe(secondsSinceReceipt(delivery));
+      return settle(delivery, true);
     } catch (error) {
       return unexpected(delivery, event, error);
     }
@@ -343,37 +327,24 @@ export function createConnector(config: ConnectorRuntimeConfig, deps: ConnectorD
    * `decide()`'s: a refusal for good, or shutdown.
    */
   async function publishDurably(target: Sink, message: OutboundMessage, duration: () => HistogramSeries, destination: 'enriched' | 'dead-letter'): Promise<Published> {
-    const started = performance.now();
-    try {
-      await target.publish(message);
-    } catch (thrown) {
-      return publishAgain(target, message, duration, destination, thrown);
-    }
-    duration().observe((performance.now() - started) / 1000);
-    return PUBLISHED;
-  }
-
-  /** {@link publishDurably} after its first publish failed with `thrown`. */
-  async function publishAgain(target: Sink, message: OutboundMessage, duration: () => HistogramSeries, destination: 'enriched' | 'dead-letter', thrown: unknown): Promise<Published> {
     const metricDestination = destination === 'dead-letter' ? 'dead_letter' : destination;
     for (let attempt = 1; ; attempt++) {
-      const error = toModelbridgeError(thrown, 'publish');
-      const fate = decide({ at: 'publish', error, destination, shuttingDown: lifecycle.signal.aborted });
-      if (fate.action !== 'retry') return { fate, error };
-      metrics.publishRetries.inc({ connector: name, destination: metricDestination });
-      logger.warn({ err: error, destination: metricDestination, attempt }, 'publish failed; retrying');
-      try {
-        await sleep(backoffDelay(config.publish, attempt, error.retryAfterMs), lifecycle.signal);
-      } catch {
-        return { fate: decide({ at: 'publish', error, destination, shuttingDown: true }), error };
-      }
       const started = performance.now();
       try {
         await target.publish(message);
         duration().observe((performance.now() - started) / 1000);
         return PUBLISHED;
-      } catch (next) {
-        thrown = next;
+      } catch (thrown) {
+        const error = toModelbridgeError(thrown, 'publish');
+        const fate = decide({ at: 'publish', error, destination, shuttingDown: lifecycle.signal.aborted });
+        if (fate.action !== 'retry') return { fate, error };
+        metrics.publishRetries.inc({ connector: name, destination: metricDestination });
+        logger.warn({ err: error, destination: metricDestination, attempt }, 'publish failed; retrying');
+        try {
+          await sleep(backoffDelay(config.publish, attempt, error.retryAfterMs), lifecycle.signal);
+        } catch {
+          return { fate: decide({ at: 'publish', error, destination, shuttingDown: true }), error };
+        }
       }
     }
   }
@@ -515,12 +486,6 @@ const PUBLISHED: Published = { fate: ACK };
 
 /** Processing result of an event forwarded without calling the model. */
 const FORWARD = Symbol('forward');
-
-/** A series resolved at its first use. */
-function lazySeries(resolve: () => HistogramSeries): () => HistogramSeries {
-  let series: HistogramSeries | undefined;
-  return () => (series ??= resolve());
-}
 
 /** Bytes a buffered message holds: its key and value (headers are small and bounded by the transport). */
 function sizeOf(message: InboundMessage): number {

@@ -4,7 +4,8 @@
  * time. prom-client's label children hash their label object (sorting its keys) and store a new
  * `{value, labels}` object on every inc/set. A series appears once it is first written, as with prom-client.
  */
-import type { Registry } from 'prom-client';
+import { LabelledSeries, registerOn } from './histogram.ts';
+import type { HistogramOptions } from './histogram.ts';
 
 export class MetricCell {
   readonly labels: Readonly<Record<string, string>>;
@@ -31,12 +32,8 @@ export class MetricCell {
   }
 }
 
-export interface FastMetricOptions {
-  readonly name: string;
-  readonly help: string;
-  readonly labelNames: readonly string[];
-  readonly registers: readonly Registry[];
-}
+/** A histogram's options without buckets. */
+export type FastMetricOptions = Omit<HistogramOptions, 'buckets'>;
 
 /** What a counter's series offers: it only goes up. */
 export interface CounterCell {
@@ -48,37 +45,28 @@ abstract class FastMetric<Cell> {
   readonly help: string;
   abstract readonly type: 'counter' | 'gauge';
   readonly aggregator = 'sum';
-  readonly #labelNames: readonly string[];
-  readonly #cells = new Map<string, MetricCell>();
+  readonly #cells: LabelledSeries<MetricCell>;
 
   constructor(options: FastMetricOptions) {
     this.name = options.name;
     this.help = options.help;
-    this.#labelNames = options.labelNames;
-    // prom-client's registry takes any object with a name and get(); the type is not exported.
-    for (const registry of options.registers) registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
+    this.#cells = new LabelledSeries(options.name, options.labelNames, (labels) => new MetricCell(labels));
+    registerOn(options.registers, this);
   }
 
   /** The cell of these label values (in `labelNames` order): resolve it once, off the hot path. */
   labels(...values: string[]): Cell {
-    if (values.length !== this.#labelNames.length) throw new Error(`${this.name} takes ${this.#labelNames.length} label values`);
-    const key = values.join('\u0000');
-    let cell = this.#cells.get(key);
-    if (!cell) {
-      cell = new MetricCell(Object.fromEntries(this.#labelNames.map((label, i) => [label, values[i]!])));
-      this.#cells.set(key, cell);
-    }
-    return cell as Cell;
+    return this.#cells.get(values) as Cell;
   }
 
   async get(): Promise<{ name: string; help: string; type: 'counter' | 'gauge'; aggregator: 'sum'; values: { value: number; labels: Record<string, string> }[] }> {
     const values: { value: number; labels: Record<string, string> }[] = [];
-    for (const cell of this.#cells.values()) if (cell.written) values.push({ value: cell.value, labels: { ...cell.labels } });
+    for (const cell of this.#cells.all()) if (cell.written) values.push({ value: cell.value, labels: { ...cell.labels } });
     return { name: this.name, help: this.help, type: this.type, aggregator: 'sum', values };
   }
 
   reset(): void {
-    for (const cell of this.#cells.values()) {
+    for (const cell of this.#cells.all()) {
       cell.value = 0;
       cell.written = false;
     }

@@ -44,6 +44,43 @@ export class HistogramSeries {
   }
 }
 
+/**
+ * A metric's series by label values (given in `labelNames` order), each created once by `create`: the
+ * hot path resolves its series up front and never looks labels up again.
+ */
+export class LabelledSeries<S> {
+  readonly #name: string;
+  readonly #labelNames: readonly string[];
+  readonly #create: (labels: Readonly<Record<string, string>>) => S;
+  readonly #series = new Map<string, S>();
+
+  constructor(name: string, labelNames: readonly string[], create: (labels: Readonly<Record<string, string>>) => S) {
+    this.#name = name;
+    this.#labelNames = labelNames;
+    this.#create = create;
+  }
+
+  get(values: readonly string[]): S {
+    if (values.length !== this.#labelNames.length) throw new Error(`${this.#name} takes ${this.#labelNames.length} label values`);
+    const key = values.join('\u0000');
+    let series = this.#series.get(key);
+    if (series === undefined) {
+      series = this.#create(Object.fromEntries(this.#labelNames.map((label, i) => [label, values[i]!])));
+      this.#series.set(key, series);
+    }
+    return series;
+  }
+
+  all(): IterableIterator<S> {
+    return this.#series.values();
+  }
+}
+
+/** Registers a metric of ours on prom-client registries, which take any object with a name and get() (the type is not exported). */
+export function registerOn(registries: readonly Registry[], metric: object): void {
+  for (const registry of registries) registry.registerMetric(metric as Parameters<Registry['registerMetric']>[0]);
+}
+
 export interface HistogramOptions {
   readonly name: string;
   readonly help: string;
@@ -57,36 +94,32 @@ export class FastHistogram {
   readonly help: string;
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  readonly #labelNames: readonly string[];
-  readonly #buckets: readonly number[];
-  readonly #series = new Map<string, HistogramSeries>();
+  readonly #series: LabelledSeries<HistogramSeries>;
 
   constructor(options: HistogramOptions) {
     this.name = options.name;
     this.help = options.help;
-    this.#labelNames = options.labelNames;
-    this.#buckets = [...options.buckets].sort((a, b) => a - b);
-    // prom-client's registry takes any object with a name and get(); the type is not exported.
-    for (const registry of options.registers) registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
+    const buckets = [...options.buckets].sort((a, b) => a - b);
+    this.#series = new LabelledSeries(options.name, options.labelNames, (labels) => new HistogramSeries(labels, buckets));
+    registerOn(options.registers, this);
   }
 
   /** The series of these label values (in `labelNames` order), created on first use: resolve it once, off the hot path. */
   labels(...values: string[]): HistogramSeries {
-    if (values.length !== this.#labelNames.length) throw new Error(`${this.name} takes ${this.#labelNames.length} label values`);
-    const key = values.join('\u0000');
-    let series = this.#series.get(key);
-    if (!series) {
-      series = new HistogramSeries(Object.fromEntries(this.#labelNames.map((label, i) => [label, values[i]!])), this.#buckets);
-      this.#series.set(key, series);
-    }
-    return series;
+    return this.#series.get(values);
+  }
+
+  /** A getter that resolves the series of these label values at its first call: the series appears once used. */
+  lazyLabels(...values: string[]): () => HistogramSeries {
+    let series: HistogramSeries | undefined;
+    return () => (series ??= this.#series.get(values));
   }
 
   async get(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: ReturnType<HistogramSeries['values']> }> {
-    return { name: this.name, help: this.help, type: 'histogram', aggregator: 'sum', values: [...this.#series.values()].flatMap((series) => series.values(this.name)) };
+    return { name: this.name, help: this.help, type: 'histogram', aggregator: 'sum', values: [...this.#series.all()].flatMap((series) => series.values(this.name)) };
   }
 
   reset(): void {
-    for (const series of this.#series.values()) series.reset();
+    for (const series of this.#series.all()) series.reset();
   }
 }

@@ -17,7 +17,6 @@ import { createConcurrencyLimiter, createFixedLimiter } from './limiter.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
 import { compileMappings } from '../../schemas/mapping.ts';
 import type { CompiledMapping, CompiledMappings, RouteMappings } from '../../schemas/mapping.ts';
-import type { HistogramSeries } from './histogram.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 export type InferenceResult =
@@ -77,8 +76,8 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
   function route(backend: BackendConfig, client: InferenceClient, routeMappings: RouteMappings, role: string): Route {
     const labels = { connector, backend: backend.kind, model: backend.model };
     // Resolved at the first attempt of each outcome: a series appears once observed, as with prom-client.
-    let attemptOk: HistogramSeries | undefined;
-    let attemptError: HistogramSeries | undefined;
+    const attemptOk = metrics.inferenceDuration.lazyLabels(connector, backend.kind, backend.model, 'ok');
+    const attemptError = metrics.inferenceDuration.lazyLabels(connector, backend.kind, backend.model, 'error');
     // Every route has a limiter: `concurrency.max` bounds model calls in flight, not buffered events.
     const callsInFlight = metrics.modelCallsInFlight.labels(connector, backend.kind, backend.model);
     const onInFlight = (inFlight: number): void => callsInFlight.set(inFlight);
@@ -96,8 +95,7 @@ export function createInference(config: InferenceConfig, deps: InferenceDeps): I
         deps.onAvailability(!available());
       },
       onAttempt(durationMs, error) {
-        if (error) (attemptError ??= metrics.inferenceDuration.labels(connector, backend.kind, backend.model, 'error')).observe(durationMs / 1000);
-        else (attemptOk ??= metrics.inferenceDuration.labels(connector, backend.kind, backend.model, 'ok')).observe(durationMs / 1000);
+        (error ? attemptError : attemptOk)().observe(durationMs / 1000);
       },
       onRetry(error) {
         metrics.retries.inc({ ...labels, code: error.code });
