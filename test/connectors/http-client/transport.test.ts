@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { classifyThrown } from '../../../connectors/http-client/errors.ts';
 import { createHttpTransport } from '../../../connectors/http-client/transport.ts';
 
@@ -82,6 +82,38 @@ describe('createHttpTransport', () => {
     // undici may open a second socket right after the first request; never one per request.
     expect(connections - before).toBeLessThanOrEqual(2);
     await http.close();
+  });
+
+  it('an abort rejects at once, and a call aborted before it reached a connection is never sent', async () => {
+    let received = 0;
+    const hang = createServer(() => void received++);
+    await new Promise<void>((resolve) => hang.listen(0, '127.0.0.1', resolve));
+    const hangUrl = `http://127.0.0.1:${(hang.address() as AddressInfo).port}/`;
+    const http = createHttpTransport({ maxResponseBytes: 500, connections: 1 });
+
+    const already = new AbortController();
+    already.abort(new Error('before'));
+    await expect(http.request(hangUrl, { headers: {}, signal: already.signal })).rejects.toThrow('before');
+
+    const first = new AbortController();
+    const holding = http.request(hangUrl, { method: 'POST', headers: {}, body: '1', signal: first.signal }).catch((error: unknown) => error);
+    await vi.waitFor(() => expect(received).toBe(1));
+    // One connection, held by the first call: the second waits in undici's queue.
+    const second = new AbortController();
+    const queued = http.request(hangUrl, { method: 'POST', headers: {}, body: '2', signal: second.signal }).catch((error: unknown) => error);
+    second.abort(new Error('queued'));
+    expect(await queued).toMatchObject({ message: 'queued' });
+    first.abort(new Error('held'));
+    expect(await holding).toMatchObject({ message: 'held' });
+    // The connection is free again: a third call is sent, the aborted second one never was.
+    const third = new AbortController();
+    const later = http.request(hangUrl, { method: 'POST', headers: {}, body: '3', signal: third.signal }).catch((error: unknown) => error);
+    await vi.waitFor(() => expect(received).toBe(2));
+    third.abort(new Error('done'));
+    await later;
+    expect(received).toBe(2);
+    await http.close();
+    await new Promise<void>((resolve) => hang.close(() => resolve()).closeAllConnections());
   });
 
   it('fails in ways classifyThrown reads: refused connection, timeout, abort', async () => {
