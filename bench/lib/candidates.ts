@@ -113,8 +113,10 @@ export function baselineCandidate(ctx: BenchContext, transport: 'kafka' | 'rabbi
             ? [join('bench', 'procs', 'kafka-baseline.ts'), '--brokers', ctx.brokers.join(','), '--group', `${d.input}.${mode}`, '--partitions', String(d.partitions), '--mode', mode]
             : [join('bench', 'procs', 'amqp-baseline.ts'), '--url', ctx.amqpUrl, '--mode', mode];
       args.push('--input', d.input, '--output', d.output, '--model-url', modelUrl);
-      // The same allocation probe as the worker's, so the cost per event compares like with like.
-      const child = spawnNode({ name, args: [...PROBE_ARGS, ...args] });
+      // The same allocation probe as the worker's, so the cost per event compares like with like; with
+      // --profile the hand-written peers are profiled too, to compare where each spends its time.
+      const profile = ctx.profileDir && mode === 'handwritten' ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${name}-${d.input}.cpuprofile`] : [];
+      const child = spawnNode({ name, args: [...profile, ...PROBE_ARGS, ...args] });
       try {
         await child.waitForLine((line) => line.ready === true, 60_000);
       } catch (error) {

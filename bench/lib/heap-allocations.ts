@@ -10,6 +10,7 @@
  * (all dying young), 853.8 MB for 848 MB plus a growing array when a fifth of it survives to the old
  * generation.
  */
+import { performance } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 
 /** Totals since the counter started. */
@@ -21,6 +22,10 @@ export interface AllocationTotals {
   readonly gc_max_ms: number;
   /** User + system CPU time of the whole process (since it started), ms. */
   readonly cpu_ms: number;
+  /** Time the main thread's event loop spent running code (not waiting for I/O) since it started, ms. */
+  readonly loop_active_ms: number;
+  /** Time it spent waiting, ms: active ÷ (active + idle) over a run is how busy the one JS thread was. */
+  readonly loop_idle_ms: number;
 }
 
 interface GcStatistics {
@@ -53,12 +58,15 @@ export function startAllocationCounter(): { totals(): AllocationTotals } {
       const gcMax = maxMicros / 1000;
       maxMicros = 0;
       const cpu = process.cpuUsage();
+      const loop = performance.eventLoopUtilization();
       return {
         allocated_bytes: allocated + Math.max(0, getHeapStatistics().used_heap_size - lastAfter),
         collections,
         gc_ms: gcMicros / 1000,
         gc_max_ms: gcMax,
         cpu_ms: (cpu.user + cpu.system) / 1000,
+        loop_active_ms: loop.active,
+        loop_idle_ms: loop.idle,
       };
     },
   };

@@ -119,5 +119,7 @@ function perEvent(start: ProbeSnapshot, end: ProbeSnapshot, events: number): Rec
     gc_collections: end.collections - start.collections,
     // `end` covers the run (the start snapshot reset the maximum at readiness).
     gc_max_pause_ms: round(end.gc_max_ms, 2),
+    // How busy the one JS thread was: near 1, the worker is bound by its own main thread.
+    event_loop_utilization: round((end.loop_active_ms - start.loop_active_ms) / (end.loop_active_ms - start.loop_active_ms + end.loop_idle_ms - start.loop_idle_ms), 3),
   };
 }

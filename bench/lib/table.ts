@@ -45,9 +45,10 @@ export function costTable(scenarios: readonly ScenarioResult[]): string {
       if (alloc === undefined) continue;
       const cpu = extra.cpu_ms_per_event !== undefined ? Number(extra.cpu_ms_per_event) * 1000 : Number(extra.cpu_us_per_call);
       const gc = extra.gc_ms_per_event !== undefined ? Number(extra.gc_ms_per_event) * 1000 : Number(extra.gc_us_per_call);
-      rows.push(`| ${s.name} | ${name} | ${fmt(Number(alloc) / 1024, 1)} | ${fmt(cpu, 0)} | ${fmt(gc, 0)} |`);
+      const busy = extra.event_loop_utilization === undefined ? '—' : fmt(Number(extra.event_loop_utilization), 2);
+      rows.push(`| ${s.name} | ${name} | ${fmt(Number(alloc) / 1024, 1)} | ${fmt(cpu, 0)} | ${fmt(gc, 0)} | ${busy} |`);
     }
   }
   if (rows.length === 0) return '';
-  return ['| scenario | candidate | KB allocated / event | CPU µs / event | GC µs / event |', '|---|---|---:|---:|---:|', ...rows].join('\n');
+  return ['| scenario | candidate | KB allocated / event | CPU µs / event | GC µs / event | event loop busy |', '|---|---|---:|---:|---:|---:|', ...rows].join('\n');
 }

@@ -8,6 +8,7 @@
 import { baselineCandidate, workerCandidate } from '../lib/candidates.ts';
 import { measure } from '../lib/measure.ts';
 import { startModelServer } from '../lib/model-server.ts';
+import type { CandidateResult } from '../lib/stats.ts';
 import type { Scenario, ScenarioResult } from './scenario.ts';
 import { ratios } from './scenario.ts';
 
@@ -60,11 +61,28 @@ export function overheadScenario(transportKind: 'kafka' | 'rabbitmq', partitions
               timeBoundMs: bound,
             })
           : undefined;
+        // On 8 Kafka partitions: the same worker with V8's own heap sizing and with a 1 GiB memory budget,
+        // to show what the default budget's smaller heap costs in rate and saves in RSS.
+        const heapVariants: Record<string, CandidateResult> = {};
+        if (transportKind === 'kafka' && partitions === 8) {
+          const variants = [
+            { name: 'modelbridge-v8-heap-sizing', heap: 'v8' as const, env: {} },
+            { name: 'modelbridge-budget-1GiB', heap: 'launcher' as const, env: { MODELBRIDGE_MEMORY_BUDGET: '1GiB' } },
+          ];
+          for (const variant of variants) {
+            const run = await measure(workerCandidate(env.ctx, { transport: transportKind, modelUrl: model.url, label: `${name}-${variant.name}`, name: variant.name, heap: variant.heap, env: variant.env }), {
+              ...base,
+              produce: { ...produce, runId: `${produce.runId}-${variant.name}` },
+              timeBoundMs: bound,
+            });
+            heapVariants[variant.name] = run.result;
+          }
+        }
         const pipeName = transportKind === 'kafka' ? 'kafkajs-raw-pipe' : 'amqplib-raw-pipe';
         const naiveName = transportKind === 'kafka' ? 'kafkajs-naive' : 'amqplib-naive';
         const handwrittenName = transportKind === 'kafka' ? 'kafkajs-handwritten' : 'amqplib-handwritten';
         const baselines = { [pipeName]: pipe.result, [handwrittenName]: handwritten.result, [naiveName]: naive.result };
-        const unbatchedBaselines = before ? { ...baselines, 'modelbridge-before': before.result } : baselines;
+        const unbatchedBaselines = { ...baselines, ...(before ? { 'modelbridge-before': before.result } : {}), ...heapVariants };
         return [
           {
             name,
@@ -76,6 +94,9 @@ export function overheadScenario(transportKind: 'kafka' | 'rabbitmq', partitions
             notes: [
               'echo model over OIP v2 HTTP; events produced while the candidate runs; latency includes queueing behind the backlog at saturation.',
               `the naive consumer is bounded to ${naiveBound / 1000} s; its rate is what it finished in that time.`,
+              ...(Object.keys(heapVariants).length > 0
+                ? ['modelbridge-v8-heap-sizing / modelbridge-budget-1GiB: the same worker without the launcher\'s heap flags, and with MODELBRIDGE_MEMORY_BUDGET=1GiB (old space 614 MB, semi-space 32 MB) instead of the default 320 MiB (192 / 16 MB).']
+                : []),
               `${handwrittenName}: what a competent team writes (concurrency 256, keep-alive undici, ${transportKind === 'kafka' ? 'one send per batch, commit after produce' : 'prefetch 256, confirm channel, ack on confirm'}), without per-key order, breaker, retries or metrics.`,
             ],
           },
