@@ -17,7 +17,7 @@ const NO_TESTS = { group: ['**/test/**'], message: 'bench/ and scripts/ do not i
 const NO_CONNECTORS = { group: ['**/connectors/**'], message: 'schemas/ holds the contracts every layer reads: it imports no connector.' };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bench/results/**', '.kafka/**'] },
+  { ignores: ['node_modules/**', 'bench/results/**', '.kafka/**', 'dist/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Child } from './child.ts';
 import { spawnNode } from './child.ts';
+import { compiledWorker } from './compiled.ts';
 import type { Candidate } from './measure.ts';
 import type { Destinations } from './transport.ts';
 import { launchHeapFlags } from '../../services/cli/heap.ts';
@@ -49,6 +50,8 @@ export interface WorkerCandidateOptions {
   readonly name?: string;
   /** Extra environment of the worker process (e.g. OTEL_* variables to turn tracing on). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Run the worker compiled to JavaScript, as the container image does (bench/lib/compiled.ts). */
+  readonly compiled?: boolean;
 }
 
 /** The Modelbridge worker, echo model over OIP v2 HTTP unless `inference.backend` overrides it. */
@@ -73,7 +76,8 @@ export function workerCandidate(ctx: BenchContext, options: WorkerCandidateOptio
         ...(options.nodeArgs ?? []),
         ...(ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${options.label}.cpuprofile`] : []),
       ];
-      return startWorker({ config, nodeArgs, root: options.root ?? ctx.workerRoot, env: options.env });
+      const root = options.root ?? ctx.workerRoot;
+      return startWorker({ config, nodeArgs, root, env: options.env, compiled: options.compiled ? compiledWorker(root) : undefined });
     },
   };
 }

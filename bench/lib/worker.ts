@@ -22,6 +22,8 @@ export interface WorkerOptions {
   readonly readyTimeoutMs?: number;
   /** Extra environment of the worker process (e.g. OTEL_* variables). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The entry point and probe flags of a compiled build (compiled.ts) instead of the TypeScript sources. */
+  readonly compiled?: { readonly main: string; readonly probeArgs: readonly string[] } | undefined;
 }
 
 /** Cumulative V8-heap allocation and CPU time of the worker process (see alloc-probe.ts). */
@@ -53,7 +55,12 @@ export async function startWorker(options: WorkerOptions): Promise<StartedWorker
   const child = spawnNode({
     name: 'modelbridge worker',
     env: options.env,
-    args: [...PROBE_ARGS, ...(options.nodeArgs ?? []), join(options.root ?? '.', 'services', 'cli', 'main.ts'), 'run', '--config', file, '--port', String(port), '--log-level', 'warn', '--grace', '5s'],
+    args: [
+      ...(options.compiled?.probeArgs ?? PROBE_ARGS),
+      ...(options.nodeArgs ?? []),
+      options.compiled?.main ?? join(options.root ?? '.', 'services', 'cli', 'main.ts'),
+      ...['run', '--config', file, '--port', String(port), '--log-level', 'warn', '--grace', '5s'],
+    ],
   });
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);

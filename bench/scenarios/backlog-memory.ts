@@ -29,6 +29,11 @@ export const backlogMemoryScenario: Scenario = {
         workerCandidate(env.ctx, { transport: 'kafka', modelUrl: model.url, label: 'backlog-memory-v8-heap-sizing', heap: 'v8' }),
         { ...base, produce: { mode: 'fast', runId: `${runId}-mb-v8`, events, keys: 10_000 } },
       );
+      // The same worker compiled to JavaScript, as the container image runs it (no TypeScript stripper).
+      const compiled = await measure(
+        workerCandidate(env.ctx, { transport: 'kafka', modelUrl: model.url, label: 'backlog-memory-compiled', name: 'modelbridge-compiled', compiled: true }),
+        { ...base, produce: { mode: 'fast', runId: `${runId}-mb-compiled`, events, keys: 10_000 } },
+      );
       const pipe = await measure(baselineCandidate(env.ctx, 'kafka', 'pipe', model.url), {
         ...base,
         produce: { mode: 'fast', runId: `${runId}-pipe`, events, keys: 10_000 },
@@ -46,6 +51,15 @@ export const backlogMemoryScenario: Scenario = {
             `${events} events in 8 partitions before the candidate starts; rate = drain rate from its first output; latency = age of the backlog (not meaningful).`,
             'a run bounded by time still reports its peak RSS up to then.',
           ],
+        },
+        {
+          name: 'backlog-memory-compiled',
+          events,
+          modelbridge: compiled.result,
+          baselines: { ...baselines, 'modelbridge-sources': worker.result },
+          ratios: ratios(compiled.result, { ...baselines, 'modelbridge-sources': worker.result }),
+          available: true,
+          notes: ['the worker compiled to JavaScript (`npm run build`, what the container image runs), default heap flags, against the same worker run from its TypeScript sources (the first row).'],
         },
         {
           name: 'backlog-memory-v8-heap-sizing',

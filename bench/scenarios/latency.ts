@@ -130,6 +130,11 @@ export const latencyScenario: Scenario = {
         ...sampled,
         produce: { ...produce, runId: `${runId}-v8` },
       });
+      const compiled = await measure(worker('latency-compiled', { compiled: true, name: 'modelbridge-compiled' }), {
+        ...base,
+        ...sampled,
+        produce: { ...produce, runId: `${runId}-compiled` },
+      });
       const unscraped = await measure(worker('latency-unscraped', { name: 'modelbridge-unscraped' }), { ...base, produce: { ...produce, runId: `${runId}-unscraped` } });
       const handwritten = await measure(baselineCandidate(env.ctx, 'kafka', 'handwritten', model.url), { ...base, produce: { ...produce, runId: `${runId}-handwritten` } });
 
@@ -143,7 +148,7 @@ export const latencyScenario: Scenario = {
         const split = phases(measured);
         describe(measured, { warm_up_p99_ms: round(split.warmUp.p99, 2), steady_p50_ms: round(split.steady.p50, 2), steady_p99_ms: round(split.steady.p99, 2) });
       }
-      for (const measured of [main, none, v8Sized, unscraped]) describe(measured, workerFigures(phases(measured), floor));
+      for (const measured of [main, none, v8Sized, compiled, unscraped]) describe(measured, workerFigures(phases(measured), floor));
       main.result.extra = { ...main.result.extra, model_latency_ms: MODEL_LATENCY_MS, broker_floor_p99_ms: round(floor, 2) };
 
       const baselines = {
@@ -151,6 +156,7 @@ export const latencyScenario: Scenario = {
         'kafkajs-handwritten': handwritten.result,
         'modelbridge-ordering-none': none.result,
         'modelbridge-v8-heap-sizing': v8Sized.result,
+        'modelbridge-compiled': compiled.result,
         'modelbridge-unscraped': unscraped.result,
       };
       return [
@@ -165,7 +171,7 @@ export const latencyScenario: Scenario = {
             `${RATE} events/s for ${durationMs / 1000} s, 1 partition, 1,000 keys, model latency ${MODEL_LATENCY_MS} ms; a warm-up pass (model server and broker) runs first and is not reported.`,
             `warm_up_* = events produced in a candidate's first ${WARM_UP_MS / 1000} s; steady_* = the rest. steady_added_p99 = worker steady p99 − raw pipe steady p99 − steady model call p99 (the target).`,
             'steady_excl_call = per event e2e − the call the worker measured; steady_worker_share_p99 = its p99 − the raw pipe p99 (the worker\'s own time at p99, beyond the two broker hops).',
-            'The worker runs with the heap flags `modelbridge run` derives (memory budget 320 MiB here: old space 192 MB, semi-space 16 MB). Variants change one thing each: ordering none (no key lanes), V8\'s own heap sizing, no metrics scraping; gc_max_pause_ms is the longest collection during the run.',
+            'The worker runs with the heap flags `modelbridge run` derives (memory budget 320 MiB here: old space 192 MB, semi-space 16 MB). Variants change one thing each: ordering none (no key lanes), V8\'s own heap sizing, compiled to JavaScript (as the container image runs it), no metrics scraping; gc_max_pause_ms is the longest collection during the run.',
           ],
         },
       ];

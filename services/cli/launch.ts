@@ -19,7 +19,8 @@ try {
 if (flags.length === 0) {
   await import('./main.ts');
 } else {
-  const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+  // `main.js` beside a compiled launcher (the container image runs `npm run build`'s output).
+  const main = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? './main.js' : './main.ts', import.meta.url));
   const child = spawn(process.execPath, [...flags, ...process.execArgv, main, ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, MODELBRIDGE_HEAP_SIZING: 'off' },

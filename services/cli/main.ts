@@ -65,7 +65,8 @@ function createLogger(level: string, fd: 1 | 2 = 1, format: LogFormat = parseLog
 }
 
 function durationOption(value: string): number {
-  const ms = parseDuration(value);
+  // A bare number is milliseconds, as in the configuration (`--outage 0` turns the demo's outage off).
+  const ms = parseDuration(/^\d+$/.test(value.trim()) ? Number(value) : value);
   if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 500ms, 30s or 1m');
   return ms;
 }

@@ -138,14 +138,27 @@ describe('Dockerfile', () => {
     .split('\n')
     .filter((line) => line.trim() !== '' && !line.startsWith('#'));
 
-  it('installs production dependencies only, copies only what runs, runs as a non-root user with a HEALTHCHECK', () => {
-    expect(instructions[0]).toBe('FROM node:24-slim');
-    expect(instructions.find((l) => l.startsWith('RUN npm ci'))).toContain('--omit=dev');
-    const copied = instructions.filter((l) => l.startsWith('COPY')).map((l) => l.split(/\s+/)[1]);
-    expect(copied).toEqual(['package.json', 'connectors', 'schemas', 'services', 'config']);
-    expect(instructions.find((l) => l.startsWith('USER'))).toBe('USER node');
-    expect(instructions.findIndex((l) => l.startsWith('USER'))).toBeLessThan(instructions.findIndex((l) => l.startsWith('ENTRYPOINT')));
-    expect(instructions.find((l) => l.startsWith('HEALTHCHECK'))).toContain('/healthz');
-    expect(readFileSync('.dockerignore', 'utf8').split('\n')).toEqual(expect.arrayContaining(['node_modules', 'test', '.git']));
+  it('compiles in a build stage; the image has production dependencies and the compiled code only, runs as a non-root user with a HEALTHCHECK', () => {
+    const stages = instructions.map((l, i) => (l.startsWith('FROM ') ? i : -1)).filter((i) => i >= 0);
+    expect(stages).toHaveLength(2);
+    const build = instructions.slice(stages[0], stages[1]);
+    const image = instructions.slice(stages[1]);
+    expect(build[0]).toBe('FROM node:24-slim AS build');
+    expect(build.find((l) => l.startsWith('RUN node scripts/build.ts'))).toBeDefined();
+    expect(image[0]).toBe('FROM node:24-slim');
+    expect(image.find((l) => l.startsWith('RUN npm ci'))).toContain('--omit=dev');
+    // From the context only the package files and the configuration examples; the code comes compiled.
+    const copied = image.filter((l) => l.startsWith('COPY')).map((l) => l.split(/\s+/).slice(1, -1).join(' '));
+    expect(copied).toEqual(['package.json package-lock.json', '--from=build /build/dist/connectors', '--from=build /build/dist/schemas', '--from=build /build/dist/services', 'config']);
+    expect(image.find((l) => l.startsWith('ENTRYPOINT'))).toBe('ENTRYPOINT ["node", "services/cli/launch.js"]');
+    expect(image.find((l) => l.startsWith('USER'))).toBe('USER node');
+    expect(image.findIndex((l) => l.startsWith('USER'))).toBeLessThan(image.findIndex((l) => l.startsWith('ENTRYPOINT')));
+    expect(image.find((l) => l.startsWith('HEALTHCHECK'))).toContain('/healthz');
+    // Every file a COPY of the build stage names is in the build context.
+    const ignored = readFileSync('.dockerignore', 'utf8').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', 'test', '.git', 'scripts', '!scripts/build.ts']));
+    for (const line of build.filter((l) => l.startsWith('COPY'))) {
+      for (const source of line.split(/\s+/).slice(1, -1)) expect(existsSync(source), source).toBe(true);
+    }
   });
 });
