@@ -7,7 +7,7 @@
  * `UND_ERR_*`), and an abort rejects with the signal's reason, so `classifyThrown` in errors.ts
  * classifies both alike.
  */
-import { Agent, request } from 'undici';
+import { Agent, errors } from 'undici';
 import type { Dispatcher } from 'undici';
 
 export interface HttpAnswer {
@@ -50,21 +50,18 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   // dispatcher takes.
   const targets = new Map<string, Target>();
   function targetOf(url: string): Target | undefined {
-    let target = targets.get(url);
-    if (target === undefined && targets.size < MAX_CACHED_URLS && URL.canParse(url)) {
-      const parsed = new URL(url);
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
-      target = { origin: parsed.origin, path: parsed.search ? `${parsed.pathname}${parsed.search}` : parsed.pathname };
-      targets.set(url, target);
-    }
+    const cached = targets.get(url);
+    if (cached !== undefined) return cached;
+    const target = parseTarget(url);
+    if (target !== undefined && targets.size < MAX_CACHED_URLS) targets.set(url, target);
     return target;
   }
 
   return {
     request(url, call) {
       const target = targetOf(url);
-      // Anything not cached (a malformed URL included) goes through request() and fails as undici says.
-      if (target === undefined) return requestUncached(agent, url, call, limit);
+      // What undici's own request() throws for a URL it cannot send.
+      if (target === undefined) return Promise.reject(new errors.InvalidArgumentError(`invalid URL: ${url}`));
       return new Promise<HttpAnswer>((resolve, reject) => {
         const handler = new CallHandler(call.signal, limit, resolve, reject);
         if (handler.settled) return;
@@ -75,18 +72,27 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   };
 }
 
+/** Origin and path of an http(s) URL, or undefined for anything else. */
+function parseTarget(url: string): Target | undefined {
+  if (!URL.canParse(url)) return undefined;
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+  return { origin: parsed.origin, path: parsed.search ? `${parsed.pathname}${parsed.search}` : parsed.pathname };
+}
+
 /** Thrown into a call whose body passed the limit: aborts the connection (the answer is already given). */
 const TOO_LARGE = new Error('response body over the limit');
 
 /**
  * One call's handler: undici calls it as the request starts, the head arrives, each body chunk and the
- * end (or an error). It settles the call's promise once; whatever undici reports after that (the
- * error of an abort it caused) is ignored.
+ * end (or an error). It settles the call's promise once, with itself as the answer (no further object
+ * per call); whatever undici reports after that (the error of an abort it caused) is ignored.
  */
-class CallHandler implements Dispatcher.DispatchHandler {
+class CallHandler implements Dispatcher.DispatchHandler, HttpAnswer {
   settled = false;
+  status = 0;
+  text: string | undefined;
   private controller: Dispatcher.DispatchController | undefined;
-  private status = 0;
   private headers: Record<string, string | string[] | undefined> = {};
   private chunks: Buffer[] = [];
   private size = 0;
@@ -105,6 +111,10 @@ class CallHandler implements Dispatcher.DispatchHandler {
     else signal.addEventListener('abort', this);
   }
 
+  header(name: string): string | undefined {
+    return first(this.headers[name]);
+  }
+
   /** The signal's abort: the call rejects now; the request is aborted now or, if still queued, as it starts. */
   handleEvent(): void {
     this.fail(this.signal.reason);
@@ -113,7 +123,8 @@ class CallHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.settled) controller.abort(this.signal.reason ?? TOO_LARGE);
+    // Settled before it started: only the signal's abort does that.
+    if (this.settled) controller.abort(this.signal.reason);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
@@ -151,8 +162,8 @@ class CallHandler implements Dispatcher.DispatchHandler {
   private succeed(text: string | undefined): void {
     if (this.settled) return;
     this.done();
-    const headers = this.headers;
-    this.resolve({ status: this.status, header: (name) => first(headers[name]), text });
+    this.text = text;
+    this.resolve(this);
   }
 
   private fail(error: unknown): void {
@@ -170,24 +181,3 @@ class CallHandler implements Dispatcher.DispatchHandler {
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
-
-/** A URL not in the cache: undici's request() parses it (and rejects what it cannot send). */
-async function requestUncached(agent: Agent, url: string, call: HttpCall, limit: number): Promise<HttpAnswer> {
-  const response = await request(url, { method: call.method ?? 'GET', headers: call.headers, body: call.body, signal: call.signal, dispatcher: agent });
-  const headers = response.headers;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let text: string | undefined;
-  for await (const chunk of response.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      response.body.on('error', ignore).destroy();
-      break;
-    }
-    chunks.push(chunk);
-  }
-  if (size <= limit) text = Buffer.concat(chunks, size).toString('utf8');
-  return { status: response.statusCode, header: (name) => first(headers[name]), text };
-}
-
-function ignore(): void {}
