@@ -59,7 +59,15 @@ export async function startWorker(options: WorkerOptions): Promise<StartedWorker
       ...(options.compiled?.probeArgs ?? PROBE_ARGS),
       ...(options.nodeArgs ?? []),
       options.compiled?.main ?? join(options.root ?? '.', 'services', 'cli', 'main.ts'),
-      ...['run', '--config', file, '--port', String(port), '--log-level', 'warn', '--grace', '5s'],
+      'run',
+      '--config',
+      file,
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+      '--grace',
+      '5s',
     ],
   });
   const base = `http://127.0.0.1:${port}`;
